@@ -1,0 +1,3 @@
+from guji.cli import main
+
+main()

@@ -1,0 +1,9 @@
+"""The `ocr` stage (placeholder until issue #7 is built)."""
+
+from __future__ import annotations
+
+from guji.stage import StageContext, StageResult, not_built
+
+
+def run(ctx: StageContext) -> StageResult:
+    return not_built("ocr", "issue #7")

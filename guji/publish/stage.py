@@ -1,0 +1,9 @@
+"""The `publish` stage (placeholder until issue #6 is built)."""
+
+from __future__ import annotations
+
+from guji.stage import StageContext, StageResult, not_built
+
+
+def run(ctx: StageContext) -> StageResult:
+    return not_built("publish", "issue #6")
