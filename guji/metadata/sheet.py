@@ -1,0 +1,260 @@
+"""Read a census sheet (records.csv / .tsv / .xlsx) into rows keyed by canonical field names.
+
+Used by ingest (to match item folders to rows) and by the metadata stage. Encodings: UTF-8 with
+or without BOM and GB18030 are detected; ``.xlsx`` reads the first worksheet. Headers may be in
+simplified or traditional characters and in common variant wordings (普查編號, 題名, 責任者,
+版本年代, 行款, 版框尺寸, 鈐印, 破損定級, 備註, 館藏號, 開放級別 …): they are folded with OpenCC
+``t2s``, spaces, underscores and brackets removed, then looked up in :data:`HEADER_ALIASES`.
+
+Values are kept exactly as written (only stripped of surrounding white space). Empty rows are
+skipped, but every row keeps its true 1-based row number in the file (header row = 1).
+Findings (duplicate header, undecodable bytes, empty sheet, values under no header) are
+:class:`~guji.errors.Problem` with ``row``/``field``; only an unreadable file raises
+:class:`~guji.errors.BadBatch`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from guji.errors import BadBatch, Problem
+
+CANONICAL_FIELDS: list[str] = [
+    "普查编号", "索书号", "分类", "题名卷数", "著者", "版本", "批校题跋", "版式", "装帧", "册数",
+    "存卷", "尺寸", "钤印", "定级", "破损级别", "附注", "本地编号", "文献类型", "访问级别",
+]
+
+# folded header (simplified, no spaces/brackets/punctuation, lower case) -> canonical field
+_ALIASES: dict[str, list[str]] = {
+    "普查编号": ["普查编号", "普查号", "普查登记编号", "古籍普查编号", "census_no", "censusno", "census_number"],
+    "索书号": ["索书号", "索取号", "书号", "call_number", "callnumber"],
+    "分类": ["分类", "类别", "分类号", "四部分类", "classification"],
+    "题名卷数": ["题名卷数", "题名", "书名", "书名卷数", "题名及卷数", "title"],
+    "著者": ["著者", "责任者", "著者责任者", "著作者", "作者", "著者及著作方式", "author", "creator"],
+    "版本": ["版本", "版本年代", "版本项", "版本类型", "edition"],
+    "批校题跋": ["批校题跋", "批校", "题跋", "批校题记"],
+    "版式": ["版式", "行款", "版式行款", "行款版式", "layout"],
+    "装帧": ["装帧", "装订", "装帧形式", "binding"],
+    "册数": ["册数", "册", "数量", "册件数", "volumes"],
+    "存卷": ["存卷", "存缺卷", "存缺", "存卷数", "extant"],
+    "尺寸": ["尺寸", "版框尺寸", "开本", "版框尺寸开本", "开本尺寸", "版框", "size", "dimensions"],
+    "钤印": ["钤印", "印章", "藏印", "印鉴", "钤印及印章", "seals"],
+    "定级": ["定级", "级别", "古籍定级", "文物定级", "文物级别", "grade"],
+    "破损级别": ["破损级别", "破损定级", "破损等级", "破损程度", "破损状况", "damage", "damage_level"],
+    "附注": ["附注", "备注", "说明", "note", "notes"],
+    "本地编号": ["本地编号", "馆藏号", "馆藏编号", "登录号", "local_id", "localid"],
+    "文献类型": ["文献类型", "文献类别", "类型", "type", "doc_type"],
+    "访问级别": ["访问级别", "开放级别", "公开级别", "访问权限", "access"],
+}
+
+_STRIP_RE = re.compile(r"[\s_\-·・:：()（）\[\]［］【】〔〕<>《》「」『』\"'“”]+")
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """Traditional → simplified (OpenCC t2s). The search/matching key; never shown to people."""
+    return _t2s().convert(text) if text else text
+
+
+def fold_header(header: str) -> str:
+    s = fold(header.strip().replace("\ufeff", ""))
+    return _STRIP_RE.sub("", s).lower()
+
+
+@lru_cache(maxsize=1)
+def _alias_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for canon, names in _ALIASES.items():
+        for n in names:
+            table[_STRIP_RE.sub("", fold(n)).lower()] = canon
+    return table
+
+
+HEADER_ALIASES = _ALIASES
+
+
+def canonical_field(header: str) -> str | None:
+    """The canonical field name for a header as written, or None when it is not a census field."""
+    return _alias_table().get(fold_header(header))
+
+
+@dataclass
+class SheetRow:
+    row: int  # 1-based row number in the file (header row = 1)
+    fields: dict[str, str]  # canonical field name -> original string, stripped
+    original: dict[str, str]  # header as written -> original string, stripped
+
+
+@dataclass
+class Sheet:
+    path: Path
+    encoding: str | None  # 'utf-8', 'utf-8-sig', 'gb18030', None for xlsx
+    headers: list[str]
+    unknown_headers: list[str]
+    rows: list[SheetRow]
+    problems: list[Problem] = field(default_factory=list)
+
+
+# -- reading raw cells ---------------------------------------------------------------------------
+
+def _decode(data: bytes, path: Path, problems: list[Problem]) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        enc = "utf-8-sig"
+    else:
+        enc = None
+        for cand in ("utf-8", "gb18030"):
+            try:
+                data.decode(cand)
+                enc = cand
+                break
+            except UnicodeDecodeError:
+                continue
+    if enc is not None:
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            pass  # BOM but broken bytes later: fall through
+    # neither decodes cleanly: pick the one with fewer bad bytes and report the rows hit
+    best = min(("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8", "gb18030"),
+               key=lambda e: data.decode(e, errors="replace").count("\ufffd"))
+    text = data.decode(best, errors="replace")
+    for i, line in enumerate(text.splitlines(), start=1):
+        if "\ufffd" in line:
+            problems.append(Problem("error", "undecodable-bytes",
+                                    f"row {i} has bytes that are neither UTF-8 nor GB18030 (shown as �)",
+                                    path=path.name, row=i))
+    return text, best
+
+
+def _read_text_table(path: Path, problems: list[Problem]) -> tuple[list[list[str]], str]:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise BadBatch(f"cannot read census sheet {path}: {e}") from e
+    text, enc = _decode(data, path, problems)
+    first = text.split("\n", 1)[0]
+    if path.suffix.lower() == ".tsv" or (first.count("\t") > first.count(",")):
+        delim = "\t"
+    else:
+        delim = ","
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+    except csv.Error as e:
+        raise BadBatch(f"cannot parse census sheet {path}: {e}") from e
+    return rows, enc
+
+
+def _cell_str(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if hasattr(v, "isoformat"):
+        return v.isoformat()  # type: ignore[attr-defined]
+    return str(v)
+
+
+def _read_xlsx(path: Path) -> list[list[str]]:
+    try:
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
+        raise BadBatch(f"cannot read census sheet {path}: {type(e).__name__}: {e}") from e
+    try:
+        ws = wb.worksheets[0]
+        return [[_cell_str(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+# -- the sheet -----------------------------------------------------------------------------------
+
+def read_sheet(path: Path) -> Sheet:
+    """Read ``path`` (.csv, .tsv, .txt or .xlsx). Raises BadBatch when the file cannot be read."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadBatch(f"census sheet {path} not found")
+    problems: list[Problem] = []
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        raw, encoding = _read_xlsx(path), None
+    elif suffix in (".csv", ".tsv", ".txt"):
+        raw, encoding = _read_text_table(path, problems)
+    else:
+        raise BadBatch(f"census sheet {path}: unsupported file type {path.suffix!r} (use .csv, .tsv or .xlsx)")
+
+    # header = first non-empty row (normally row 1)
+    hdr_index = next((i for i, r in enumerate(raw) if any(c.strip() for c in r)), None)
+    if hdr_index is None:
+        problems.append(Problem("error", "empty-sheet", "the census sheet has no header row and no records",
+                                path=path.name, row=1))
+        return Sheet(path, encoding, [], [], [], problems)
+    if hdr_index > 0:
+        problems.append(Problem("warning", "header-not-first", f"header found on row {hdr_index + 1}",
+                                path=path.name, row=hdr_index + 1))
+    headers = [c.strip().replace("\ufeff", "") for c in raw[hdr_index]]
+    while headers and not headers[-1]:
+        headers.pop()
+    hdr_row = hdr_index + 1
+
+    col_field: dict[int, str] = {}  # column index -> canonical field
+    col_key: dict[int, str] = {}  # column index -> key in ``original``
+    unknown: list[str] = []
+    seen_headers: dict[str, int] = {}
+    seen_fields: dict[str, int] = {}
+    for j, h in enumerate(headers):
+        if not h:
+            continue
+        if h in seen_headers:
+            problems.append(Problem("warning", "duplicate-header",
+                                    f"column {j + 1} repeats header {h!r} of column {seen_headers[h] + 1}; "
+                                    "its values are ignored", path=path.name, row=hdr_row, field=h))
+            continue
+        seen_headers[h] = j
+        col_key[j] = h
+        canon = canonical_field(h)
+        if canon is None:
+            unknown.append(h)
+        elif canon in seen_fields:
+            other = headers[seen_fields[canon]]
+            problems.append(Problem("warning", "duplicate-header",
+                                    f"column {j + 1} ({h!r}) and column {seen_fields[canon] + 1} ({other!r}) "
+                                    f"both mean {canon}; the first is used", path=path.name, row=hdr_row,
+                                    field=h))
+        else:
+            seen_fields[canon] = j
+            col_field[j] = canon
+
+    rows: list[SheetRow] = []
+    for i in range(hdr_index + 1, len(raw)):
+        cells = [c.strip() for c in raw[i]]
+        if not any(cells):
+            continue
+        rownum = i + 1
+        for j in range(len(cells)):
+            if cells[j] and (j >= len(headers) or not headers[j]):
+                problems.append(Problem("warning", "value-without-header",
+                                        f"column {j + 1} has a value but no header; it is ignored",
+                                        path=path.name, row=rownum, field=f"column {j + 1}"))
+        original = {key: (cells[j] if j < len(cells) else "") for j, key in col_key.items()}
+        fields_ = {canon: (cells[j] if j < len(cells) else "") for j, canon in col_field.items()}
+        rows.append(SheetRow(row=rownum, fields=fields_, original=original))
+    if not rows:
+        problems.append(Problem("warning", "empty-sheet", "the census sheet has a header but no records",
+                                path=path.name, row=hdr_row))
+    return Sheet(path=path, encoding=encoding, headers=headers, unknown_headers=unknown, rows=rows,
+                 problems=problems)
