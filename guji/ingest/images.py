@@ -1,0 +1,150 @@
+"""Inspect one master image: hash, format, size, depth, mode, ICC, resolution, full decode.
+
+Runs in worker processes (``inspect_page`` is the task function). Never raises for a bad
+image: every defect comes back as a problem dict so the batch goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+IMAGE_EXTENSIONS = {".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".jpx"}
+SUPPORTED_FORMATS = {"TIFF", "JPEG", "PNG", "JPEG2000", "MPO"}
+
+# bits per sample for PIL modes
+_MODE_BITS = {"1": 1, "L": 8, "LA": 8, "P": 8, "RGB": 8, "RGBA": 8, "CMYK": 8, "YCbCr": 8, "LAB": 8,
+              "I;16": 16, "I;16B": 16, "I;16L": 16, "I;16N": 16, "I": 32, "F": 32}
+
+
+def _problem(code: str, message: str) -> dict[str, Any]:
+    return {"severity": "error", "code": code, "message": message}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _icc_name(icc: bytes | None) -> str | None:
+    if not icc:
+        return None
+    try:
+        import io
+
+        from PIL import ImageCms
+
+        prof = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        return ImageCms.getProfileDescription(prof).strip() or "embedded (unnamed)"
+    except Exception:  # noqa: BLE001 - a broken profile is reported, not fatal
+        return "embedded (unreadable)"
+
+
+def _ppi(info: dict[str, Any]) -> tuple[float, float] | None:
+    dpi = info.get("dpi")
+    if dpi and all(float(v) > 0 for v in dpi):
+        return (round(float(dpi[0]), 2), round(float(dpi[1]), 2))
+    return None
+
+
+def inspect_image(path: Path, max_pixels: int) -> dict[str, Any]:
+    """Measure one image file. Returns a dict of Page fields plus ``problems`` (list of dicts)."""
+    out: dict[str, Any] = {"problems": []}
+    try:
+        st = path.stat()
+    except OSError as e:
+        out["problems"].append(_problem("unreadable-file", f"cannot stat: {e.strerror or e}"))
+        return out
+    out["size"] = st.st_size
+    if st.st_size == 0:
+        out["problems"].append(_problem("zero-byte-file", "file is empty (0 bytes)"))
+        return out
+    try:
+        out["sha256"] = _sha256(path)
+    except OSError as e:
+        out["problems"].append(_problem("unreadable-file", f"cannot read: {e.strerror or e}"))
+        return out
+
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = None  # we apply our own cap before decoding
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            im = Image.open(path)
+    except UnidentifiedImageError:
+        out["problems"].append(_problem("not-an-image", "not a readable image (unknown or corrupt format)"))
+        return out
+    except Exception as e:  # noqa: BLE001
+        out["problems"].append(_problem("unreadable-image", f"cannot open: {e}"))
+        return out
+    with im:
+        fmt = im.format or ""
+        out["format"] = "JPEG2000" if fmt == "JPEG2000" else fmt
+        out["width"], out["height"] = im.size
+        out["mode"] = im.mode
+        bits = None
+        if fmt == "TIFF":
+            tag = im.tag_v2.get(258)  # BitsPerSample
+            if tag:
+                bits = int(tag[0] if isinstance(tag, tuple) else tag)
+            comp = im.info.get("compression")
+            out["compression"] = str(comp) if comp else None
+        elif fmt == "JPEG":
+            out["compression"] = "jpeg"
+        elif fmt == "PNG":
+            out["compression"] = "deflate"
+        elif fmt == "JPEG2000":
+            out["compression"] = "jpeg2000"
+        out["bit_depth"] = bits or _MODE_BITS.get(im.mode, 8)
+        out["icc_profile"] = _icc_name(im.info.get("icc_profile"))
+        out["ppi"] = _ppi(im.info)
+        if fmt not in SUPPORTED_FORMATS:
+            out["problems"].append(_problem("unsupported-format",
+                                            f"{fmt or 'unknown'} images are not accepted as masters "
+                                            f"(use TIFF, JPEG, PNG or JPEG 2000)"))
+            return out
+        pixels = im.size[0] * im.size[1]
+        if pixels > max_pixels:
+            out["problems"].append(_problem(
+                "decompression-bomb",
+                f"{im.size[0]}x{im.size[1]} = {pixels} pixels is over the limit of {max_pixels} "
+                f"([ingest] max_pixels or --max-pixels); not decoded"))
+            return out
+        if im.size[0] == 0 or im.size[1] == 0:
+            out["problems"].append(_problem("empty-image", "image has no pixels"))
+            return out
+        try:
+            from PIL import ImageFile
+
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # libjpeg "premature end" warnings become errors
+                im.load()
+                if getattr(im, "n_frames", 1) > 1 and fmt == "TIFF":
+                    out["problems"].append({"severity": "warning", "code": "multi-page-tiff",
+                                            "message": f"TIFF has {im.n_frames} pages; only the first is used"})
+        except Exception as e:  # noqa: BLE001
+            out["problems"].append(_problem("truncated-image", f"cannot decode the whole image: {e}"))
+    return out
+
+
+def inspect_page(task) -> Any:
+    """Task function for the executor: ``task.payload = {"path": absolute path, "max_pixels": N}``."""
+    from guji.stage import TaskOutput
+
+    path = Path(task.payload["path"])
+    info = inspect_image(path, int(task.payload["_params"]["max_pixels"]))
+    return TaskOutput(outputs={}, info=info)
+
+
+def file_identity(path: Path) -> str:
+    """Cheap change detector for resumption (size and mtime); fixity uses the SHA-256."""
+    st = os.stat(path)
+    return f"{st.st_size}:{st.st_mtime_ns}"
