@@ -2,8 +2,32 @@
 
 from __future__ import annotations
 
+import click
+
 from guji.clikit import stage_command
 
+IIIF_HELP = """\
+Build the static IIIF publication in WORK/build/: level-0 Image API 3 tiles per page,
+a Presentation 3 manifest per item (right to left and paged for rare books), OCR text as
+annotation pages, one collection per batch and per institution, then validate it.
+
+\b
+Settings come from batch.toml [iiif] (base_url, tile_size, quality, thumb_widths,
+multi_part, homepage, schema); options below override them. Re-running with nothing
+changed rewrites nothing. Exit code 8 when the built tree fails validation.
+
+\b
+Example:
+  guji iiif --work work --base-url https://books.example.org/
+"""
+
 commands = [
-    stage_command("iiif", "guji.iiif.stage:run", help="Not built yet (issue #5): says so and produces nothing."),
+    stage_command("iiif", "guji.iiif.stage:run", help=IIIF_HELP, options=[
+        click.option("--base-url", "base_url", default=None,
+                     help="Published location of the build; all ids start with it [default: http://127.0.0.1:8000/]."),
+        click.option("--multi-part", "multi_part", type=click.IntRange(0), default=None,
+                     help="Items with more pages than this get one manifest per volume in a multi-part collection (0 = never)."),
+        click.option("--schema", "schema", type=click.Path(dir_okay=False), default=None,
+                     help="IIIF Presentation 3 JSON Schema file to validate manifests and collections against."),
+    ]),
 ]

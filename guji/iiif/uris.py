@@ -56,3 +56,45 @@ def search_index_path() -> str:
 def content_search_uri(base_url: str, item_id: str, version: int = 2) -> str:
     """IIIF Content Search endpoint of one manifest, answered by ``guji serve``."""
     return uri(base_url, f"search/{version}/{item_id}")
+
+
+# -- added by the iiif stage (issue #5); everything above is unchanged ----------------------------
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
+
+
+def image_service_uri(base_url: str, canvas_id: str) -> str:
+    """The ``id`` of a canvas's level-0 Image API 3 service (its info.json is ``id + "/info.json"``)."""
+    return uri(base_url, image_service_path(canvas_id))
+
+
+def image_size_path(canvas_id: str, size: str) -> str:
+    """A whole-image request of the static service: ``size`` is ``max``, ``w,h`` or ``w,``."""
+    return f"{image_service_path(canvas_id)}/full/{size}/0/default.jpg"
+
+
+def manifest_uri(base_url: str, item_id: str) -> str:
+    return uri(base_url, manifest_path(item_id))
+
+
+def volume_manifest_path(item_id: str, volume_seq: int) -> str:
+    """``multi-part`` publication: one manifest per volume (册) of a very large item."""
+    return f"iiif/{item_id}/v{volume_seq:02d}/manifest.json"
+
+
+def item_collection_path(item_id: str) -> str:
+    """``multi-part`` publication: the item's Collection of volume manifests."""
+    return f"iiif/{item_id}/collection.json"
+
+
+def range_uri(base_url: str, item_id: str, name: str) -> str:
+    return uri(base_url, f"iiif/{item_id}/range/{name}")
+
+
+def annotation_uri(base_url: str, item_id: str, canvas_id: str, line_id: str) -> str:
+    return uri(base_url, f"iiif/{item_id}/annotation/{slug(canvas_id)}/{line_id}")
+
+
+def build_index_path() -> str:
+    """Internal list of what the build holds per item (access level, paths); not for publication."""
+    return "build-index.json"
