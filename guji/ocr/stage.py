@@ -1,9 +1,174 @@
-"""The `ocr` stage (placeholder until issue #7 is built)."""
+"""The `ocr` stage: layout + recognition of every canvas's OCR image, page model in master pixels.
+
+Input: ``WORK/clean/canvases.json`` (the ``ocr`` derivative of each canvas and its ``to_master``
+affine). Output per canvas: ``WORK/ocr/<item>/<canvas-slug>.{json,alto.xml,hocr,txt}``.
+Parameters (``[ocr]`` in batch.toml, or command-line options) are listed in ``DEFAULTS``.
+"""
 
 from __future__ import annotations
 
-from guji.stage import StageContext, StageResult, not_built
+from pathlib import Path
+from typing import Any
+
+from guji.errors import Problem
+from guji.model import PROFILE_LOCAL_DOCUMENT, PROFILE_RARE_BOOK, box_to_master
+from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
+
+STAGE = "ocr"
+OCR_VERSION = "1"  # bump when the page model or layout logic changes outputs
+
+DEFAULTS: dict[str, Any] = {
+    "engine": "rapidocr",  # rapidocr | tesseract
+    "layout": "auto",  # auto (from the item's profile, else detected) | vertical-rtl | horizontal
+    "mode": "layout",  # layout (columns, notes, centre column) | page (engine on the whole page)
+    "upscale": "auto",  # auto (2× when the image's longer side < 1600 px) or a factor
+    "tesseract_vertical": "chi_tra_vert",
+    "tesseract_horizontal": "chi_tra",
+    "lm": False,  # re-rank low-confidence characters with the classical-Chinese character LM
+    "alternatives": False,  # keep each character's alternative readings in the JSON
+}
+
+
+def canvas_slug(canvas_id: str, item_id: str) -> str:
+    """``ITEM/v1/0003-r`` → ``v1_0003-r`` (unique within the item's folder)."""
+    rest = canvas_id[len(item_id) + 1:] if canvas_id.startswith(item_id + "/") else canvas_id
+    return rest.replace("/", "_")
+
+
+def _direction(layout: str, profile: str | None) -> str:
+    if layout in ("vertical-rtl", "horizontal"):
+        return layout
+    if profile == PROFILE_RARE_BOOK:
+        return "vertical-rtl"
+    if profile == PROFILE_LOCAL_DOCUMENT:
+        return "horizontal"
+    return "auto"
+
+
+def _engine(params: dict[str, Any]):
+    from guji.ocr.engines import get_engine
+
+    return get_engine(str(params["engine"]), str(params["tesseract_vertical"]), str(params["tesseract_horizontal"]))
+
+
+def tools(params: dict[str, Any]) -> dict[str, str]:
+    import cv2
+
+    t = {"opencv": cv2.__version__, "guji-ocr": OCR_VERSION, **_engine(params).describe()}
+    if params.get("lm"):
+        from guji.ocr.lm import lm_identity
+
+        t["lm"] = lm_identity()
+    return t
 
 
 def run(ctx: StageContext) -> StageResult:
-    return not_built("ocr", "issue #7")
+    params = ctx.params(STAGE, DEFAULTS)
+    canvases = ctx.canvases()
+    batch = ctx.batch()
+    pages = {p.id: p for p in batch.pages(ok_only=False)}
+    profiles = {it.id: it.profile for it in batch.items}
+    tl = tools(params)  # loads the engine here: a missing engine stops the run with exit code 6
+    tasks = []
+    result_problems: list[Problem] = []
+    for c in canvases:
+        if c.ocr is None:
+            result_problems.append(Problem("warning", "ocr-no-image", "canvas has no OCR image; not read",
+                                           item=c.item_id, page=c.id, stage=STAGE))
+            continue
+        page = pages.get(c.page_id)
+        tasks.append(PageTask(
+            key=c.id, inputs={"ocr": c.ocr.sha256 or c.ocr.path}, item_id=c.item_id,
+            payload={"canvas": c.id, "page": c.page_id, "item": c.item_id, "image": c.ocr.path,
+                     "to_master": list(c.ocr.to_master),
+                     "master_size": [page.width, page.height] if page else [c.ocr.width, c.ocr.height],
+                     "ppi": list(page.ppi) if page and page.ppi else None,
+                     "profile": profiles.get(c.item_id),
+                     "slug": canvas_slug(c.id, c.item_id)}))
+    res = run_tasks(ctx, STAGE, tasks, worker, params=params, tools=tl, description="ocr")
+    res.problems = result_problems + res.problems
+    res.info.update(status(ctx))
+    return res
+
+
+def worker(task: PageTask) -> TaskOutput:
+    import cv2
+
+    from guji.fsutil import atomic_write_text
+    from guji.ocr import page as P
+    from guji.ocr.recognize import read_image, upscale_factor
+
+    p = task.payload
+    prm = p["_params"]
+    work = Path(p["_work"])
+    img = cv2.imread(str(work / p["image"]), cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError(f"cannot read OCR image {p['image']}")
+    s = upscale_factor(img.shape, prm["upscale"])
+    if s != 1.0:
+        img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
+    engine = _engine(prm)
+    rerank = None
+    if prm.get("lm"):
+        from guji.ocr.lm import get_reranker
+
+        rerank = get_reranker()
+    direction = _direction(str(prm["layout"]), p.get("profile"))
+    regions, centre, facts, kind, frame = read_image(img, engine, mode=str(prm["mode"]), direction=direction,
+                                                     rerank=rerank)
+    m = tuple(p["to_master"])
+
+    def tm(b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        return box_to_master(m, (b[0] / s, b[1] / s, b[2] / s, b[3] / s))
+
+    for r in regions:
+        r.box = tm(r.box)
+        for ln in r.lines:
+            ln.box = tm(ln.box)
+            for c in ln.chars:
+                c.box = tm(c.box)
+    if frame is not None:
+        fw, fh = tm(frame)[2:]
+        facts["frame_px"] = [fw, fh]
+        if p.get("ppi"):
+            px, py = p["ppi"]
+            if px and py:
+                facts["frame_cm"] = [round(fw / px * 2.54, 1), round(fh / py * 2.54, 1)]
+    lang = "zh-Hant" if kind == "vertical-rtl" or str(prm["tesseract_horizontal"]).startswith("chi_tra") else "zh-Hans"
+    pm = P.PageModel(p["canvas"], p["page"], p["item"], engine.name, engine.version, kind, lang,
+                     tuple(p["master_size"]), regions, centre, facts)
+    problems = []
+    if not pm.text.strip():
+        pm.flags.append("ocr-empty")
+        problems.append(Problem("warning", "ocr-empty", "no text recognised (blank or unreadable page)",
+                                item=p["item"], page=p["canvas"], stage=STAGE))
+    else:
+        low = sum(1 for ln in pm.lines() for c in ln.chars if c.low)
+        if low:
+            pm.flags.append("ocr-low-confidence-chars")
+        mc = pm.mean_confidence()
+        if mc is not None and mc < 0.6:
+            pm.flags.append("ocr-low-confidence")
+    import json
+
+    base = Path(STAGE) / p["item"] / p["slug"]
+    d = pm.to_dict(alternatives=bool(prm.get("alternatives")))
+    name = Path(p["image"]).name
+    outputs = {}
+    for rel, text in ((f"{base}.json", json.dumps(d, ensure_ascii=False, indent=1, sort_keys=False) + "\n"),
+                      (f"{base}.alto.xml", P.to_alto(pm, name)),
+                      (f"{base}.hocr", P.to_hocr(pm, name)),
+                      (f"{base}.txt", P.to_text(pm))):
+        outputs[rel] = atomic_write_text(work / rel, text)
+    info = {"empty": "ocr-empty" in pm.flags, "mean_confidence": pm.mean_confidence(),
+            "chars": sum(len(ln.text) for ln in pm.lines()), "flags": pm.flags}
+    return TaskOutput(outputs=outputs, info=info, problems=problems)
+
+
+def status(ctx: StageContext) -> dict[str, Any]:
+    """Pages done, empty pages and mean confidence from the state store."""
+    recs = [r for r in ctx.store.records(STAGE) if r.status == "ok"]
+    confs = [r.info.get("mean_confidence") for r in recs if r.info.get("mean_confidence") is not None]
+    return {"pages_done": len(recs), "pages_failed": sum(1 for r in ctx.store.records(STAGE) if r.status != "ok"),
+            "empty_pages": sum(1 for r in recs if r.info.get("empty")),
+            "mean_confidence": round(sum(confs) / len(confs), 4) if confs else None}

@@ -1,0 +1,346 @@
+"""OCR engines behind one interface.
+
+An engine recognises *line images* (a column or a horizontal line, cut by the layout step) and,
+when it has a text detector, finds text boxes on a page. Two engines:
+
+- ``rapidocr``: PP-OCRv6 small detector + recogniser (ONNX, run by onnxruntime). Only the model
+  files shipped inside the ``rapidocr`` wheel are used, by explicit path, so nothing is ever
+  downloaded. The recogniser's CTC output is decoded here (not by rapidocr) so that every
+  character keeps its position in the line and its best alternative readings (used for
+  language-model re-ranking and low-confidence flags).
+- ``tesseract``: Tesseract 5 through pytesseract with ``chi_tra_vert`` / ``chi_tra`` /
+  ``chi_sim`` (Debian packages ``tesseract-ocr-chi-tra`` / ``tesseract-ocr-chi-sim``).
+
+Line images are given in *reading orientation*: vertical columns are rotated 90° counter-
+clockwise by the caller for rapidocr (the recogniser reads left to right), and passed upright
+for Tesseract's vertical language packs. Heavy imports live inside functions.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from guji.errors import MissingDependency
+
+ENGINES = ("rapidocr", "tesseract")
+
+# Pinned rapidocr models: the defaults shipped in the rapidocr 3.x wheel. Any other choice would
+# make rapidocr download models on first use, which guji never allows.
+RAPID_DET_MODEL = "PP-OCRv6_det_small.onnx"
+RAPID_REC_MODEL = "PP-OCRv6_rec_small.onnx"
+
+TESS_LANG_PACKAGES = {
+    "chi_tra": "tesseract-ocr-chi-tra", "chi_tra_vert": "tesseract-ocr-chi-tra",
+    "chi_sim": "tesseract-ocr-chi-sim", "chi_sim_vert": "tesseract-ocr-chi-sim",
+}
+
+
+@dataclass
+class CharResult:
+    text: str
+    confidence: float
+    span: tuple[float, float]  # start, end along the reading direction, in line-image pixels
+    alternatives: list[tuple[str, float]] = field(default_factory=list)  # best first, incl. text
+
+
+@dataclass
+class LineResult:
+    text: str
+    confidence: float
+    chars: list[CharResult] = field(default_factory=list)
+    box: tuple[int, int, int, int] | None = None  # only for whole-page reading: [x, y, w, h]
+    vertical: bool = False
+
+
+class Engine:
+    name = "engine"
+    version = ""
+    has_detector = False
+
+    def describe(self) -> dict[str, str]:
+        """Name, version and model identities: goes into the stage fingerprint."""
+        return {"engine": self.name, "engine_version": self.version}
+
+    def detect(self, img: Any) -> list[tuple[int, int, int, int]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def recognize(self, crops: list[Any], vertical: bool) -> list[LineResult]:  # pragma: no cover
+        raise NotImplementedError
+
+    def read_page(self, img: Any, vertical: bool) -> list[LineResult]:  # pragma: no cover
+        raise NotImplementedError
+
+
+# -- rapidocr --------------------------------------------------------------------------------
+
+
+def _rapid_model_dir() -> Path:
+    try:
+        import rapidocr  # noqa: F401
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise MissingDependency("the rapidocr engine needs the PyPI packages `rapidocr` and `onnxruntime` "
+                                "(pip install rapidocr onnxruntime)") from e
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError as e:  # pragma: no cover
+        raise MissingDependency("the rapidocr engine needs the PyPI package `onnxruntime` "
+                                "(pip install onnxruntime)") from e
+    d = Path(rapidocr.__file__).resolve().parent / "models"
+    for f in (RAPID_DET_MODEL, RAPID_REC_MODEL):
+        if not (d / f).is_file():
+            raise MissingDependency(f"rapidocr's bundled model {f} is missing from {d}: reinstall the PyPI "
+                                    "package `rapidocr` (3.x ships it in the wheel); guji never downloads models")
+    return d
+
+
+class RapidEngine(Engine):
+    name = "rapidocr"
+    has_detector = True
+
+    def __init__(self, threads: int = 1):
+        import importlib.metadata
+
+        d = _rapid_model_dir()
+        from rapidocr import RapidOCR
+
+        self.version = importlib.metadata.version("rapidocr")
+        self.ort_version = importlib.metadata.version("onnxruntime")
+        self._ocr = RapidOCR(params={
+            "Global.log_level": "error", "Global.use_cls": False,
+            "Det.model_path": str(d / RAPID_DET_MODEL), "Rec.model_path": str(d / RAPID_REC_MODEL),
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        })
+        self._det = self._ocr._load_det_model()
+        self._rec = self._ocr._load_rec_model()
+        self._chars = list(self._rec.postprocess_op.character)
+        self.model_files = {f: str((d / f).stat().st_size) for f in (RAPID_DET_MODEL, RAPID_REC_MODEL)}
+
+    def describe(self) -> dict[str, str]:
+        return {"engine": self.name, "engine_version": self.version, "onnxruntime": self.ort_version,
+                **{f"model:{k}": v for k, v in self.model_files.items()}}
+
+    def detect(self, img: Any) -> list[tuple[int, int, int, int]]:
+        """Axis-aligned text boxes ``[x, y, w, h]`` in ``img`` pixels (BGR or grey array)."""
+        import numpy as np
+
+        if img.ndim == 2:
+            import cv2
+
+            img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        res = self._det(img)
+        if res.boxes is None or len(res.boxes) == 0:
+            return []
+        out = []
+        H, W = img.shape[:2]
+        for quad in np.asarray(res.boxes):
+            xs, ys = quad[:, 0], quad[:, 1]
+            x0, y0 = max(0, int(xs.min())), max(0, int(ys.min()))
+            x1, y1 = min(W, int(round(xs.max()))), min(H, int(round(ys.max())))
+            if x1 - x0 >= 2 and y1 - y0 >= 2:
+                out.append((x0, y0, x1 - x0, y1 - y0))
+        return out
+
+    def recognize(self, crops: list[Any], vertical: bool) -> list[LineResult]:
+        """Recognise line images already in left-to-right reading orientation (BGR arrays).
+
+        ``vertical`` only marks the results; the caller has rotated vertical columns.
+        """
+        import numpy as np
+
+        n = len(crops)
+        results: list[LineResult | None] = [None] * n
+        if not n:
+            return []
+        ratios = [c.shape[1] / max(1, c.shape[0]) for c in crops]
+        order = np.argsort(np.array(ratios), kind="stable")
+        imgC, imgH, imgW = self._rec.rec_image_shape[:3]
+        batch = 6
+        for b in range(0, n, batch):
+            idx = [int(i) for i in order[b:b + batch]]
+            max_wh = max([imgW / imgH] + [ratios[i] for i in idx])
+            norm = np.concatenate([self._rec.resize_norm_img(self._bgr(crops[i]), max_wh)[np.newaxis]
+                                   for i in idx]).astype(np.float32)
+            preds = self._rec.session(norm)
+            for k, i in enumerate(idx):
+                h, w = crops[i].shape[:2]
+                resized_w = min(int(imgH * max_wh), int(np.ceil(imgH * w / max(1, h))))
+                results[i] = self._decode(np.asarray(preds[k]), padded_w=int(imgH * max_wh),
+                                          resized_w=resized_w, crop_w=w, vertical=vertical)
+        return [r for r in results if r is not None]
+
+    @staticmethod
+    def _bgr(img: Any) -> Any:
+        if img.ndim == 2:
+            import cv2
+
+            return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        return img
+
+    def _decode(self, prob: Any, *, padded_w: int, resized_w: int, crop_w: int, vertical: bool) -> LineResult:
+        """Greedy CTC decoding that keeps each character's time step span and top-5 alternatives."""
+        import numpy as np
+
+        T = prob.shape[0]
+        best = prob.argmax(axis=1)
+        step = padded_w / T  # pixels of the resized line per time step
+        scale = crop_w / max(1, resized_w)
+        chars: list[CharResult] = []
+        groups: list[list[int]] = []
+        prev = 0
+        for t in range(T):
+            c = int(best[t])
+            if c != 0 and c != prev:
+                groups.append([t])
+            elif c != 0 and c == prev and groups:
+                groups[-1].append(t)
+            prev = c
+        n_chars = len(self._chars)
+        for g in groups:
+            t_peak = max(g, key=lambda t: prob[t, best[t]])
+            c = int(best[t_peak])
+            if c >= n_chars:
+                continue
+            text = self._chars[c]
+            if text in ("blank", " ") or not text.strip():
+                continue
+            row = prob[t_peak]
+            top = np.argsort(-row)[:6]
+            alts = [(self._chars[j], float(row[j])) for j in top if 0 < j < n_chars and self._chars[j].strip()][:5]
+            centre = (np.mean(g) + 0.5) * step * scale
+            chars.append(CharResult(text, float(np.mean([prob[t, c] for t in g])), (centre, centre), alts))
+        # character extents: halfway between neighbouring centres
+        for k, ch in enumerate(chars):
+            c = ch.span[0]
+            prev_c = chars[k - 1].span[0] if k else None
+            next_c = chars[k + 1].span[0] if k + 1 < len(chars) else None
+            half = ((next_c - c) if next_c is not None else (c - prev_c) if prev_c is not None else crop_w) / 2
+            s = (c + prev_c) / 2 if prev_c is not None else c - half
+            e = (c + next_c) / 2 if next_c is not None else c + half
+            ch.span = (max(0.0, s), min(float(crop_w), e))
+        text = "".join(c.text for c in chars)
+        conf = float(np.mean([c.confidence for c in chars])) if chars else 0.0
+        return LineResult(text, conf, chars, vertical=vertical)
+
+    def read_page(self, img: Any, vertical: bool) -> list[LineResult]:
+        """Whole-page reading without layout analysis: detect, recognise each box, one list."""
+        import numpy as np
+
+        img = self._bgr(img)
+        boxes = self.detect(img)
+        crops, isvert = [], []
+        for x, y, w, h in boxes:
+            c = img[y:y + h, x:x + w]
+            v = h >= 1.5 * w
+            crops.append(np.ascontiguousarray(np.rot90(c)) if v else c)
+            isvert.append(v)
+        res = self.recognize(crops, vertical)
+        for r, b, v in zip(res, boxes, isvert):
+            r.box = b
+            r.vertical = v
+        return res
+
+
+# -- tesseract -------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _tesseract_info() -> tuple[str, tuple[str, ...]]:
+    try:
+        import pytesseract
+    except ImportError as e:  # pragma: no cover
+        raise MissingDependency("the tesseract engine needs the PyPI package `pytesseract`") from e
+    try:
+        version = str(pytesseract.get_tesseract_version())
+        langs = tuple(pytesseract.get_languages(config=""))
+    except (pytesseract.TesseractNotFoundError, OSError) as e:
+        raise MissingDependency("the tesseract engine needs the program tesseract "
+                                "(Debian package `tesseract-ocr`)") from e
+    return version, langs
+
+
+class TesseractEngine(Engine):
+    name = "tesseract"
+    has_detector = False
+
+    def __init__(self, lang_vertical: str = "chi_tra_vert", lang_horizontal: str = "chi_tra"):
+        self.version, langs = _tesseract_info()
+        for lang in {lang_vertical, lang_horizontal}:
+            if lang not in langs:
+                pkg = TESS_LANG_PACKAGES.get(lang, f"tesseract-ocr-{lang.replace('_', '-')}")
+                raise MissingDependency(f"Tesseract language pack {lang} is not installed "
+                                        f"(Debian package `{pkg}`)")
+        self.lang_v, self.lang_h = lang_vertical, lang_horizontal
+
+    def describe(self) -> dict[str, str]:
+        return {"engine": self.name, "engine_version": self.version, "lang_vertical": self.lang_v,
+                "lang_horizontal": self.lang_h}
+
+    def _data(self, img: Any, lang: str, psm: int) -> list[tuple[str, float, tuple[int, int, int, int], tuple]]:
+        import pytesseract
+
+        d = pytesseract.image_to_data(img, lang=lang, config=f"--psm {psm}",
+                                      output_type=pytesseract.Output.DICT)
+        out = []
+        for i, txt in enumerate(d["text"]):
+            txt = (txt or "").strip()
+            if not txt or float(d["conf"][i]) < 0:
+                continue
+            key = (d["block_num"][i], d["par_num"][i], d["line_num"][i])
+            out.append((txt, float(d["conf"][i]) / 100.0,
+                        (d["left"][i], d["top"][i], d["width"][i], d["height"][i]), key))
+        return out
+
+    def recognize(self, crops: list[Any], vertical: bool) -> list[LineResult]:
+        """Line images upright (vertical columns are *not* rotated for Tesseract)."""
+        res = []
+        for c in crops:
+            words = self._data(c, self.lang_v if vertical else self.lang_h, 5 if vertical else 7)
+            chars = []
+            for txt, conf, (x, y, w, h), _ in words:
+                n = len(txt)
+                for k, ch in enumerate(txt):
+                    if vertical:
+                        s, e = y + h * k / n, y + h * (k + 1) / n
+                    else:
+                        s, e = x + w * k / n, x + w * (k + 1) / n
+                    chars.append(CharResult(ch, conf, (s, e), [(ch, conf)]))
+            text = "".join(c.text for c in chars)
+            conf = sum(c.confidence for c in chars) / len(chars) if chars else 0.0
+            res.append(LineResult(text, conf, chars, vertical=vertical))
+        return res
+
+    def read_page(self, img: Any, vertical: bool) -> list[LineResult]:
+        lang = self.lang_v if vertical else self.lang_h
+        words = self._data(img, lang, 5 if vertical else 3)
+        lines: dict[tuple, list] = {}
+        for w in words:
+            lines.setdefault(w[3], []).append(w)
+        res = []
+        for ws in lines.values():
+            xs = [b[2][0] for b in ws] + [b[2][0] + b[2][2] for b in ws]
+            ys = [b[2][1] for b in ws] + [b[2][1] + b[2][3] for b in ws]
+            box = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+            chars = []
+            for txt, conf, (x, y, w, h), _ in ws:
+                n = len(txt)
+                for k, ch in enumerate(txt):
+                    s = (y - box[1] + h * k / n) if vertical else (x - box[0] + w * k / n)
+                    e = (y - box[1] + h * (k + 1) / n) if vertical else (x - box[0] + w * (k + 1) / n)
+                    chars.append(CharResult(ch, conf, (s, e), [(ch, conf)]))
+            conf = sum(c.confidence for c in chars) / len(chars) if chars else 0.0
+            res.append(LineResult("".join(c.text for c in chars), conf, chars, box=box, vertical=vertical))
+        return res
+
+
+@functools.lru_cache(maxsize=4)
+def get_engine(name: str, lang_vertical: str = "chi_tra_vert", lang_horizontal: str = "chi_tra") -> Engine:
+    """One engine instance per process (models load once)."""
+    if name == "rapidocr":
+        return RapidEngine()
+    if name == "tesseract":
+        return TesseractEngine(lang_vertical, lang_horizontal)
+    raise MissingDependency(f"unknown OCR engine {name!r}; choose one of {', '.join(ENGINES)}")

@@ -1,0 +1,132 @@
+"""OCR evaluation: character error rate (CER) against proofread transcriptions.
+
+Truth format (as ``../shared/eval/dzj-dev/``): ``<page>.txt``, UTF-8, one line per printed column
+in reading order. Text is compared in reading order with line breaks and spaces removed.
+Three figures per page and overall (overall = total edits / total truth characters):
+
+- ``cer``: every character, punctuation included;
+- ``cer_nopunct``: punctuation (Unicode P*/S* classes) removed from both sides;
+- ``cer_folded``: as ``cer_nopunct`` after folding traditional/simplified (OpenCC t2s) and common
+  printed variants (卽/即, 衆/眾 …) on both sides, so a reading that differs only in form counts
+  as right.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any, Callable
+
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".jp2", ".bmp")
+
+# printed variant → common form (applied after t2s on both sides, so only the folding matters)
+VARIANTS = str.maketrans({"卽": "即", "衆": "众", "眾": "众", "呪": "咒", "皷": "鼓", "峯": "峰", "爲": "为",
+                          "卧": "卧", "臥": "卧", "竝": "并", "並": "并", "囙": "因", "觧": "解", "㝡": "最",
+                          "冣": "最", "夀": "寿", "壽": "寿", "畧": "略", "綫": "线", "鄕": "乡", "敎": "教",
+                          "旣": "既", "黃": "黄", "靑": "青", "淸": "清", "說": "说", "內": "内", "兌": "兑",
+                          "稅": "税", "吿": "告", "輭": "软", "耑": "端", "𠕋": "册", "冊": "册", "册": "册"})
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insert, delete, substitute all cost 1)."""
+    if len(a) < len(b):
+        a, b = b, a
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+        prev = cur
+    return prev[-1]
+
+
+def strip_space(s: str) -> str:
+    return "".join(ch for ch in s if not ch.isspace())
+
+
+def strip_punct(s: str) -> str:
+    return "".join(ch for ch in strip_space(s) if unicodedata.category(ch)[0] not in "PS")
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s() -> Callable[[str], str]:
+    import opencc
+
+    cc = opencc.OpenCC("t2s")
+    return cc.convert
+
+
+def fold(s: str) -> str:
+    return _t2s()(strip_punct(s)).translate(VARIANTS)
+
+
+def page_scores(hyp: str, truth: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"chars": len(strip_space(truth))}
+    for name, norm in (("cer", strip_space), ("cer_nopunct", strip_punct), ("cer_folded", fold)):
+        t, h = norm(truth), norm(hyp)
+        out[name + "_edits"] = edit_distance(h, t)
+        out[name + "_len"] = len(t)
+        out[name] = round(out[name + "_edits"] / max(1, len(t)), 4)
+    return out
+
+
+def overall(pages: list[dict[str, Any]]) -> dict[str, Any]:
+    res: dict[str, Any] = {"pages": len(pages)}
+    for name in ("cer", "cer_nopunct", "cer_folded"):
+        e = sum(p[name + "_edits"] for p in pages)
+        n = sum(p[name + "_len"] for p in pages)
+        res[name] = round(e / max(1, n), 4)
+    secs = [p["seconds"] for p in pages if "seconds" in p]
+    if secs:
+        res["seconds_per_page"] = round(sum(secs) / len(secs), 3)
+    return res
+
+
+def find_pairs(images: Path, truth: Path) -> list[tuple[Path, Path]]:
+    pairs = []
+    for img in sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_EXTS):
+        t = truth / (img.stem + ".txt")
+        if t.is_file():
+            pairs.append((img, t))
+    return pairs
+
+
+def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str = "layout",
+             direction: str = "vertical-rtl", upscale: Any = "auto", lm: bool = False,
+             pages: list[str] | None = None) -> dict[str, Any]:
+    """Run OCR over every image that has a truth file; CER per page and overall, seconds per page."""
+    import cv2
+
+    from guji.ocr.engines import get_engine
+    from guji.ocr.recognize import read_image, upscale_factor
+    from guji.ocr.page import PageModel
+
+    eng = get_engine(engine)
+    rerank = None
+    if lm:
+        from guji.ocr.lm import get_reranker
+
+        rerank = get_reranker()
+    results = []
+    for img_path, truth_path in find_pairs(Path(images), Path(truth)):
+        if pages and img_path.stem not in pages:
+            continue
+        t0 = time.perf_counter()
+        img = cv2.imread(str(img_path), cv2.IMREAD_COLOR)
+        if img is None:
+            results.append({"page": img_path.stem, "error": "unreadable image"})
+            continue
+        s = upscale_factor(img.shape, upscale)
+        if s != 1.0:
+            img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
+        regions, _, _, kind, _ = read_image(img, eng, mode=mode, direction=direction, rerank=rerank)
+        pm = PageModel("", "", "", eng.name, eng.version, kind, "", (img.shape[1], img.shape[0]), regions)
+        hyp = pm.text
+        dt = time.perf_counter() - t0
+        row = {"page": img_path.stem, **page_scores(hyp, truth_path.read_text("utf-8")), "seconds": round(dt, 3)}
+        results.append(row)
+    ok = [r for r in results if "error" not in r]
+    return {"engine": engine, "mode": mode, "direction": direction, "lm": lm, "overall": overall(ok),
+            "pages": results}

@@ -1,0 +1,280 @@
+"""Page layout: frame (版框), registers (栏), columns right to left, double-row notes, centre column.
+
+Works on text boxes from a detector (``[x, y, w, h]`` in the OCR image) plus the image itself
+(for the frame's ruled lines). Pure geometry, no recognition: :func:`analyse_vertical` and
+:func:`analyse_horizontal` return :class:`Layout` objects listing *segments* (one box to
+recognise each) grouped into printed columns / lines in reading order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass
+class Segment:
+    box: Box
+    kind: str = "text"  # text | note (double-row small note sub-column)
+
+
+@dataclass
+class Column:
+    """One printed column (vertical) or line (horizontal): its segments in reading order."""
+
+    segments: list[Segment]
+    role: str = "body"  # body | centre-column | other
+
+    @property
+    def box(self) -> Box:
+        return union([s.box for s in self.segments])
+
+
+@dataclass
+class Register:
+    columns: list[Column] = field(default_factory=list)
+
+    @property
+    def box(self) -> Box:
+        return union([c.box for c in self.columns])
+
+
+@dataclass
+class Layout:
+    kind: str  # vertical-rtl | horizontal
+    registers: list[Register] = field(default_factory=list)
+    centre: Column | None = None
+    other: list[Column] = field(default_factory=list)  # text outside the frame (margin labels)
+    frame: Box | None = None
+    half_leaves: int = 1
+
+
+def union(boxes: list[Box]) -> Box:
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def guess_direction(boxes: list[Box]) -> str:
+    """``vertical-rtl`` when tall boxes outnumber wide ones, else ``horizontal``."""
+    tall = sum(1 for _, _, w, h in boxes if h >= 1.5 * w)
+    wide = sum(1 for _, _, w, h in boxes if w >= 1.5 * h)
+    return "vertical-rtl" if tall > wide else "horizontal"
+
+
+def find_frame(gray: Any) -> Box | None:
+    """The printed frame: bounding box of long ruled lines (≥ 40 % of the page side), or None."""
+    import cv2
+    import numpy as np
+
+    H, W = gray.shape[:2]
+    _, bw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    hk = cv2.getStructuringElement(cv2.MORPH_RECT, (max(10, W // 6), 1))
+    vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(10, H // 6)))
+    hl = cv2.morphologyEx(bw, cv2.MORPH_OPEN, hk)
+    vl = cv2.morphologyEx(bw, cv2.MORPH_OPEN, vk)
+    rows = [y for y in range(H) if np.count_nonzero(hl[y]) >= 0.4 * W]
+    cols = [x for x in range(W) if np.count_nonzero(vl[:, x]) >= 0.4 * H]
+    if len(rows) < 2 or len(cols) < 2:
+        return None
+    x0, x1, y0, y1 = min(cols), max(cols), min(rows), max(rows)
+    if x1 - x0 < 0.3 * W or y1 - y0 < 0.3 * H:
+        return None
+    return (x0, y0, x1 - x0 + 1, y1 - y0 + 1)
+
+
+def _clusters(items: list[Box], same: Any) -> list[list[Box]]:
+    """Union-find of boxes under the pairwise predicate ``same``."""
+    parent = list(range(len(items)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(items)):
+        for j in range(i + 1, len(items)):
+            if same(items[i], items[j]):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[Box]] = {}
+    for i, b in enumerate(items):
+        groups.setdefault(find(i), []).append(b)
+    return list(groups.values())
+
+
+def _column_of(boxes: list[Box]) -> Column:
+    """Order one printed column's boxes top to bottom; boxes side by side are double-row notes
+    (read right sub-column first, then left)."""
+    boxes = sorted(boxes, key=lambda b: (b[1], -b[0]))
+    bands: list[list[Box]] = []
+    for b in boxes:
+        if bands:
+            y0 = min(x[1] for x in bands[-1])
+            y1 = max(x[1] + x[3] for x in bands[-1])
+            if _overlap(y0, y1, b[1], b[1] + b[3]) > 0.3 * min(b[3], y1 - y0):
+                bands[-1].append(b)
+                continue
+        bands.append([b])
+    segs: list[Segment] = []
+    for band in bands:
+        if len(band) == 1:
+            segs.append(Segment(band[0]))
+        else:
+            for b in sorted(band, key=lambda b: -(b[0] + b[2] / 2)):
+                segs.append(Segment(b, "note"))
+    return Column(segs)
+
+
+def _split_registers(boxes: list[Box], page_h: int) -> list[list[Box]]:
+    """Split boxes into registers (上下栏) at horizontal gaps that (almost) no box crosses.
+
+    Coverage by row: a run of rows crossed by at most a fifth of the peak number of boxes (a
+    margin label may cross), at least 1 % of the page high, with three or more boxes wholly
+    above and below, separates two registers. Boxes go to the register holding their centre."""
+    import numpy as np
+
+    if len(boxes) < 6:
+        return [boxes]
+    y0 = min(b[1] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    cov = np.zeros(y1 - y0 + 1, dtype=np.int32)
+    for b in boxes:
+        cov[b[1] - y0:b[1] + b[3] - y0] += 1
+    low = cov <= max(1, int(0.2 * cov.max()))
+    cuts: list[float] = []
+    run_start = None
+    for i, v in enumerate(list(low) + [False]):
+        if v and run_start is None:
+            run_start = i
+        elif not v and run_start is not None:
+            if i - run_start >= max(3, 0.01 * page_h):
+                cut = y0 + (run_start + i) / 2
+                above = sum(1 for b in boxes if b[1] + b[3] <= cut and (not cuts or b[1] >= cuts[-1]))
+                below = sum(1 for b in boxes if b[1] >= cut)
+                if above >= 3 and below >= 3:
+                    cuts.append(cut)
+            run_start = None
+    groups: list[list[Box]] = [[] for _ in range(len(cuts) + 1)]
+    for b in boxes:
+        cy = b[1] + b[3] / 2
+        groups[sum(1 for c in cuts if cy > c)].append(b)
+    return [g for g in groups if g]
+
+
+def analyse_vertical(boxes: list[Box], gray: Any | None) -> Layout:
+    H, W = (gray.shape[:2] if gray is not None else (max(b[1] + b[3] for b in boxes), max(b[0] + b[2] for b in boxes)))
+    frame = find_frame(gray) if gray is not None else None
+    lay = Layout("vertical-rtl", frame=frame)
+    inside, outside = [], []
+    for b in boxes:
+        cx, cy = b[0] + b[2] / 2, b[1] + b[3] / 2
+        if frame and not (frame[0] - 4 <= cx <= frame[0] + frame[2] + 4 and frame[1] - 4 <= cy <= frame[1] + frame[3] + 4):
+            outside.append(b)
+        else:
+            inside.append(b)
+
+    def same_col(a: Box, b: Box) -> bool:
+        return _overlap(a[0], a[0] + a[2], b[0], b[0] + b[2]) > 0.5 * min(a[2], b[2])
+
+    regs = [[_column_of(g) for g in _clusters(bs, same_col)] for bs in _split_registers(inside, H)] if inside else []
+    cols = [c for r in regs for c in r]
+    # centre column (版心): on a full leaf (frame wider than tall) the column nearest the middle
+    if frame and frame[2] > 1.1 * frame[3] and cols:
+        mid = frame[0] + frame[2] / 2
+        c = min(cols, key=lambda c: abs(c.box[0] + c.box[2] / 2 - mid))
+        if abs(c.box[0] + c.box[2] / 2 - mid) < 0.06 * frame[2]:
+            cols.remove(c)
+            c.role = "centre-column"
+            lay.centre = c
+            lay.half_leaves = 2
+    lay.registers = [Register(sorted([c for c in r if c.role == "body"], key=lambda c: -(c.box[0] + c.box[2] / 2)))
+                     for r in regs]
+    lay.registers = [r for r in lay.registers if r.columns]
+    lay.other = [Column([Segment(b)], role="other") for b in sorted(outside, key=lambda b: (-b[0], b[1]))]
+    return lay
+
+
+def analyse_horizontal(boxes: list[Box], gray: Any | None) -> Layout:
+    frame = find_frame(gray) if gray is not None else None
+    lay = Layout("horizontal", frame=frame)
+
+    def same_row(a: Box, b: Box) -> bool:
+        return _overlap(a[1], a[1] + a[3], b[1], b[1] + b[3]) > 0.5 * min(a[3], b[3])
+
+    rows = _clusters(list(boxes), same_row)
+    rows.sort(key=lambda r: min(b[1] + b[3] / 2 for b in r))
+    lines = [Column([Segment(b) for b in sorted(r, key=lambda b: b[0])]) for r in rows]
+    if lines:
+        lay.registers = [Register(lines)]
+    return lay
+
+
+# -- centre column text ----------------------------------------------------------------------
+
+_NUM = "〇零一二三四五六七八九十百千廿卅"
+
+
+def chinese_number(s: str) -> int | None:
+    """Parse 十二, 二十一, 一百五, 廿三, 一〇五 or ASCII digits; None when not a number."""
+    if not s:
+        return None
+    if s.isdigit():
+        return int(s)
+    digits = {c: i for i, c in enumerate("〇一二三四五六七八九")}
+    digits["零"] = 0
+    if all(c in digits for c in s):
+        return int("".join(str(digits[c]) for c in s))
+    total, cur = 0, 0
+    for c in s:
+        if c in digits:
+            cur = digits[c]
+        elif c == "十":
+            total += (cur or 1) * 10
+            cur = 0
+        elif c == "廿":
+            total += 20
+        elif c == "卅":
+            total += 30
+        elif c == "百":
+            total += (cur or 1) * 100
+            cur = 0
+        elif c == "千":
+            total += (cur or 1) * 1000
+            cur = 0
+        else:
+            return None
+    return total + cur
+
+
+def parse_centre_column(text: str) -> dict[str, Any]:
+    """Title / juan / leaf number from a centre column's text, when readable.
+
+    Typical: ``史記卷三　十二`` → title 史記, juan 三, leaf 12.
+    """
+    out: dict[str, Any] = {"text": text}
+    t = re.sub(r"\s+", "", text)
+    m = re.search(rf"卷([{_NUM}\d]+|之?[上中下])", t)
+    if m:
+        out["title"] = t[: m.start()] or None
+        out["juan"] = m.group(1)
+        rest = t[m.end():]
+    else:
+        rest = t
+    m2 = re.search(rf"([{_NUM}\d]+)\D*$", rest)
+    if m2:
+        n = chinese_number(m2.group(1))
+        if n is not None:
+            out["leaf"] = n
+        if "title" not in out and m2.start() > 0:
+            out["title"] = rest[: m2.start()]
+    return {k: v for k, v in out.items() if v not in (None, "")}

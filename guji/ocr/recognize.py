@@ -1,0 +1,171 @@
+"""Read one image into a :class:`~guji.ocr.page.PageModel`: layout, recognition, layout facts.
+
+``read_image`` works in the OCR image's pixel space; the stage maps the result to master pixels
+with :func:`map_page`. Two modes: ``layout`` (frame, registers, columns right to left, notes,
+centre column: the default) and ``page`` (the engine on the whole page, lines only sorted into
+reading order: the baseline the benchmark compares with).
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any, Callable
+
+from guji.ocr import layout as L
+from guji.ocr.engines import Engine, LineResult, get_engine
+from guji.ocr.page import Char, Line, PageModel, Region
+
+LOW_CONFIDENCE = 0.5
+
+
+def upscale_factor(shape: tuple[int, ...], setting: Any) -> float:
+    """``auto``: 2× for small reproductions (longer side < 1600 px, characters ~10–20 px), else 1×."""
+    if setting in (None, "auto"):
+        return 2.0 if max(shape[:2]) < 1600 else 1.0
+    return float(setting)
+
+
+def _to_bgr(img: Any) -> Any:
+    import cv2
+
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+    return img
+
+
+def _crop(img: Any, box: L.Box, vertical: bool, engine: Engine) -> Any:
+    import numpy as np
+
+    x, y, w, h = box
+    c = img[y:y + h, x:x + w]
+    if vertical and engine.name == "rapidocr":
+        c = np.ascontiguousarray(np.rot90(c))  # column top → left: the recogniser reads left to right
+    return c
+
+
+def _line(lid: str, box: L.Box, res: LineResult, vertical: bool, kind: str, column: int) -> Line:
+    x, y, w, h = box
+    chars = []
+    for c in res.chars:
+        s, e = c.span
+        cb = (x, round(y + s), w, max(1, round(e - s))) if vertical else (round(x + s), y, max(1, round(e - s)), h)
+        chars.append(Char(c.text, cb, c.confidence, c.alternatives, low=c.confidence < LOW_CONFIDENCE))
+    return Line(lid, box, "ttb" if vertical else "ltr", res.text, res.confidence, chars, kind, column)
+
+
+def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str = "auto",
+               detector: Engine | None = None, rerank: Callable[[list[Line]], None] | None = None
+               ) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
+    """Recognise ``img`` (BGR or grey array). Returns regions, centre-column fields, layout facts
+    (frame in image pixels), the layout name and the frame box."""
+    img = _to_bgr(img)
+    det = detector if detector is not None else (engine if engine.has_detector else _default_detector())
+    if mode == "page" or det is None:
+        return _read_whole(img, engine, direction)
+    import cv2
+
+    boxes = det.detect(img)
+    if direction == "auto":
+        direction = L.guess_direction(boxes) if boxes else "vertical-rtl"
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    vertical = direction == "vertical-rtl"
+    lay = L.analyse_vertical(boxes, gray) if vertical and boxes else L.analyse_horizontal(boxes, gray)
+    # recognise all segments in one batch
+    jobs: list[tuple[str, L.Box, str, int, str]] = []  # region id, box, kind, column, region type
+    regions: list[Region] = []
+    col_no = 0
+    for k, reg in enumerate(lay.registers, 1):
+        regions.append(Region(f"r{k}", "body", reg.box))
+        for col in reg.columns:
+            col_no += 1
+            for seg in col.segments:
+                jobs.append((f"r{k}", seg.box, seg.kind, col_no, "body"))
+    if lay.centre is not None:
+        regions.append(Region("rc", "centre-column", lay.centre.box))
+        for seg in lay.centre.segments:
+            jobs.append(("rc", seg.box, "text", 0, "centre-column"))
+    if lay.other:
+        regions.append(Region("ro", "other", L.union([c.box for c in lay.other])))
+        for col in lay.other:
+            jobs.append(("ro", col.segments[0].box, "text", 0, "other"))
+    seg_vertical = [vertical and not (b[2] > 2.5 * b[3]) for _, b, _, _, _ in jobs]
+    crops = [_crop(img, b, v, engine) for (_, b, _, _, _), v in zip(jobs, seg_vertical)]
+    results: list[LineResult] = []
+    # recognise vertical and horizontal segments separately (Tesseract uses different packs)
+    by_v: dict[bool, list[int]] = {}
+    for i, v in enumerate(seg_vertical):
+        by_v.setdefault(v, []).append(i)
+    results_map: dict[int, LineResult] = {}
+    for v, idx in by_v.items():
+        for i, r in zip(idx, engine.recognize([crops[i] for i in idx], v)):
+            results_map[i] = r
+    results = [results_map[i] for i in range(len(jobs))]
+    reg_by_id = {r.id: r for r in regions}
+    counters: dict[str, int] = {}
+    for (rid, box, kind, col, _), res, v in zip(jobs, results, seg_vertical):
+        counters[rid] = counters.get(rid, 0) + 1
+        reg_by_id[rid].lines.append(_line(f"{rid}l{counters[rid]}", box, res, v, kind, col))
+    if rerank is not None:
+        rerank([ln for r in regions for ln in r.lines])
+    centre = {}
+    if lay.centre is not None:
+        centre = L.parse_centre_column("".join(ln.text for ln in reg_by_id["rc"].lines))
+    facts = _layout_facts(lay, regions)
+    return regions, centre, facts, lay.kind, lay.frame
+
+
+def _default_detector() -> Engine | None:
+    try:
+        return get_engine("rapidocr")
+    except Exception:  # noqa: BLE001 - no detector: fall back to whole-page reading
+        return None
+
+
+def _read_whole(img: Any, engine: Engine, direction: str):
+    vertical = direction != "horizontal"
+    res = engine.read_page(img, vertical)
+    if direction == "auto":
+        boxes = [r.box for r in res if r.box]
+        vertical = L.guess_direction(boxes) == "vertical-rtl" if boxes else True
+    if vertical:
+        res.sort(key=lambda r: (-(r.box[0] + r.box[2] / 2), r.box[1]))
+    else:
+        res.sort(key=lambda r: (r.box[1] + r.box[3] / 2, r.box[0]))
+    lines = [_line(f"r1l{i}", r.box, r, r.vertical, "text", i) for i, r in enumerate(res, 1) if r.text]
+    regions = [Region("r1", "body", L.union([ln.box for ln in lines]), lines)] if lines else []
+    return regions, {}, {}, "vertical-rtl" if vertical else "horizontal", None
+
+
+def _layout_facts(lay: L.Layout, regions: list[Region]) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    cols = [c for r in lay.registers for c in r.columns]
+    if lay.kind != "vertical-rtl" or not cols:
+        return facts
+    # column pitch from neighbouring column centres (blank columns are not detected, pitch is)
+    gaps = []
+    for reg in lay.registers:
+        centres = sorted(c.box[0] + c.box[2] / 2 for c in reg.columns)
+        gaps += [b - a for a, b in zip(centres, centres[1:])]
+    pitch = statistics.median(gaps) if gaps else None
+    if lay.frame and pitch:
+        width = lay.frame[2] / lay.half_leaves
+        facts["columns_per_half_leaf"] = max(1, round(width / pitch))
+    else:
+        facts["columns_per_half_leaf"] = len(cols) // max(1, len(lay.registers))
+    lines_by_col: dict[int, list[Line]] = {}
+    for r in regions:
+        if r.type == "body":
+            for ln in r.lines:
+                lines_by_col.setdefault(ln.column, []).append(ln)
+    full_h = {r.id: max((ln.box[3] for ln in r.lines), default=0) for r in regions if r.type == "body"}
+    col_region = {ln.column: r.id for r in regions if r.type == "body" for ln in r.lines}
+    counts = [sum(len(ln.text) for ln in lns) for col, lns in lines_by_col.items()
+              if all(ln.kind == "text" for ln in lns)
+              and L.union([ln.box for ln in lns])[3] >= 0.9 * full_h[col_region[col]]]
+    if counts:
+        facts["chars_per_column"] = round(statistics.median(counts))
+    if len(lay.registers) > 1:
+        facts["registers"] = len(lay.registers)
+    return facts
