@@ -221,17 +221,21 @@ def _structures(base: str, build: ItemBuild, canvases: list[CanvasInfo], prefix:
     iid = item.id
     ref = lambda c: CanvasRef(id=uris.canvas_uri(base, iid, c.id), type="Canvas")  # noqa: E731
     ranges: list[Any] = []
-    # juan tree (卷) first: each juan runs from its start page to the next juan's start
-    starts = [(j, next((i for i, c in enumerate(canvases) if c.page_id == j.start_page), None)) for j in item.juan]
+    # juan tree (卷) first: each juan runs from its start page to the next juan's start, over the
+    # whole item (a juan may cross volumes), then kept to the canvases of this manifest
+    whole = build.canvases
+    shown = {c.id for c in canvases}
+    starts = [(j, next((i for i, c in enumerate(whole) if c.page_id == j.start_page), None)) for j in item.juan]
     starts = [(j, i) for j, i in starts if i is not None]
     if starts:
         children = []
         for n, (j, i) in enumerate(starts):
-            end = starts[n + 1][1] if n + 1 < len(starts) else len(canvases)
-            if end <= i:
+            end = starts[n + 1][1] if n + 1 < len(starts) else len(whole)
+            members = [c for c in whole[i:end] if c.id in shown]
+            if not members:
                 continue
             children.append({"id": uris.range_uri(base, iid, f"{prefix}juan-{n + 1}"), "type": "Range",
-                             "label": zh_map(j.label), "items": [ref(c) for c in canvases[i:end]]})
+                             "label": zh_map(j.label), "items": [ref(c) for c in members]})
         if children:
             ranges.append({"id": uris.range_uri(base, iid, f"{prefix}juan"), "type": "Range",
                            "label": zh_map("卷", "Juan"), "items": children})

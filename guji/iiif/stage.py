@@ -243,7 +243,7 @@ def run(ctx: StageContext) -> StageResult:
         index["collections"].append(rel)
     w.json(uris.build_index_path(), index)
 
-    result.problems.extend(checker.problems)
+    result.problems.extend(checker.finish())
     errors = [p for p in checker.problems if p.severity == "error"]
     if errors:
         result.exit_code = worst(result.exit_code, ExitCode.VALIDATION_FAILED)

@@ -77,6 +77,7 @@ class BuildChecker:
         self.problems: list[Problem] = []
         self._defined: dict[str, str] = {}  # id → "path#json-pointer" of its definition
         self._checked_files: set[str] = set()
+        self._pending: list[tuple[str, dict[str, Any], str, str | None]] = []
 
     def _problem(self, code: str, message: str, path: str, item: str | None = None) -> None:
         self.problems.append(Problem("error", code, message, path=f"build/{path}", item=item, stage="iiif"))
@@ -119,7 +120,14 @@ class BuildChecker:
                     if len(both) > 1:
                         self._problem("iiif-behavior-disjoint", f"behavior values {both} at {ptr or '/'} are disjoint",
                                       rel_path, item)
+            self._pending.append((ptr, node, rel_path, item))
+
+    def finish(self) -> list[Problem]:
+        """Check the file references of everything added (call once all files are written)."""
+        for ptr, node, rel_path, item in self._pending:
             self._check_refs(ptr, node, rel_path, item)
+        self._pending = []
+        return self.problems
 
     def _check_refs(self, ptr: str, node: dict[str, Any], rel_path: str, item: str | None) -> None:
         t = node.get("type")
