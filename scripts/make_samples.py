@@ -1027,48 +1027,48 @@ def make_bad(wr: Writer) -> None:
     # broken files
     good = jp(small_leaf(f"{BAD_FILES}/x", leaf_no=1))
     add(f"{BAD_FILES}/0001.jpg", good[: len(good) * 3 // 5], "JPEG cut off at 60 % of its bytes (no EOI marker)", "truncated-image")
-    add(f"{BAD_FILES}/0002.jpg", b"", "zero-byte file", "empty-file")
+    add(f"{BAD_FILES}/0002.jpg", b"", "zero-byte file", "zero-byte-file")
     add(f"{BAD_FILES}/0003.tif", "這不是圖像。This is not a TIFF image, just text.\n".encode("utf-8"),
         "'.tif' extension but plain text content", "not-an-image")
     big = cv2.resize(small_leaf(f"{BAD_FILES}/0004.jpg", width=400), (2000, 1600), interpolation=cv2.INTER_LINEAR)
-    add(f"{BAD_FILES}/0004.jpg", jp(big, 60), "valid 2000x1600 JPEG = 3.2 MP, above max_pixels = 3000000", "too-many-pixels")
+    add(f"{BAD_FILES}/0004.jpg", jp(big, 60), "valid 2000x1600 JPEG = 3.2 MP, above max_pixels = 3000000", "decompression-bomb")
     pdf = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
            b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
     add(f"{BAD_FILES}/0005.heic", pdf, "'.heic' file that is really a tiny PDF: unsupported format", "unsupported-format")
     dup = jp(small_leaf(f"{BAD_FILES}/0006.jpg", leaf_no=2))
-    add(f"{BAD_FILES}/0006.jpg", dup, "byte-identical to 0007.jpg", "duplicate-hash")
-    add(f"{BAD_FILES}/0007.jpg", dup, "byte-identical to 0006.jpg", "duplicate-hash")
+    add(f"{BAD_FILES}/0006.jpg", dup, "byte-identical to 0007.jpg", "duplicate-image")
+    add(f"{BAD_FILES}/0007.jpg", dup, "byte-identical to 0006.jpg", "duplicate-image")
     add(f"{BAD_FILES}/0008.jpg", jp(small_leaf(f"{BAD_FILES}/0008.jpg", leaf_no=3)), "none: a good page", "ok")
     # numbering
     for n in (1, 2, 4):
         rel = f"{BAD_NUMS}/{n:04d}.jpg"
-        add(rel, jp(small_leaf(rel, leaf_no=n)), "page 0003 missing between 0002 and 0004" if n == 4 else "none", "page-gap" if n == 4 else "ok")
+        add(rel, jp(small_leaf(rel, leaf_no=n)), "page 0003 missing between 0002 and 0004" if n == 4 else "none", "page-number-gap" if n == 4 else "ok")
     rel = f"{BAD_NUMS}/0005.jpg"
-    add(rel, jp(small_leaf(rel, leaf_no=5)), "page number 5 used twice (0005.jpg, 0005.tif)", "duplicate-number")
+    add(rel, jp(small_leaf(rel, leaf_no=5)), "page number 5 used twice (0005.jpg, 0005.tif)", "duplicate-page-number")
     rel = f"{BAD_NUMS}/0005.tif"
-    add(rel, encode(small_leaf(rel, leaf_no=6), "TIFF", 100), "page number 5 used twice (0005.jpg, 0005.tif)", "duplicate-number")
+    add(rel, encode(small_leaf(rel, leaf_no=6), "TIFF", 100), "page number 5 used twice (0005.jpg, 0005.tif)", "duplicate-page-number")
     for ch, name in (("\uf900", "compatibility ideograph U+F900"), ("\u8c48", "unified ideograph U+8C48")):
         rel = f"{BAD_NUMS}/0006{ch}.jpg"
         add(rel, jp(small_leaf(rel, leaf_no=7 if ch == "\uf900" else 8)),
             f"name uses the {name}; NFC folds both names to the same string (also page number 6 twice)",
-            "name-collision")
+            "unicode-normalisation-twins")
     # folder without a sheet row
     rel = f"{BAD_NO_ROW}/0001.jpg"
-    add(rel, jp(small_leaf(rel)), "folder has no row in records.csv", "no-sheet-row")
+    add(rel, jp(small_leaf(rel)), "folder has no row in records.csv", "no-record")
     # qc-edge: valid images that cleanup QC must flag, not crash on
     q = BAD_QC
-    add(f"{q}/0001.png", encode(Image.new("RGB", (600, 800), (0, 0, 0)), "PNG", 100), "all black", "qc-black")
-    add(f"{q}/0002.png", encode(Image.new("RGB", (600, 800), (255, 255, 255)), "PNG", 100), "all white (blank)", "qc-blank")
+    add(f"{q}/0001.png", encode(Image.new("RGB", (600, 800), (0, 0, 0)), "PNG", 100), "all black: QC flags it (clipped shadows, no page found), never crashes", "qc:clipped-shadows")
+    add(f"{q}/0002.png", encode(Image.new("RGB", (600, 800), (255, 255, 255)), "PNG", 100), "all white: QC flags it (clipped highlights / blank, no page found)", "qc:clipped-highlights")
     add(f"{q}/0003.png", encode(Image.fromarray(small_leaf(f"{q}/0003", width=40)).resize((40, 30)), "PNG", 100),
-        "tiny image, 40x30 px", "qc-too-small")
+        "tiny image, 40x30 px: QC flags it (size outlier), never crashes", "qc:size-outlier")
     leaf = Image.fromarray(small_leaf(f"{q}/0004.tif")).convert("L")
     bw = leaf.point(lambda v: 255 if v > 128 else 0).convert("1", dither=Image.Dither.NONE)
-    add(f"{q}/0004.tif", encode(bw, "TIFF", 100, compression="group4"), "1-bit bilevel TIFF (CCITT G4)", "qc-bilevel")
+    add(f"{q}/0004.tif", encode(bw, "TIFF", 100, compression="group4"), "1-bit bilevel TIFF (CCITT G4): ingests (mode 1, bit depth 1); cleanup converts it", "qc:convert")
     cmyk = Image.fromarray(small_leaf(f"{q}/0005.jpg")).convert("CMYK")
-    add(f"{q}/0005.jpg", encode(cmyk, "JPEG", 100, quality=80), "CMYK JPEG (Adobe APP14, inverted channels)", "qc-cmyk")
+    add(f"{q}/0005.jpg", encode(cmyk, "JPEG", 100, quality=80), "CMYK JPEG (Adobe APP14): ingests (mode CMYK); cleanup converts it to sRGB", "qc:convert")
     g16 = (np.asarray(leaf, np.uint16) * 257).astype("<u2")
     im16 = Image.fromarray(g16, mode="I;16") if int(Image.__version__.split(".")[0]) < 12 else Image.fromarray(g16)
-    add(f"{q}/0006.tif", encode(im16, "TIFF", 100, compression="tiff_adobe_deflate"), "16-bit greyscale TIFF", "qc-16bit")
+    add(f"{q}/0006.tif", encode(im16, "TIFF", 100, compression="tiff_adobe_deflate"), "16-bit greyscale TIFF: ingests (bit depth 16); cleanup scales it to 8 bit", "qc:convert")
 
     records = [
         {"普查编号": BAD_GOOD, "题名卷数": "千字文一卷", "著者": "（南朝梁）周興嗣撰", "版本": "清刻本", "册数": "1册",
@@ -1081,7 +1081,7 @@ def make_bad(wr: Writer) -> None:
          "附注": "有記錄無文件夾", "文献类型": "古籍", "访问级别": "公开"},
         {"普查编号": "", "本地编号": BAD_QC, "题名卷数": "質檢邊界樣張", "文献类型": "古籍", "访问级别": "公开"},
     ]
-    expect.append({"path": BAD_NO_FOLDER, "finding": "no-folder", "detail": "sheet row 5 has no item folder"})
+    expect.append({"path": BAD_NO_FOLDER, "finding": "record-without-images", "detail": "sheet row 5 (line 5 of records.csv, header = line 1) has no item folder"})
     if wr.only:
         files = {k: v for k, v in files.items() if wr.wants(f"{b}/{k}")}
     for rel, data in files.items():
