@@ -1,9 +1,89 @@
-"""The `publish` stage (placeholder until issue #6 is built)."""
+"""The `publish` stage: build the search index and catalogue, then publish WORK/build to a target.
+
+``guji run`` calls :func:`run` with ``ctx.out`` (a local folder). ``guji publish`` adds the S3
+target options (``--target s3://bucket/prefix --endpoint-url … --region … --addressing-style …``)
+and ``--dry-run``. See :mod:`guji.publish.sync` for the order and guarantees.
+"""
 
 from __future__ import annotations
 
-from guji.stage import StageContext, StageResult, not_built
+import logging
+from pathlib import Path
+
+from guji.errors import NotReady, Problem
+from guji.exitcodes import ExitCode, worst
+from guji.model import ACCESS_PUBLIC
+from guji.stage import StageContext, StageResult
+
+log = logging.getLogger("guji.publish")
+
+DEFAULTS = {
+    "target": None,  # s3://bucket/prefix, or a folder; default: --out
+    "endpoint_url": None,
+    "region": None,
+    "addressing_style": None,  # auto | path | virtual
+    "base_url": None,  # default: read from the build's manifests
+    "dry_run": False,
+    "prune": True,
+    "threads": 8,
+    "attempts": 6,
+    "backoff": 0.2,
+    "multipart_threshold_mb": 16,
+    "part_size_mb": 8,
+}
 
 
 def run(ctx: StageContext) -> StageResult:
-    return not_built("publish", "issue #6")
+    from guji.iiif import uris
+    from guji.publish.site import build_index, detect_base_url, write_site
+    from guji.publish.storage import open_storage
+    from guji.publish.sync import HashCache, collect, problems_of, sync
+
+    res = StageResult(stage="publish")
+    p = ctx.params("publish", DEFAULTS)
+    build = ctx.work / "build"
+    if not build.exists():
+        raise NotReady(f"{build} not found: run `guji iiif --work {ctx.work}` first")
+    batch = ctx.batch()
+    base_url = uris.norm_base(p["base_url"] or detect_base_url(build))
+    site = ctx.work / "publish" / "site"
+    counts, probs = build_index(ctx.work, build, site / uris.search_index_path(), base_url)
+    res.problems.extend(probs)
+    write_site(site, build, str(batch.institution.get("institution", "") or batch.id))
+
+    restricted = {it.id for it in batch.items if it.access != ACCESS_PUBLIC or not it.ok}
+    public = {it.id for it in batch.items} - restricted
+    try:
+        slug_to_item = {uris.slug(c.id): c.item_id for c in ctx.canvases()}
+    except NotReady:
+        slug_to_item = {}
+    hashes = HashCache(ctx.work / "publish" / "hashes.json")
+    files, n_restricted = collect(build, site=site, restricted=restricted, public=public,
+                                  slug_to_item=slug_to_item, hashes=hashes)
+    hashes.save()
+    storage = open_storage(
+        out=ctx.out, target=p["target"], endpoint_url=p["endpoint_url"], region=p["region"],
+        addressing_style=p["addressing_style"],
+        **({"multipart_threshold": int(p["multipart_threshold_mb"] * (1 << 20)),
+            "part_size": int(p["part_size_mb"] * (1 << 20))} if (p["target"] or "").startswith("s3://") else {}))
+    log.info("publishing %d files to %s%s", len(files), storage.description, " (dry run)" if p["dry_run"] else "")
+    with ctx.reporter.progress("publish", len(files)) as bar:
+        rep = sync(storage, files, base_url=base_url, dry_run=bool(p["dry_run"]), prune=bool(p["prune"]),
+                   threads=int(p["threads"]), attempts=int(p["attempts"]), backoff=float(p["backoff"]),
+                   progress=lambda key, ok: bar.advance(1, key if ok else f"{key} FAILED"))
+    rep.restricted_skipped = n_restricted
+    res.done = len(rep.uploaded)
+    res.skipped = rep.unchanged
+    res.failed = len(rep.failed) + len(rep.held_back)
+    res.problems.extend(problems_of(rep))
+    res.info = {"target": storage.description, "base_url": base_url, "index": counts, **rep.to_dict()}
+    if p["dry_run"]:
+        res.info["plan"] = rep.plan
+    if rep.failed or rep.held_back:
+        res.exit_code = worst(res.exit_code, ExitCode.PUBLISH_FAILED)
+    return res
+
+
+def status(ctx: StageContext) -> dict:
+    site = ctx.work / "publish" / "site" / "search" / "index.sqlite"
+    return {"index": str(site) if site.exists() else "not built"}
