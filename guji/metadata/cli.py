@@ -1,9 +1,152 @@
-"""Command-line entry points of the `metadata` stage."""
+"""Command-line entry points of the `metadata` stage: `guji metadata`, `… review`, `… apply`."""
 
 from __future__ import annotations
 
-from guji.clikit import stage_command
+import getpass
+import json
+import os
+from pathlib import Path
 
-commands = [
-    stage_command("metadata", "guji.metadata.stage:run", help="Not built yet (issue #4): says so and produces nothing."),
-]
+import click
+
+from guji.clikit import guarded, stage_command, work_option
+from guji.exitcodes import ExitCode
+
+_base = stage_command(
+    "metadata", "guji.metadata.stage:run",
+    help="Parse and check the census records of the ingested batch; write normalised records, public JSON "
+         "with IIIF metadata, MODS, DC and the review report under WORK/metadata/.")
+
+
+def _group_callback(**kw):
+    if click.get_current_context().invoked_subcommand:
+        return None
+    return _base.callback(**kw)
+
+
+metadata_group = click.Group("metadata", callback=_group_callback, params=_base.params, help=_base.help,
+                             invoke_without_command=True)
+
+
+def _records_from_batch_folder(batch: Path):
+    import tomllib
+
+    from guji.errors import BadBatch
+    from guji.metadata.record import normalise
+    from guji.metadata.sheet import read_sheet
+
+    toml = batch / "batch.toml"
+    conf = {}
+    if toml.exists():
+        try:
+            conf = tomllib.loads(toml.read_text("utf-8"))
+        except (OSError, ValueError) as e:
+            raise BadBatch(f"{toml}: {e}") from e
+    b = conf.get("batch", {})
+    sheet_name = b.get("sheet")
+    path = batch / sheet_name if sheet_name else next(
+        (batch / n for n in ("records.csv", "records.xlsx", "records.tsv") if (batch / n).exists()), None)
+    if path is None:
+        raise BadBatch(f"{batch}: no census sheet (records.csv / records.xlsx)")
+    sheet = read_sheet(path)
+    records, problems, seen = [], list(sheet.problems), {}
+    for r in sheet.rows:
+        item = r.fields.get("普查编号") or r.fields.get("本地编号") or f"row-{r.row}"
+        rec, probs = normalise(r.fields, item=item, row=r.row, institution_code=b.get("institution_code"),
+                               default_access=b.get("access", "public"), default_profile=b.get("profile", "rare-book"))
+        from guji.errors import Problem
+
+        cn = (rec.get("census_no") or {}).get("value")
+        if cn and cn in seen:
+            probs.append(Problem("error", "census-no-duplicate", f"普查编号 {cn} also on row {seen[cn]}", item=item,
+                                 row=r.row, field="普查编号", stage="metadata"))
+        if cn:
+            seen.setdefault(cn, r.row)
+        rec["original"] = {k: v for k, v in r.original.items() if v}
+        records.append(rec)
+        problems.extend(probs)
+    return b.get("id") or batch.name, records, problems
+
+
+@metadata_group.command("review", help="Review report of the census records: BATCH folder (reads its sheet directly) "
+                                       "or --work (the ingested batch, after `guji metadata`). Writes review.html/csv/json.")
+@click.argument("batch", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--work", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Use the ingested batch in this work folder (runs the metadata stage if needed).")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where review.{html,csv,json} go (default WORK/metadata, or ./metadata-review for a BATCH).")
+@click.option("--json", "json_out", is_flag=True, help="Print the findings as JSON: one entry per record.")
+@guarded
+def review_cmd(batch: Path | None, work: Path | None, report_dir: Path | None, json_out: bool) -> ExitCode:
+    from guji.fsutil import atomic_write_json
+    from guji.metadata.review import review_entries, write_csv, write_html
+
+    if batch is None and work is None:
+        raise click.UsageError("give a BATCH folder or --work")
+    if batch is not None:
+        batch_id, records, problems = _records_from_batch_folder(batch)
+        entries = review_entries(records, problems)
+        sheet_problems = [p.to_dict() for p in problems if not p.item]
+        out = report_dir or Path("metadata-review")
+        atomic_write_json(out / "review.json", {"batch": batch_id, "records": entries, "sheet": sheet_problems})
+        write_csv(out / "review.csv", records, entries)
+        write_html(out / "review.html", records, entries, batch_id)
+    else:
+        from guji.clikit import make_context
+        from guji.metadata.stage import run
+
+        ctx = make_context(work, json_out=json_out)
+        try:
+            res = run(ctx)
+        finally:
+            ctx.executor.close()
+            ctx.store.close()
+        doc = json.loads((work / "metadata" / "review.json").read_text("utf-8"))
+        entries, out, batch_id = doc["records"], work / "metadata", doc["batch"]
+        if report_dir:
+            import shutil
+
+            report_dir.mkdir(parents=True, exist_ok=True)
+            for n in ("review.json", "review.csv", "review.html"):
+                shutil.copyfile(out / n, report_dir / n)
+            out = report_dir
+        sheet_problems = []
+        _ = res
+    errs = sum(1 for e in entries if e["errors"])
+    if json_out:
+        click.echo(json.dumps({"batch": batch_id, "records": entries, "sheet": sheet_problems}, ensure_ascii=False, indent=2))
+    else:
+        warns = sum(1 for e in entries if e["warnings"])
+        click.echo(f"{len(entries)} records, {errs} with errors, {warns} with warnings; report: {out / 'review.html'}",
+                   err=True)
+    return ExitCode.VALIDATION_FAILED if errs else ExitCode.OK
+
+
+@metadata_group.command("apply", help="Apply corrections from a filled review.csv (columns item, field, "
+                                      "corrected_value, reviewer) to the work folder; recorded in "
+                                      "WORK/metadata/corrections.jsonl with who and when. Re-run `guji metadata` after.")
+@click.argument("corrections", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@work_option
+@click.option("--who", default=None, help="Reviewer name for rows whose reviewer column is empty (default: login name).")
+@click.option("--json", "json_out", is_flag=True, help="Print the corrections recorded as JSON.")
+@guarded
+def apply_cmd(corrections: Path, work: Path, who: str | None, json_out: bool) -> ExitCode:
+    from guji.metadata.review import apply_corrections
+
+    if who is None:
+        try:
+            who = os.environ.get("GUJI_USER") or getpass.getuser()
+        except Exception:  # noqa: BLE001
+            who = "unknown"
+    done, problems = apply_corrections(corrections, work, who=who)
+    if json_out:
+        click.echo(json.dumps({"applied": done, "problems": [p.to_dict() for p in problems]}, ensure_ascii=False, indent=2))
+    else:
+        for p in problems:
+            click.echo(str(p), err=True)
+        click.echo(f"{len(done)} corrections recorded in {work / 'metadata' / 'corrections.jsonl'}; "
+                   f"run `guji metadata --work {work}` to rebuild the records", err=True)
+    return ExitCode.ITEMS_BLOCKED if problems else ExitCode.OK
+
+
+commands = [metadata_group]
