@@ -1,9 +1,274 @@
-"""The `clean` stage (placeholder until issue #3 is built)."""
+"""The `clean` stage: deskew, crop, split spreads, upright, derivatives and scan QC.
+
+One task per ok page (``run_tasks``). The worker reads the master (never writes it), analyses
+the geometry on a reduced copy (:mod:`guji.clean.geometry`), writes per canvas an access JPEG,
+an OCR PNG and a thumbnail, and returns the canvases and the page's QC metrics in ``info``.
+After all tasks, ``canvases.json`` and the QC reports are rebuilt from the state records, so a
+resumed run writes the same files.
+"""
 
 from __future__ import annotations
 
-from guji.stage import StageContext, StageResult, not_built
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+from guji.errors import Problem
+from guji.fsutil import atomic_write_bytes, atomic_write_json
+from guji.model import CANVASES_JSON, PROFILE_LOCAL_DOCUMENT, Canvas, Derivative
+from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
+
+log = logging.getLogger("guji")
+
+STAGE = "clean"
+DEFAULTS: dict[str, Any] = {
+    "access_quality": 90,       # JPEG quality of the access image
+    "access_scale": 1.0,        # access image size relative to the master
+    "thumb_size": 300,          # long side of the thumbnail, px
+    "ocr_mode": "grey",         # grey | binary
+    "ocr_char_px": 40,          # scale the OCR image so characters are about this high (0 = off)
+    "ocr_scale": 0.0,           # fixed OCR scale instead (0 = use ocr_char_px)
+    "ocr_min_scale": 0.25,
+    "ocr_max_scale": 3.0,
+    "crop_margin": 0.01,        # margin around the detected page, fraction of its long side
+    "max_skew": 8.0,            # search range of the skew estimate, degrees
+    "rotation": "auto",         # auto | 0 | 90 | 180 | 270 | none
+    "text_direction": "profile",  # profile | vertical | horizontal | any
+    "split_spreads": True,
+    "spread_min_aspect": 1.0,   # a page must be this much wider than tall to be a spread
+    "min_side": 64,             # smaller images are refused (error naming the file)
+}
+# keys that only decide QC flags (not images): kept out of the task fingerprint
+QC_KEY = "qc"
+
+
+def _tools() -> dict[str, str]:
+    import cv2
+    import numpy
+    import PIL
+
+    return {"opencv": cv2.__version__, "pillow": PIL.__version__, "numpy": numpy.__version__, "guji-clean": "1"}
+
+
+def slug(canvas_id: str) -> str:
+    return canvas_id.rsplit("/", 1)[-1]
+
+
+def worker(task: PageTask) -> TaskOutput:
+    import cv2
+    import numpy as np
+
+    from guji.clean import derivatives as D
+    from guji.clean import geometry as G
+
+    p = task.payload
+    prm = p["_params"]
+    work = Path(p["_work"])
+    master = Path(p["master_path"])
+    rel_master = p["master"]
+    img, src_flags, notes = D.load_master(master)
+    H, W = img.shape[:2]
+    if min(H, W) < int(prm["min_side"]):
+        raise ValueError(f"{rel_master}: image too small to clean ({W}×{H} px, minimum side {prm['min_side']})")
+    gray = D.to_gray(img)
+    direction = prm["text_direction"]
+    if direction == "profile":
+        # rare books: vertical columns; local documents mix modern horizontal and old vertical
+        # text, so their text direction is not assumed (no 90° turn from an expectation)
+        direction = "any" if p["profile"] == PROFILE_LOCAL_DOCUMENT else "vertical"
+    rot_mode = str(prm["rotation"]).lower()
+    rot_mode = "0" if rot_mode in ("none", "off", "false") else rot_mode
+    an = G.analyse(gray, max_skew=float(prm["max_skew"]), expected_direction=direction, rotation_mode=rot_mode,
+                   detect_spreads=bool(prm["split_spreads"]), spread_min_aspect=float(prm["spread_min_aspect"]),
+                   margin=float(prm["crop_margin"]))
+    skew = an.skew_deg
+
+    # metrics on the reduced grey copy, inside the page (bed excluded)
+    small, a = G.to_gray_small(gray)
+    paper, _ = G.find_bed(small)
+    region = small[paper > 0] if paper is not None and (paper > 0).any() else small.ravel()
+    lap = cv2.Laplacian(small, cv2.CV_64F)
+    lapv = float(lap[paper > 0].var()) if paper is not None and (paper > 0).any() else float(lap.var())
+    ppi = p.get("ppi")
+    metrics: dict[str, Any] = {
+        "ppi": round(min(ppi), 1) if ppi else None,
+        "bits": int(p.get("bit_depth") or 8) * (3 if p.get("mode") in ("RGB", "YCbCr", "LAB", "HSV") else
+                                                  4 if p.get("mode") in ("CMYK", "RGBA") else 1),
+        "mode": p.get("mode"), "format": p.get("format"), "compression": p.get("compression"),
+        "sharpness": round(lapv, 2),
+        "clipped_highlights": round(float(np.mean(region >= 254)), 5),
+        "clipped_shadows": round(float(np.mean(region <= 1)), 5),
+        "skew_deg": round(an.skew_deg, 3), "skew_source": an.skew_source,
+        "rotation": an.rotation, "rotation_confidence": round(an.rotation_confidence, 3),
+        "text_direction": an.text_direction,
+        "crop_confidence": an.crop_confidence, "ink_fraction": round(an.ink_fraction, 5),
+        "bed": an.bed, "char_px": an.char_px,
+        "page_box": list(an.page_box), "crop_box": list(an.crop_box),
+        "frame_box": list(an.frame_box) if an.frame_box else None, "gutter_x": an.gutter_x,
+        "source_flags": src_flags, "notes": notes + an.notes,
+    }
+
+    # canvases: split the crop box at the gutter
+    cx, cy, cw, ch = an.crop_box
+    parts: list[tuple[str, tuple[float, float, float, float]]]
+    if an.gutter_x is not None and cx < an.gutter_x < cx + cw:
+        g = round(an.gutter_x)
+        right = ("right", (float(g), cy, cx + cw - g, ch))
+        left = ("left", (cx, cy, g - cx, ch))
+        parts = [left, right] if p["profile"] == PROFILE_LOCAL_DOCUMENT else [right, left]
+    else:
+        parts = [("full", an.crop_box)]
+
+    border: Any = float(np.median(region)) if gray is img else tuple(
+        float(v) for v in np.median(img[:: max(1, H // 200), :: max(1, W // 200)].reshape(-1, 3), axis=0))
+    outputs: dict[str, str] = {}
+    canvases: list[dict[str, Any]] = []
+    rel_dir = Path("clean") / p["item_id"] / p["volume_label"]
+    for part, box in parts:
+        cid = p["page_id"] + {"full": "", "right": "-r", "left": "-l"}[part]
+        base = rel_dir / slug(cid)
+        s_acc = float(prm["access_scale"])
+        aw, ah = max(1, round(box[2] * s_acc)), max(1, round(box[3] * s_acc))
+        m_acc = G.derivative_affine(W, H, an.rotation, skew, box, 1.0) @ G.scale(box[2] / aw, box[3] / ah)
+        acc = D.crop_rotate(img, m_acc, (aw, ah), border)
+        outputs[str(base) + ".access.jpg"] = atomic_write_bytes(work / (str(base) + ".access.jpg"),
+                                                                D.encode_jpeg(acc, int(prm["access_quality"])))
+        # OCR image: scale so characters are about ocr_char_px high
+        if float(prm["ocr_scale"]) > 0:
+            so = float(prm["ocr_scale"])
+        elif float(prm["ocr_char_px"]) > 0 and an.char_px:
+            so = float(prm["ocr_char_px"]) / an.char_px
+        else:
+            so = 1.0
+        so = min(max(so, float(prm["ocr_min_scale"])), float(prm["ocr_max_scale"]))
+        ow, oh = max(1, round(box[2] * so)), max(1, round(box[3] * so))
+        m_ocr = G.derivative_affine(W, H, an.rotation, skew, box, 1.0) @ G.scale(box[2] / ow, box[3] / oh)
+        if so <= s_acc:
+            og = D.resize(D.to_gray(acc), (ow, oh))
+        else:  # enlarge straight from the master (one resampling)
+            og = D.crop_rotate(gray, m_ocr, (ow, oh), float(np.median(region)))
+        norm = D.normalise_tone(og, an.char_px * so if an.char_px else None)
+        if prm["ocr_mode"] == "binary":
+            norm = D.binarise(norm)
+        outputs[str(base) + ".ocr.png"] = atomic_write_bytes(work / (str(base) + ".ocr.png"), D.encode_png(norm))
+        ts = min(1.0, int(prm["thumb_size"]) / max(aw, ah))
+        tw, th = max(1, round(aw * ts)), max(1, round(ah * ts))
+        thumb = D.resize(acc, (tw, th))
+        m_th = m_acc @ G.scale(aw / tw, ah / th)
+        outputs[str(base) + ".thumb.jpg"] = atomic_write_bytes(work / (str(base) + ".thumb.jpg"),
+                                                               D.encode_jpeg(thumb, 85))
+        c = Canvas(
+            id=cid, page_id=p["page_id"], item_id=p["item_id"], volume_id=p["volume_id"], order=0, part=part,
+            access=Derivative(str(base) + ".access.jpg", aw, ah, G.as_tuple(m_acc), outputs[str(base) + ".access.jpg"]),
+            ocr=Derivative(str(base) + ".ocr.png", ow, oh, G.as_tuple(m_ocr), outputs[str(base) + ".ocr.png"]),
+            thumbnail=Derivative(str(base) + ".thumb.jpg", tw, th, G.as_tuple(m_th), outputs[str(base) + ".thumb.jpg"]),
+            skew_deg=round(an.skew_deg, 3), rotation=an.rotation,
+        ).to_dict()
+        c["_hash"] = D.phash(D.to_gray(thumb))
+        c["_size_px"] = [round(box[2]), round(box[3])]
+        canvases.append(c)
+    problems = []
+    for f in src_flags:
+        problems.append(Problem("warning", f"clean-{f}", f"{rel_master}: source image is {f}; converted for the "
+                                "derivatives", path=rel_master, item=p["item_id"], page=p["page_id"]))
+    return TaskOutput(outputs=outputs, info={"canvases": canvases, "metrics": metrics}, problems=problems)
+
+
+def _tasks(ctx: StageContext) -> list[PageTask]:
+    batch = ctx.batch()
+    root = Path(batch.root)
+    tasks = []
+    for item in batch.items:
+        if not item.ok:
+            continue
+        for vol in item.volumes:
+            for page in vol.pages:
+                if not page.ok:
+                    continue
+                tasks.append(PageTask(
+                    key=page.id, inputs={"master": page.sha256 or f"{page.master}:{page.size}", "profile": item.profile},
+                    item_id=item.id,
+                    payload={"master_path": str(root / page.master), "master": page.master, "page_id": page.id,
+                             "item_id": item.id, "volume_id": vol.id, "volume_label": vol.label,
+                             "profile": item.profile, "ppi": list(page.ppi) if page.ppi else None,
+                             "bit_depth": page.bit_depth, "mode": page.mode, "format": page.format,
+                             "compression": page.compression}))
+    return tasks
 
 
 def run(ctx: StageContext) -> StageResult:
-    return not_built("clean", "issue #3")
+    from guji.clean import qc
+
+    params = ctx.params(STAGE, DEFAULTS)
+    qc_over = params.pop(QC_KEY, {}) or {}
+    unknown = sorted(set(params) - set(DEFAULTS))
+    tasks = _tasks(ctx)
+    records: dict[str, dict[str, Any]] = {}
+
+    def collect(t: PageTask, out: TaskOutput) -> None:
+        records[t.key] = out.info
+
+    res = run_tasks(ctx, STAGE, tasks, worker, params=params, tools=_tools(), description="clean",
+                    on_result=collect)
+    for k in unknown:
+        res.problems.append(Problem("warning", "clean-unknown-setting", f"batch.toml [clean] key {k!r} is not known",
+                                    stage=STAGE))
+    batch = ctx.batch()
+    profiles = {it.id: it.profile for it in batch.items}
+    # canvases in item order, then reading order (order 1..n per item across volumes)
+    canvases: list[dict[str, Any]] = []
+    orders: dict[str, int] = {}
+    for t in tasks:
+        info = records.get(t.key)
+        if not info:
+            continue
+        for c in info["canvases"]:
+            orders[c["item_id"]] = orders.get(c["item_id"], 0) + 1
+            c = dict(c)
+            c["order"] = orders[c["item_id"]]
+            c["_metrics"] = info["metrics"]
+            c["_master"] = t.payload["master"]
+            canvases.append(c)
+    th = {pr: qc.thresholds(pr, qc_over) for pr in sorted(set(profiles.values()) | set(qc.PROFILES))}
+
+    def t_for(c: dict[str, Any]) -> dict[str, Any]:
+        return th[profiles.get(c["item_id"], "rare-book")]
+
+    vol_in = [{"id": c["id"], "page_id": c["page_id"], "volume_id": c["volume_id"], "part": c["part"],
+               "size_px": c["_size_px"], "hash": c["_hash"], "item_id": c["item_id"],
+               "blank": c["_metrics"]["ink_fraction"] < t_for(c)["blank_max_ink"]} for c in canvases]
+    vflags = qc.volume_flags(vol_in, t_for)
+    rows = []
+    out_canvases = []
+    for c in canvases:
+        m = c["_metrics"]
+        flags = qc.page_flags(m, t_for(c))
+        if c["part"] != "full":
+            flags.append("spread-split")
+        flags = sorted(dict.fromkeys(flags + vflags.get(c["id"], [])))
+        clean = {k: v for k, v in c.items() if not k.startswith("_")}
+        clean["qc_flags"] = flags
+        out_canvases.append(Canvas.from_dict(clean).to_dict())
+        rows.append({"canvas": c["id"], "page_id": c["page_id"], "item": c["item_id"], "volume": c["volume_id"],
+                     "master": c["_master"], "profile": profiles.get(c["item_id"]), "flags": flags,
+                     "reshoot": qc.reshoot_reasons(flags), "thumb": c["thumbnail"]["path"],
+                     "metrics": {k: v for k, v in m.items() if k != "source_flags"}})
+    atomic_write_json(ctx.work / CANVASES_JSON, {"canvases": out_canvases})
+    qc.write_reports(ctx.work, rows, th)
+    n_re = len({r["page_id"] for r in rows if r["reshoot"]})
+    res.info = {"canvases": len(out_canvases), "pages": len(records), "flagged": sum(1 for r in rows if r["flags"]),
+                "reshoot_pages": n_re, "qc_report": str(Path("clean") / "qc" / "report.html")}
+    return res
+
+
+def status(ctx: StageContext) -> dict[str, Any]:
+    """QC counts for `guji status` (from the QC JSON written by the last run)."""
+    import json
+
+    p = ctx.work / "clean" / "qc" / "qc.json"
+    if not p.exists():
+        return {"qc": "no QC report yet (run `guji clean`)"}
+    d = json.loads(p.read_text("utf-8"))
+    return {"canvases": d["canvases"], "flagged": d["flagged"], "reshoot_pages": d["reshoot"],
+            "flag_counts": d["flag_counts"]}

@@ -1,0 +1,156 @@
+"""Reading masters (any mode, ICC to sRGB), tone normalisation for OCR, and derivative writing."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def load_master(path: str | Path) -> tuple[np.ndarray, list[str], list[str]]:
+    """Decode a master to uint8 RGB (H×W×3) or greyscale (H×W), converted to sRGB when it embeds
+    an ICC profile. Returns (pixels, qc flags about the source, notes)."""
+    from PIL import Image, ImageCms
+
+    flags: list[str] = []
+    notes: list[str] = []
+    with Image.open(path) as im:
+        im.load()
+        mode = im.mode
+        icc = im.info.get("icc_profile")
+        if mode == "1":
+            flags.append("1-bit")
+            im = im.convert("L")
+        elif mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+            flags.append("16-bit" if mode.startswith("I;16") else "32-bit-integer")
+            a = np.asarray(im)
+            a = (a.astype(np.uint32) >> 8) if mode.startswith("I;16") else np.clip(a, 0, 65535).astype(np.uint32) >> 8
+            return np.ascontiguousarray(a.astype(np.uint8)), flags, ["16-bit samples reduced to 8 bits"]
+        elif mode == "F":
+            a = np.asarray(im, dtype=np.float64)
+            lo, hi = float(a.min()), float(a.max())
+            a = (a - lo) / (hi - lo or 1) * 255
+            return np.ascontiguousarray(a.astype(np.uint8)), ["float-samples"], []
+        elif mode == "CMYK":
+            flags.append("cmyk")
+        if mode in ("P", "PA", "LA", "RGBA", "La"):
+            rgba = im.convert("RGBA")
+            bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            im = Image.alpha_composite(bg, rgba).convert("RGB")
+            icc = None if mode in ("P", "PA") else icc
+        if icc:
+            try:
+                src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+                dst = ImageCms.createProfile("sRGB")
+                out_mode = "RGB" if im.mode in ("RGB", "CMYK") else "L"
+                if im.mode == "L" and out_mode == "L":
+                    # grey profile → sRGB grey via an RGB round trip keeps the tone curve right
+                    im = ImageCms.profileToProfile(im, src, dst, outputMode="RGB").convert("L")
+                else:
+                    im = ImageCms.profileToProfile(im, src, dst, outputMode=out_mode)
+                notes.append("converted from the embedded ICC profile to sRGB")
+            except Exception as e:  # noqa: BLE001 - a broken profile must not stop the page
+                flags.append("icc-unusable")
+                notes.append(f"embedded ICC profile not usable ({e}); pixels taken as sRGB")
+        if im.mode not in ("RGB", "L"):
+            im = im.convert("RGB")
+        arr = np.asarray(im)
+    return np.ascontiguousarray(arr), flags, notes
+
+
+def to_gray(img: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+
+
+def normalise_tone(gray: np.ndarray, char_px: float | None = None) -> np.ndarray:
+    """Flatten the paper tone and uneven lighting: divide by a background estimate, stretch.
+
+    The background is a grey closing (removes dark text) on a reduced copy, with a kernel a few
+    characters wide, then blurred and enlarged back. Paper goes to near-white, ink keeps its shape.
+    """
+    import cv2
+
+    h, w = gray.shape
+    f = max(1, int(min(h, w) / 400))
+    small = cv2.resize(gray, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA) if f > 1 else gray
+    k = int((2.5 * char_px / f) if char_px else max(15, min(small.shape) / 25)) | 1
+    k = max(5, min(k, 101))
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    bg = cv2.GaussianBlur(bg, (0, 0), k / 3)
+    if f > 1:
+        bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
+    norm = cv2.divide(gray, np.maximum(bg, 1), scale=255)
+    lo = float(np.percentile(norm[:: max(1, h // 500), :: max(1, w // 500)], 0.5))
+    if lo < 200:
+        lut = np.clip((np.arange(256) - lo) * 255.0 / (250 - lo), 0, 255).astype(np.uint8)
+        norm = cv2.LUT(norm, lut)
+    return norm
+
+
+def binarise(norm: np.ndarray) -> np.ndarray:
+    import cv2
+
+    _, b = cv2.threshold(norm, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return b
+
+
+def encode_jpeg(img: np.ndarray, quality: int) -> bytes:
+    import cv2
+
+    bgr = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality), cv2.IMWRITE_JPEG_OPTIMIZE, 1])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return buf.tobytes()
+
+
+def encode_png(img: np.ndarray) -> bytes:
+    import cv2
+
+    ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
+    return buf.tobytes()
+
+
+def phash(gray: np.ndarray, bits_side: int = 16) -> str:
+    """Perceptual hash (DCT of a 64×64 reduction, ``bits_side``² low frequencies vs their median)."""
+    import cv2
+
+    small = cv2.resize(gray, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
+    d = cv2.dct(small)[:bits_side, :bits_side].ravel()[1:]
+    bits = (d > np.median(d)).astype(np.uint8)
+    bits = np.concatenate([[0], bits])
+    return np.packbits(bits).tobytes().hex()
+
+
+def hamming(a: str, b: str) -> int:
+    return int.bit_count(int(a, 16) ^ int(b, 16))
+
+
+def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    h, w = img.shape[:2]
+    if (w, h) == size:
+        return img
+    interp = cv2.INTER_AREA if size[0] < w else cv2.INTER_CUBIC
+    return cv2.resize(img, size, interpolation=interp)
+
+
+def crop_rotate(img: np.ndarray, m_dst_to_src: np.ndarray, size: tuple[int, int], border: Any) -> np.ndarray:
+    """Resample ``img`` through a derivative→master affine. Pure crops are sliced (no resampling)."""
+    from guji.clean.geometry import warp
+
+    m = m_dst_to_src
+    if (abs(m[0, 1]) < 1e-12 and abs(m[1, 0]) < 1e-12 and abs(m[0, 0] - 1) < 1e-12 and abs(m[1, 1] - 1) < 1e-12
+            and float(m[0, 2]).is_integer() and float(m[1, 2]).is_integer()):
+        x0, y0 = int(m[0, 2]), int(m[1, 2])
+        h, w = img.shape[:2]
+        if x0 >= 0 and y0 >= 0 and x0 + size[0] <= w and y0 + size[1] <= h:
+            return np.ascontiguousarray(img[y0:y0 + size[1], x0:x0 + size[0]])
+    return warp(img, m, size, border=border)
