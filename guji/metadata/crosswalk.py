@@ -127,6 +127,8 @@ def to_mods(pub: dict, *, rights: str | None = None, institution: str | None = N
         sub(oi, "dateIssued", _orig(pub, "版本"))
     if ed.get("edition_type"):
         sub(oi, "edition", ed["edition_type"])
+    if not len(oi):
+        root.remove(oi)
     lang = sub(root, "language")
     sub(lang, "languageTerm", "chi", type="code", authority="iso639-2b")
     pd = sub(root, "physicalDescription")
@@ -140,6 +142,8 @@ def to_mods(pub: dict, *, rights: str | None = None, institution: str | None = N
         sub(pd, "note", _orig(pub, "尺寸"), type="dimensions")
     if pub.get("binding"):
         sub(pd, "note", pub["binding"], type="binding")
+    if not len(pd):
+        root.remove(pd)
     if _orig(pub, "题名卷数"):
         sub(root, "note", _orig(pub, "题名卷数"), type="statement of responsibility" if False else "content")
     if pub.get("extant") and _orig(pub, "存卷"):

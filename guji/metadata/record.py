@@ -76,7 +76,7 @@ def normalise(fields: dict[str, str], *, item: str, row: int | None, institution
     access, f = P.parse_access(g.get("访问级别", ""))
     add("访问级别", f)
 
-    if not census and not g.get("本地编号"):
+    if not g.get("普查编号") and not g.get("本地编号"):
         add("普查编号", [("error", "no-identifier", "neither 普查编号 nor 本地编号 is given")])
     # date–grade sanity (WH/T 20: grades are for books made before 1912; Song/Yuan editions rank high)
     year = None
