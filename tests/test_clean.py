@@ -76,11 +76,16 @@ def test_spread_gutter_and_rotation_detection():
         an = G.analyse(np.asarray(Image.fromarray(img).convert("L")))
         assert an.rotation in (90, 270) and an.text_direction == "vertical", an.notes
         assert abs(an.skew_deg - 1.5) < 0.2
-    # 180°: decided from ragged column ends (pages with short columns)
+    # 180°: judged from ragged column ends (pages with short columns); flagged by default,
+    # turned with rotation="auto180"
     img, _ = make_page(seed=16, width=700, height=1000, rotation=180, fill=0.3)
-    assert G.analyse(np.asarray(Image.fromarray(img).convert("L"))).rotation == 180
+    g = np.asarray(Image.fromarray(img).convert("L"))
+    an = G.analyse(g)
+    assert an.rotation == 0 and an.upside_down_confidence > 0.6
+    assert G.analyse(g, rotation_mode="auto180").rotation == 180
     img, _ = make_page(seed=17, width=700, height=1000, rotation=0, fill=0.3)
-    assert G.analyse(np.asarray(Image.fromarray(img).convert("L"))).rotation == 0
+    an = G.analyse(np.asarray(Image.fromarray(img).convert("L")), rotation_mode="auto180")
+    assert an.rotation == 0 and an.upside_down_confidence == 0
 
 
 # -- the stage end to end ------------------------------------------------------------------------
@@ -264,7 +269,7 @@ def test_near_duplicate_pages_are_flagged(tmp_path):
 def test_real_pages_never_cropped_into_text():
     names = sorted(p.stem for p in (DZJ / "images").glob("*.jpg"))
     assert names
-    checked = 0
+    checked = found_90 = 0
     for n in names:
         gray = np.asarray(Image.open(DZJ / "images" / f"{n}.jpg").convert("L"))
         h, w = gray.shape
@@ -276,6 +281,9 @@ def test_real_pages_never_cropped_into_text():
         checked += 1
         an = G.analyse(gray)
         assert an.rotation == 0, (n, an.notes)  # all are upright
+        turned = G.analyse(np.ascontiguousarray(np.rot90(gray)))
+        assert turned.rotation in (0, 90, 270), n
+        found_90 += turned.rotation in (90, 270)
         m2w = G.master_to_work(w, h, an.rotation, an.skew_deg)
         cx, cy, cw, ch = an.crop_box
         halves = [(cx, cx + cw)]
@@ -288,3 +296,5 @@ def test_real_pages_never_cropped_into_text():
             assert min(ys) >= cy - 0.5 and max(ys) <= cy + ch + 0.5, (n, col["column_id"])
             assert any(min(xs) >= a - 0.5 and max(xs) <= b + 0.5 for a, b in halves), (n, col["column_id"], halves)
     assert checked >= 10
+    print(f"real pages: {found_90}/{checked} turned by 90° recognised as turned; none cropped into text")
+    assert found_90 >= 0.7 * checked

@@ -103,6 +103,7 @@ class Analysis:
     skew_source: str = "none"  # ink | page-edge | none
     rotation: int = 0
     rotation_confidence: float = 0.0
+    upside_down_confidence: float = 0.0  # > 0: line ends suggest the page is upside down
     text_direction: str = "unknown"  # vertical | horizontal | unknown
     bed: bool = False  # dark scanner bed around the page found
     page_box: tuple[float, float, float, float] = (0, 0, 0, 0)  # work space, before margin
@@ -253,23 +254,35 @@ def text_direction(text: np.ndarray) -> tuple[str, float]:
     ys, xs = np.nonzero(text)
     if len(xs) < 300:
         return "unknown", 0.0
-    x0, x1 = np.percentile(xs, [2, 98])
-    y0, y1 = np.percentile(ys, [2, 98])
-    sub = text[int(y0):int(y1) + 1, int(x0):int(x1) + 1]
-    if sub.shape[0] < 20 or sub.shape[1] < 20:
+    x0, x1 = np.percentile(xs, [1, 99])
+    y0, y1 = np.percentile(ys, [1, 99])
+    region = text[int(y0):int(y1) + 1, int(x0):int(x1) + 1]
+    if region.shape[0] < 20 or region.shape[1] < 20:
         return "unknown", 0.0
-    px = sub.sum(axis=0).astype(np.float64)
-    py = sub.sum(axis=1).astype(np.float64)
 
     def empty(p: np.ndarray) -> float:
-        k = max(1, len(p) // 300)
+        k = max(1, len(p) // 150)
         if k > 1:
             p = np.convolve(p, np.ones(k) / k, mode="same")
         return float(np.mean(p <= 0.03 * max(np.percentile(p, 90), 1e-9)))
 
-    ex, ey = empty(px), empty(py)
-    margin = ex - ey
-    if abs(margin) < 0.04:
+    # vote over tiles, so blank parts of the page (half-empty leaves) do not look like line gaps
+    n = 3
+    th, tw = region.shape[0] / n, region.shape[1] / n
+    total, weight = 0.0, 0.0
+    for i in range(n):
+        for j in range(n):
+            sub = region[int(i * th):int((i + 1) * th), int(j * tw):int((j + 1) * tw)]
+            fill = float(sub.mean()) if sub.size else 0.0
+            if fill < 0.01 or min(sub.shape) < 15:
+                continue
+            d = empty(sub.sum(axis=0).astype(np.float64)) - empty(sub.sum(axis=1).astype(np.float64))
+            total += d * sub.sum()
+            weight += sub.sum()
+    if weight == 0:
+        return "unknown", 0.0
+    margin = total / weight
+    if abs(margin) < 0.05:
         return "unknown", margin
     return ("vertical" if margin > 0 else "horizontal"), margin
 
@@ -446,7 +459,7 @@ def analyse(gray: np.ndarray, *, max_skew: float = 8.0, expected_direction: str 
     rot = 0
     if rotation_mode in ("0", "90", "180", "270"):
         rot = int(rotation_mode)
-    elif rotation_mode == "auto" and expected_direction in ("vertical", "horizontal") and direction != "unknown":
+    elif rotation_mode in ("auto", "auto180") and expected_direction in ("vertical", "horizontal") and direction != "unknown":
         if direction != expected_direction:
             rot = 90
             res.notes.append(f"text lines run {direction}, expected {expected_direction}: turned 90°")
@@ -455,8 +468,13 @@ def analyse(gray: np.ndarray, *, max_skew: float = 8.0, expected_direction: str 
         gw, inkw, pw, valid = to_work(rot)
         text, hl, vl = _remove_long_lines(inkw)
         res.text_direction = text_direction(text)[0]
-    if rotation_mode == "auto" and res.text_direction in ("vertical", "horizontal"):
+    if rotation_mode in ("auto", "auto180") and res.text_direction in ("vertical", "horizontal"):
         flip, conf = upside_down(text, res.text_direction)
+        res.upside_down_confidence = float(round(conf if flip else 0.0, 3))
+        if flip and rotation_mode == "auto":
+            res.notes.append(f"may be upside down (line ends aligned better than starts, confidence {conf:.2f}); "
+                             "not turned")
+            flip = False
         if flip:
             rot = (rot + 180) % 360
             res.notes.append(f"line ends aligned better than line starts: turned 180° (confidence {conf:.2f})")

@@ -29,7 +29,8 @@ COMMON = {
     "size_tolerance": 0.08,         # page size differs from the volume median by more than this
     "duplicate_max_distance": 24,   # Hamming distance (of 256 bits) for near-duplicate pages
     "blank_max_ink": 0.002,         # ink fraction below which a page counts as blank
-    "min_rotation_confidence": 0.3,
+    "min_rotation_confidence": 0.3,   # below: "orientation-uncertain" (text direction not clear)
+    "min_upside_down_confidence": 0.6,  # above: "maybe-upside-down" (ragged line starts)
 }
 PROFILES: dict[str, dict[str, Any]] = {
     "rare-book": {**COMMON, "min_ppi": 600, "min_bits": 24, "uncompressed_tiff": True},
@@ -77,6 +78,8 @@ def page_flags(m: dict[str, Any], t: dict[str, Any]) -> list[str]:
         f.append("rotated")
     if not blank and m.get("rotation_confidence", 1.0) < t["min_rotation_confidence"]:
         f.append("orientation-uncertain")
+    if m.get("upside_down_confidence", 0.0) > t["min_upside_down_confidence"]:
+        f.append("maybe-upside-down")
     return sorted(dict.fromkeys(f))
 
 

@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "ocr_max_scale": 3.0,
     "crop_margin": 0.01,        # margin around the detected page, fraction of its long side
     "max_skew": 8.0,            # search range of the skew estimate, degrees
-    "rotation": "auto",         # auto | 0 | 90 | 180 | 270 | none
+    "rotation": "auto",         # auto (90° turns; 180° only flagged) | auto180 | 0 | 90 | 180 | 270 | none
     "text_direction": "profile",  # profile | vertical | horizontal | any
     "split_spreads": True,
     "spread_min_aspect": 1.0,   # a page must be this much wider than tall to be a spread
@@ -101,6 +101,7 @@ def worker(task: PageTask) -> TaskOutput:
         "clipped_shadows": round(float(np.mean(region <= 1)), 5),
         "skew_deg": round(an.skew_deg, 3), "skew_source": an.skew_source,
         "rotation": an.rotation, "rotation_confidence": round(an.rotation_confidence, 3),
+        "upside_down_confidence": an.upside_down_confidence,
         "text_direction": an.text_direction,
         "crop_confidence": an.crop_confidence, "ink_fraction": round(an.ink_fraction, 5),
         "bed": an.bed, "char_px": an.char_px,
