@@ -62,6 +62,15 @@ ACCESS_WORDS = {"公开": ACCESS_PUBLIC, "公開": ACCESS_PUBLIC, "public": ACCE
                 "不公開": ACCESS_RESTRICTED}
 
 
+def describe_twins(names: list[str]) -> str:
+    """``'0006豈.jpg' (has U+F900), '0006豈.jpg' (has U+8C48)``: show what differs, not just glyphs."""
+    parts = []
+    for n in names:
+        odd = [f"U+{ord(c):04X}" for c in n if unicodedata.normalize("NFC", c) != c or ord(c) > 0x7F]
+        parts.append(f"'{n}' ({'has ' + ' '.join(dict.fromkeys(odd)) if odd else 'ASCII'})")
+    return ", ".join(parts)
+
+
 def _nfc_twins(names: list[str]) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = defaultdict(list)
     for n in names:
@@ -96,7 +105,7 @@ def scan_batch(root: Path, config: dict[str, Any], sheet_rows: list[Any], sheet_
     top_names = [p.name for p in entries if p.is_dir()]
     for twin_key, names in _nfc_twins(top_names).items():
         batch.problems.append(Problem("error", "unicode-normalisation-twins",
-                                      f"folder names {names!r} differ only by Unicode normalisation",
+                                      f"folder names {describe_twins(names)} differ only by Unicode normalisation",
                                       path=twin_key))
     for p in entries:
         if p.is_file() and p.name not in IGNORED_NAMES and p.name != sheet_name and p.name not in SHEET_NAMES:
@@ -155,7 +164,7 @@ def _scan_item(root: Path, folder: Path, item: Item, *, allow_gaps: bool) -> Non
     image_files = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS]
     for twin_key, names in _nfc_twins([p.name for p in children]).items():
         item.problems.append(Problem("error", "unicode-normalisation-twins",
-                                     f"names {names!r} differ only by Unicode normalisation "
+                                     f"names {describe_twins(names)} differ only by Unicode normalisation "
                                      f"(NFC folds them to the same name)", path=f"{item.folder}/{twin_key}",
                                      item=item.id))
     if subdirs and image_files:
@@ -189,7 +198,7 @@ def _scan_volume(root: Path, d: Path, item: Item, vol: Volume, *, allow_gaps: bo
                                              path=rel(p, root), item=item.id))
         for twin_key, names in _nfc_twins([p.name for p in children]).items():
             item.problems.append(Problem("error", "unicode-normalisation-twins",
-                                         f"names {names!r} differ only by Unicode normalisation "
+                                         f"names {describe_twins(names)} differ only by Unicode normalisation "
                                          f"(NFC folds them to the same name)", path=f"{rel(d, root)}/{twin_key}",
                                          item=item.id))
         files = [p for p in children if p.is_file() and p.name.lower() not in IGNORED_NAMES]
