@@ -60,7 +60,7 @@ def _write(p: Path, data: bytes | str) -> None:
     p.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
 
-def make_work(root: Path, *, big_tile_bytes: int = 0, base: str = BASE) -> Path:
+def make_work(root: Path, *, big_tile_bytes: int = 0, base: str = BASE, publish_cfg: dict | None = None) -> Path:
     """Write a work folder under ``root`` and return it. ``big_tile_bytes`` adds one large tile."""
     work = root / "work"
     rng = random.Random(5)
@@ -81,7 +81,7 @@ def make_work(root: Path, *, big_tile_bytes: int = 0, base: str = BASE) -> Path:
         items.append(Item(id=item_id, folder=item_id, census_no=rec.get("普查编号"), record=rec, access=access,
                           volumes=[vol]))
     batch = Batch(id="demo", root=str(root / "batch"), items=items,
-                  config={"batch": {"id": "demo", "institution": "示例市图书馆"}})
+                  config={"batch": {"id": "demo", "institution": "示例市图书馆"}, "publish": publish_cfg or {}})
     _write(work / "ingest" / "batch.json", json.dumps(batch.to_dict(), ensure_ascii=False))
     _write(work / "clean" / "canvases.json", json.dumps({"canvases": [c.to_dict() for c in canvases]}, ensure_ascii=False))
 

@@ -30,6 +30,7 @@ DEFAULTS = {
     "backoff": 0.2,
     "multipart_threshold_mb": 16,
     "part_size_mb": 8,
+    "s3_max_attempts": 10,  # botocore's own retries per request (standard mode)
 }
 
 
@@ -65,7 +66,8 @@ def run(ctx: StageContext) -> StageResult:
         out=ctx.out, target=p["target"], endpoint_url=p["endpoint_url"], region=p["region"],
         addressing_style=p["addressing_style"],
         **({"multipart_threshold": int(p["multipart_threshold_mb"] * (1 << 20)),
-            "part_size": int(p["part_size_mb"] * (1 << 20))} if (p["target"] or "").startswith("s3://") else {}))
+            "part_size": int(p["part_size_mb"] * (1 << 20)), "max_attempts": int(p["s3_max_attempts"]),
+            "max_concurrency": max(1, min(8, int(p["threads"])))} if (p["target"] or "").startswith("s3://") else {}))
     log.info("publishing %d files to %s%s", len(files), storage.description, " (dry run)" if p["dry_run"] else "")
     with ctx.reporter.progress("publish", len(files)) as bar:
         rep = sync(storage, files, base_url=base_url, dry_run=bool(p["dry_run"]), prune=bool(p["prune"]),

@@ -135,10 +135,19 @@ class LocalStorage:
         return dest.is_file() and dest.stat().st_size == size and sha256_file(dest) == sha256
 
     def delete(self, key: str) -> None:
+        p = self._path(key)
         try:
-            self._path(key).unlink()
+            p.unlink()
         except FileNotFoundError:
             pass
+        root = self.root.resolve()
+        for parent in p.parents:  # drop folders left empty
+            if parent == root or not parent.is_relative_to(root):
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
         with self._lock:
             self._state.pop(key, None)
 
