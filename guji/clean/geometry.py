@@ -374,13 +374,19 @@ def find_gutter(g: np.ndarray, text: np.ndarray, paper: np.ndarray | None, box: 
     if vl is not None:
         vprof = vl[y:y + h, x + a0:x + b0].sum(axis=0)
         groups = _runs(vprof >= 0.3 * h)
-        mid = (b0 - a0) / 2
-        if len(groups) == 2 and groups[0][1] <= mid <= groups[1][0]:
-            a0, b0 = a0 + groups[0][1] + 2, a0 + groups[1][0] - 2  # between the two frames
-        elif groups:
-            c = min(groups, key=lambda r: abs((r[0] + r[1]) / 2 - mid))
-            if abs((c[0] + c[1]) / 2 - mid) < 0.25 * (b0 - a0):
-                return x + a0 + (c[0] + c[1]) / 2, "fold line"
+        span = b0 - a0
+        mid = span / 2
+        fold = [r for r in groups if abs((r[0] + r[1]) / 2 - mid) < 0.12 * span]
+        frames = [r for r in groups if r not in fold]
+        lft = [r for r in frames if (r[0] + r[1]) / 2 < mid]
+        rgt = [r for r in frames if (r[0] + r[1]) / 2 >= mid]
+        za = max(r[1] for r in lft) + 2 if lft else 0
+        zb = min(r[0] for r in rgt) - 2 if rgt else span
+        if fold:
+            c = min(fold, key=lambda r: abs((r[0] + r[1]) / 2 - mid))
+            return x + a0 + (c[0] + c[1]) / 2, "fold line"
+        if zb - za >= 3:
+            a0, b0 = a0 + za, a0 + zb
     if paper is not None:
         pcol = paper[y:y + h, x + a0:x + b0].mean(axis=0) if b0 > a0 else np.array([])
         bedcols = np.nonzero(pcol < 128)[0] if pcol.size else []
@@ -389,10 +395,18 @@ def find_gutter(g: np.ndarray, text: np.ndarray, paper: np.ndarray | None, box: 
     band = g[y + h // 10:y + h - h // 10, x + a0:x + b0].astype(np.float64)
     if band.shape[1] >= 7:
         col = band.mean(axis=0)
-        cs = np.convolve(col, np.ones(3) / 3, mode="valid")
-        m = int(np.argmin(cs)) + 1
-        if np.median(col) - cs[m - 1] > 12:
-            return x + a0 + m + 0.5, "fold shadow"
+        k = max(3, band.shape[1] // 15)
+        cs = np.convolve(np.pad(col, k // 2, mode="edge"), np.ones(k) / k, mode="valid")[:len(col)]
+        m = int(np.argmin(cs))
+        if np.percentile(cs, 90) - cs[m] > 12:
+            # centre of the shadow: the middle of where it is darker than halfway to the paper
+            half = (np.percentile(cs, 90) + cs[m]) / 2
+            lo_, hi_ = m, m
+            while lo_ > 0 and cs[lo_ - 1] < half:
+                lo_ -= 1
+            while hi_ < len(cs) - 1 and cs[hi_ + 1] < half:
+                hi_ += 1
+            return x + a0 + (lo_ + hi_ + 1) / 2, "fold shadow"
     return x + (a0 + b0) / 2, "blank strip"
 
 
