@@ -100,7 +100,7 @@ def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str =
     import cv2
 
     from guji.ocr.engines import get_engine
-    from guji.ocr.recognize import read_image, upscale_factor
+    from guji.ocr.recognize import prepare, read_image
     from guji.ocr.page import PageModel
 
     eng = get_engine(engine)
@@ -118,9 +118,7 @@ def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str =
         if img is None:
             results.append({"page": img_path.stem, "error": "unreadable image"})
             continue
-        s = upscale_factor(img.shape, upscale)
-        if s != 1.0:
-            img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
+        img, _ = prepare(img, upscale, eng)
         regions, _, _, kind, _ = read_image(img, eng, mode=mode, direction=direction, rerank=rerank)
         pm = PageModel("", "", "", eng.name, eng.version, kind, "", (img.shape[1], img.shape[0]), regions)
         hyp = pm.text

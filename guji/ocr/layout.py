@@ -71,8 +71,12 @@ def guess_direction(boxes: list[Box]) -> str:
     return "vertical-rtl" if tall > wide else "horizontal"
 
 
-def find_frame(gray: Any) -> Box | None:
-    """The printed frame: bounding box of long ruled lines (≥ 40 % of the page side), or None."""
+def find_frame(gray: Any, text: list[Box] | None = None) -> Box | None:
+    """The printed frame (版框): long ruled lines (≥ 40 % of the page side) around the text.
+
+    With text boxes, the innermost lines enclosing all text are taken, widened to an outer rule
+    lying close outside (double-ruled frames are measured at the outer rule); paper and scanner-
+    bed edges further out are ignored. None when no such lines are found."""
     import cv2
     import numpy as np
 
@@ -82,11 +86,36 @@ def find_frame(gray: Any) -> Box | None:
     vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(10, H // 6)))
     hl = cv2.morphologyEx(bw, cv2.MORPH_OPEN, hk)
     vl = cv2.morphologyEx(bw, cv2.MORPH_OPEN, vk)
-    rows = [y for y in range(H) if np.count_nonzero(hl[y]) >= 0.4 * W]
-    cols = [x for x in range(W) if np.count_nonzero(vl[:, x]) >= 0.4 * H]
-    if len(rows) < 2 or len(cols) < 2:
-        return None
-    x0, x1, y0, y1 = min(cols), max(cols), min(rows), max(rows)
+    rows = np.nonzero(np.count_nonzero(hl, axis=1) >= 0.4 * W)[0].tolist()
+    cols = np.nonzero(np.count_nonzero(vl, axis=0) >= 0.4 * H)[0].tolist()
+    if text:
+        tx0 = min(b[0] for b in text) + 2
+        ty0 = min(b[1] for b in text) + 2
+        tx1 = max(b[0] + b[2] for b in text) - 2
+        ty1 = max(b[1] + b[3] for b in text) - 2
+
+        def side(lines: list[int], lo: float, hi: float, size: int) -> tuple[int, int] | None:
+            before = [v for v in lines if v <= lo]
+            after = [v for v in lines if v >= hi]
+            if not before or not after:
+                return None
+            a, b = max(before), min(after)
+            while any(a - 0.025 * size <= v < a for v in before):  # outer rule of a double frame
+                a = max(v for v in before if a - 0.025 * size <= v < a)
+            while any(b < v <= b + 0.025 * size for v in after):
+                b = min(v for v in after if b < v <= b + 0.025 * size)
+            return a, b
+
+        xs = side(cols, tx0, tx1, W)
+        ys = side(rows, ty0, ty1, H)
+        if not xs or not ys:
+            return None
+        x0, x1 = xs
+        y0, y1 = ys
+    else:
+        if len(rows) < 2 or len(cols) < 2:
+            return None
+        x0, x1, y0, y1 = min(cols), max(cols), min(rows), max(rows)
     if x1 - x0 < 0.3 * W or y1 - y0 < 0.3 * H:
         return None
     return (x0, y0, x1 - x0 + 1, y1 - y0 + 1)
@@ -173,7 +202,7 @@ def _split_registers(boxes: list[Box], page_h: int) -> list[list[Box]]:
 
 def analyse_vertical(boxes: list[Box], gray: Any | None) -> Layout:
     H, W = (gray.shape[:2] if gray is not None else (max(b[1] + b[3] for b in boxes), max(b[0] + b[2] for b in boxes)))
-    frame = find_frame(gray) if gray is not None else None
+    frame = find_frame(gray, boxes) if gray is not None else None
     lay = Layout("vertical-rtl", frame=frame)
     inside, outside = [], []
     for b in boxes:
@@ -205,7 +234,7 @@ def analyse_vertical(boxes: list[Box], gray: Any | None) -> Layout:
 
 
 def analyse_horizontal(boxes: list[Box], gray: Any | None) -> Layout:
-    frame = find_frame(gray) if gray is not None else None
+    frame = find_frame(gray, boxes) if gray is not None and boxes else None
     lay = Layout("horizontal", frame=frame)
 
     def same_row(a: Box, b: Box) -> bool:
@@ -256,25 +285,28 @@ def chinese_number(s: str) -> int | None:
     return total + cur
 
 
-def parse_centre_column(text: str) -> dict[str, Any]:
-    """Title / juan / leaf number from a centre column's text, when readable.
+def parse_centre_column(parts: list[str]) -> dict[str, Any]:
+    """Title / juan / leaf number from a centre column's text pieces (top to bottom), when readable.
 
-    Typical: ``史記卷三　十二`` → title 史記, juan 三, leaf 12.
-    """
-    out: dict[str, Any] = {"text": text}
-    t = re.sub(r"\s+", "", text)
-    m = re.search(rf"卷([{_NUM}\d]+|之?[上中下])", t)
+    Typical pieces: ``["史記卷三", "十二"]`` → title 史記, juan 三, leaf 12. The leaf number is
+    only taken from a separate last piece (a title such as 千字文 is not a number)."""
+    parts = [re.sub(r"\s+", "", p) for p in parts if p and p.strip()]
+    out: dict[str, Any] = {"text": " ".join(parts)}
+    if not parts:
+        return out
+    head = parts[0]
+    m = re.search(rf"卷([{_NUM}\d]+|之?[上中下])", head)
     if m:
-        out["title"] = t[: m.start()] or None
+        out["title"] = head[: m.start()] or None
         out["juan"] = m.group(1)
-        rest = t[m.end():]
-    else:
-        rest = t
-    m2 = re.search(rf"([{_NUM}\d]+)\D*$", rest)
-    if m2:
-        n = chinese_number(m2.group(1))
+    elif len(parts) > 1 or not re.fullmatch(rf"[{_NUM}\d]+", head):
+        out["title"] = head
+    if len(parts) > 1:
+        n = chinese_number(re.sub(rf"[^{_NUM}\d]", "", parts[-1]))
         if n is not None:
             out["leaf"] = n
-        if "title" not in out and m2.start() > 0:
-            out["title"] = rest[: m2.start()]
+    elif m:
+        # one piece: a number right after the juan (OCR read them as one run), e.g. 卷一四 is
+        # ambiguous, so only a separated digit group counts
+        pass
     return {k: v for k, v in out.items() if v not in (None, "")}

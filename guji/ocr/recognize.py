@@ -18,11 +18,33 @@ from guji.ocr.page import Char, Line, PageModel, Region
 LOW_CONFIDENCE = 0.5
 
 
-def upscale_factor(shape: tuple[int, ...], setting: Any) -> float:
-    """``auto``: 2× for small reproductions (longer side < 1600 px, characters ~10–20 px), else 1×."""
-    if setting in (None, "auto"):
-        return 2.0 if max(shape[:2]) < 1600 else 1.0
-    return float(setting)
+SMALL_TEXT_PX = 40  # text lines/columns thinner than this are upscaled before recognition
+
+
+def upscale_factor(img: Any, setting: Any, detector: Engine | None = None) -> float:
+    """``auto``: measure the text size with the detector (median thickness of the text boxes:
+    column width or line height); below 40 px (characters of ~10–25 px, e.g. reduced
+    reproductions) upscale 2×, else leave as is. A number is used as given."""
+    if setting not in (None, "auto"):
+        return float(setting)
+    if detector is None or not detector.has_detector:
+        return 2.0 if max(img.shape[:2]) < 1600 else 1.0
+    boxes = detector.detect(_to_bgr(img))
+    if not boxes:
+        return 1.0
+    thick = statistics.median(min(w, h) for _, _, w, h in boxes)
+    return 2.0 if thick < SMALL_TEXT_PX else 1.0
+
+
+def prepare(img: Any, setting: Any, engine: Engine) -> tuple[Any, float]:
+    """The image to read (upscaled when the text is small) and the factor used."""
+    import cv2
+
+    det = engine if engine.has_detector else _default_detector()
+    s = upscale_factor(img, setting, det)
+    if s != 1.0:
+        img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
+    return img, s
 
 
 def _to_bgr(img: Any) -> Any:
@@ -90,7 +112,9 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
         regions.append(Region("ro", "other", L.union([c.box for c in lay.other])))
         for col in lay.other:
             jobs.append(("ro", col.segments[0].box, "text", 0, "other"))
-    seg_vertical = [vertical and not (b[2] > 2.5 * b[3]) for _, b, _, _, _ in jobs]
+    # a column is read rotated; a squarish box (one or two characters) is read upright, as rapidocr does
+    seg_vertical = [vertical and (b[3] >= 1.5 * b[2] or engine.name != "rapidocr") and not b[2] > 2.5 * b[3]
+                    for _, b, _, _, _ in jobs]
     crops = [_crop(img, b, v, engine) for (_, b, _, _, _), v in zip(jobs, seg_vertical)]
     results: list[LineResult] = []
     # recognise vertical and horizontal segments separately (Tesseract uses different packs)
@@ -111,7 +135,7 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
         rerank([ln for r in regions for ln in r.lines])
     centre = {}
     if lay.centre is not None:
-        centre = L.parse_centre_column("".join(ln.text for ln in reg_by_id["rc"].lines))
+        centre = L.parse_centre_column([ln.text for ln in reg_by_id["rc"].lines])
     facts = _layout_facts(lay, regions)
     return regions, centre, facts, lay.kind, lay.frame
 
@@ -150,7 +174,7 @@ def _layout_facts(lay: L.Layout, regions: list[Region]) -> dict[str, Any]:
         gaps += [b - a for a, b in zip(centres, centres[1:])]
     pitch = statistics.median(gaps) if gaps else None
     if lay.frame and pitch:
-        width = lay.frame[2] / lay.half_leaves
+        width = (lay.frame[2] - (lay.centre.box[2] if lay.centre else 0)) / lay.half_leaves
         facts["columns_per_half_leaf"] = max(1, round(width / pitch))
     else:
         facts["columns_per_half_leaf"] = len(cols) // max(1, len(lay.registers))

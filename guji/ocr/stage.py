@@ -96,7 +96,7 @@ def worker(task: PageTask) -> TaskOutput:
 
     from guji.fsutil import atomic_write_text
     from guji.ocr import page as P
-    from guji.ocr.recognize import read_image, upscale_factor
+    from guji.ocr.recognize import prepare, read_image
 
     p = task.payload
     prm = p["_params"]
@@ -104,10 +104,8 @@ def worker(task: PageTask) -> TaskOutput:
     img = cv2.imread(str(work / p["image"]), cv2.IMREAD_COLOR)
     if img is None:
         raise ValueError(f"cannot read OCR image {p['image']}")
-    s = upscale_factor(img.shape, prm["upscale"])
-    if s != 1.0:
-        img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
     engine = _engine(prm)
+    img, s = prepare(img, prm["upscale"], engine)
     rerank = None
     if prm.get("lm"):
         from guji.ocr.lm import get_reranker
