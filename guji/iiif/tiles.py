@@ -10,8 +10,11 @@ whole-image levels that fit in one tile. We add what viewers request that dzsave
 ``info.json`` is *not* written here: it holds the published id (base URL), so the stage writes it
 from :func:`info_json` after tiling, and a new base URL never re-tiles.
 
-Output is merged file by file into the destination: files whose bytes did not change are left
-alone (mtime kept), changed ones are replaced atomically (``os.replace``), stale ones removed.
+Tiles are written into a hidden temporary folder beside the destination. A first build renames
+that folder into place (one rename: the IIIF layout has three folders per tile, and folder churn
+costs more than libvips on some file systems). A re-tile (changed parameter, ``--force``) merges
+file by file: files whose bytes did not change are left alone (mtime kept), changed ones are
+replaced atomically (``os.replace``), stale ones removed.
 """
 
 from __future__ import annotations
@@ -127,18 +130,26 @@ def make_tiles(src: Path, dest: Path, *, tile_size: int = 512, quality: int = 85
                 image2 = image2.flatten(background=[255, 255, 255])
             image2.jpegsave(str(maxfile), Q=int(quality), **_no_metadata())
 
-        for w in sorted(set(int(x) for x in thumb_widths)):
-            if w >= width:
-                continue
+        widths = sorted({int(x) for x in thumb_widths if int(x) < width}, reverse=True)
+        largest = None
+        for w in widths:
             tw, th = thumb_size(width, height, w)
-            thumb = pyvips.Image.thumbnail(str(src), tw, height=th, size="force", no_rotate=True)
-            if thumb.bands == 4:
-                thumb = thumb.flatten(background=[255, 255, 255])
+            if largest is None:
+                # one shrink-on-load decode for the largest size; smaller ones are made from it
+                thumb = pyvips.Image.thumbnail(str(src), tw, height=th, size="force", no_rotate=True)
+                if thumb.bands == 4:
+                    thumb = thumb.flatten(background=[255, 255, 255])
+                largest = thumb = thumb.copy_memory()
+            else:
+                thumb = largest.thumbnail_image(tw, height=th, size="force")
             data = thumb.jpegsave_buffer(Q=int(quality), **_no_metadata())
             for name in (f"{tw},{th}", f"{tw},"):
                 atomic_write_bytes(full / name / "0" / "default.jpg", data)
             sizes.add((tw, th))
-        merge_tree(out, dest)
+        if dest.exists():
+            merge_tree(out, dest)  # re-tiling: keep identical files (and their mtimes) in place
+        else:
+            os.rename(out, dest)  # first build: the whole tree in one rename
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return {

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install the IIIF viewer test dependencies (Mirador, playwright-core) into tests/viewer/node_modules
+# with `npm ci` from the committed package-lock.json. Idempotent: does nothing (fast) when the
+# installed tree matches the lock file. Chromium itself comes from Debian (scripts/install-system.sh).
+set -euo pipefail
+cd "$(dirname "$0")/../tests/viewer"
+
+if ! command -v npm >/dev/null 2>&1; then
+  echo "install-viewer: npm not found; browser tests will be skipped (install nodejs + npm to run them)" >&2
+  exit 0
+fi
+
+stamp=node_modules/.guji-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
+   && [ -f node_modules/mirador/dist/mirador.min.js ] && [ -d node_modules/playwright-core ]; then
+  exit 0
+fi
+
+# --ignore-scripts: nothing needs a post-install step (playwright-core drives Debian's chromium,
+# it downloads no browser)
+npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+echo "$want" > "$stamp"
+echo "install-viewer: Mirador and playwright-core installed in tests/viewer/node_modules"
