@@ -129,12 +129,11 @@ def to_alto(pm: PageModel, image_name: str) -> str:
     for r in pm.regions:
         out.append(f'<TextBlock ID="{r.id}" {_b(r.box)} TAGREFS="type-{r.type}">')
         for ln in r.lines:
-            rot = ' ROTATION="90"' if ln.direction == "ttb" else ""
             out.append(f'<TextLine ID="{ln.id}" {_b(ln.box)}>')
             pieces = ln.chars or ([Char(ln.text, ln.box, ln.confidence)] if ln.text else [])
             for k, c in enumerate(pieces):
                 wc = f"{min(1.0, max(0.0, c.confidence)):.3f}"
-                out.append(f'<String ID="{ln.id}s{k + 1}" {_b(c.box)} CONTENT={quoteattr(c.text)} WC="{wc}"{rot}/>')
+                out.append(f'<String ID="{ln.id}s{k + 1}" {_b(c.box)} CONTENT={quoteattr(c.text)} WC="{wc}"/>')
             out.append("</TextLine>")
         out.append("</TextBlock>")
     out.append("</PrintSpace></Page></Layout>")

@@ -1,0 +1,267 @@
+"""OCR stage: engines, layout, page model renderings, master coordinates, evaluation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from guji.errors import MissingDependency
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SAMPLE_PAGE = ROOT / "samples/demo-batch/350000-2001-0000102/0003.tif"
+SAMPLE_TRUTH = ROOT / "samples/truth/demo-batch/350000-2001-0000102/-/0003"
+ALTO_XSD_DIR = SHARED / "reference/xsd"
+
+needs_sample = pytest.mark.skipif(not SAMPLE_PAGE.exists(), reason="samples/demo-batch not generated")
+needs_shared = pytest.mark.skipif(not (SHARED / "eval/dzj-dev").is_dir(),
+                                  reason="../shared/eval/dzj-dev not present (read-only shared data)")
+
+
+def _read(path: Path):
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        img = cv2.cvtColor(np.asarray(Image.open(path).convert("RGB")), cv2.COLOR_RGB2BGR)
+    return img
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from guji.ocr.engines import get_engine
+
+    return get_engine("rapidocr")
+
+
+@pytest.fixture(scope="module")
+def sample_read(engine):
+    from guji.ocr.recognize import prepare, read_image
+
+    img, s = prepare(_read(SAMPLE_PAGE), "auto", engine)
+    return read_image(img, engine, direction="vertical-rtl"), s
+
+
+# -- evaluation maths ------------------------------------------------------------------------
+
+def test_edit_distance_and_cer():
+    from guji.ocr.evaluate import edit_distance, page_scores
+
+    assert edit_distance("天地玄黃", "天地玄黃") == 0
+    assert edit_distance("天地黃", "天地玄黃") == 1
+    assert edit_distance("天池玄黃宇", "天地玄黃") == 2
+    s = page_scores("天地玄黄。\n宇宙", "天地玄黃，\n宇宙洪荒")
+    assert s["cer_edits"] == 4 and s["cer_len"] == 9  # 黄/黃, 。/，, 洪 荒 missing
+    assert s["cer_nopunct_len"] == 8 and s["cer_nopunct_edits"] == 3
+    assert s["cer_folded_edits"] == 2  # 黄 and 黃 fold together
+
+
+def test_centre_column_parsing():
+    from guji.ocr.layout import chinese_number, parse_centre_column
+
+    assert chinese_number("二十一") == 21 and chinese_number("廿三") == 23 and chinese_number("一〇五") == 105
+    assert chinese_number("千字文") is None
+    d = parse_centre_column(["論語卷一", "四"])
+    assert (d["title"], d["juan"], d["leaf"]) == ("論語", "一", 4)
+    assert "leaf" not in parse_centre_column(["千字文"])
+
+
+# -- engines ---------------------------------------------------------------------------------
+
+def test_missing_tesseract_language_pack_names_package():
+    from guji.ocr.engines import TesseractEngine
+
+    try:
+        from guji.ocr.engines import _tesseract_info
+
+        _tesseract_info()
+    except MissingDependency:
+        pytest.skip("tesseract itself is not installed")
+    with pytest.raises(MissingDependency, match="tesseract-ocr-chi-sim|tesseract-ocr-xyz"):
+        TesseractEngine(lang_vertical="xyz_vert")
+
+
+@needs_sample
+def test_tesseract_reads_one_column_crop():
+    """Tesseract baseline on one crop (slow engine: only this one test)."""
+    from guji.ocr.engines import TesseractEngine, _tesseract_info
+    from guji.ocr.evaluate import page_scores
+
+    try:
+        _tesseract_info()
+        eng = TesseractEngine()
+    except MissingDependency as e:
+        pytest.skip(str(e))
+    img = _read(SAMPLE_PAGE)
+    # the right-most full column of the right half-leaf, from the truth geometry
+    truth = json.loads(SAMPLE_TRUTH.with_suffix(".json").read_text("utf-8"))
+    fx, fy, fw, fh = truth["leaves"][0]["frame_box"]
+    col_w = truth["layout"]["column_width_px"]
+    crop = img[fy:fy + fh, fx + fw - 12 - 3 * col_w: fx + fw - 12 - 2 * col_w]
+    res = eng.recognize([crop], vertical=True)[0]
+    lines = SAMPLE_TRUTH.with_suffix(".txt").read_text("utf-8").splitlines()
+    best = min(page_scores(res.text, ln)["cer"] for ln in lines if ln.strip())
+    assert best < 0.5, res.text
+
+
+def test_rapidocr_reads_offline():
+    """Only the wheel's models are used: recognition works with the network cut off."""
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare not available")
+    probe = subprocess.run(["unshare", "-n", "-r", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"unshare -n not permitted here: {probe.stderr.decode(errors='replace').strip()}")
+    code = (
+        "import cv2, numpy as np\n"
+        "from guji.ocr.engines import get_engine\n"
+        "img = np.full((64, 240, 3), 255, np.uint8)\n"
+        "cv2.putText(img, 'OCR 2024', (8, 46), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (0, 0, 0), 3)\n"
+        "r = get_engine('rapidocr').recognize([img], vertical=False)[0]\n"
+        "print(r.text)\n"
+    )
+    out = subprocess.run(["unshare", "-n", "-r", sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")[-2000:]
+    assert "2024" in out.stdout.decode()
+
+
+# -- layout and page model on a generated sample page ----------------------------------------
+
+@needs_sample
+def test_sample_page_cer_and_reading_order(sample_read):
+    from guji.ocr.evaluate import page_scores
+    from guji.ocr.page import PageModel
+
+    (regions, centre, facts, kind, frame), s = sample_read
+    pm = PageModel("c", "p", "i", "rapidocr", "x", kind, "zh-Hant", (1, 1), regions)
+    sc = page_scores(pm.text, SAMPLE_TRUTH.with_suffix(".txt").read_text("utf-8"))
+    assert sc["cer"] < 0.03, pm.text
+    body = [r for r in regions if r.type == "body"]
+    assert body
+    for r in body:  # columns right to left
+        xs = []
+        for ln in r.lines:
+            if not xs or xs[-1][0] != ln.column:
+                xs.append((ln.column, ln.box[0] + ln.box[2] / 2))
+        assert all(a[1] > b[1] for a, b in zip(xs, xs[1:]))
+    truth = json.loads(SAMPLE_TRUTH.with_suffix(".json").read_text("utf-8"))
+    assert facts["columns_per_half_leaf"] == truth["layout"]["columns_per_half_leaf"]
+    assert facts["chars_per_column"] == truth["layout"]["chars_per_column"]
+    assert centre.get("title") == "道德經"
+
+
+def _alto_schema():
+    if not (ALTO_XSD_DIR / "offline_schemas.py").exists():
+        pytest.skip("../shared/reference/xsd not present")
+    sys.path.insert(0, str(ALTO_XSD_DIR))
+    try:
+        from offline_schemas import load
+    finally:
+        sys.path.pop(0)
+    return load("alto-4.4")
+
+
+def _make_work(tmp_path: Path, image, to_master, master_size, ppi=(120.0, 120.0)) -> Path:
+    import cv2
+
+    from guji.fsutil import atomic_write_json, sha256_file
+    from guji.model import Batch, Canvas, Derivative, Item, Page, Volume
+
+    work = tmp_path / "work"
+    (work / "clean/I").mkdir(parents=True)
+    cv2.imwrite(str(work / "clean/I/0001.ocr.png"), image)
+    page = Page("I/v1/0001", "I", "I/v1", 1, "I/0001.tif", width=master_size[0], height=master_size[1], ppi=ppi)
+    batch = Batch("b", str(tmp_path), items=[Item("I", "I", volumes=[Volume("I/v1", "I", "1", 1, [page])])])
+    atomic_write_json(work / "ingest/batch.json", batch.to_dict())
+    h, w = image.shape[:2]
+    der = Derivative("clean/I/0001.ocr.png", w, h, to_master, sha256_file(work / "clean/I/0001.ocr.png"))
+    cv = Canvas("I/v1/0001", "I/v1/0001", "I", "I/v1", 1, ocr=der)
+    atomic_write_json(work / "clean/canvases.json", {"canvases": [cv.to_dict()]})
+    return work
+
+
+def _ctx(work: Path):
+    from guji.executor import SerialExecutor
+    from guji.stage import StageContext
+    from guji.state import StateStore
+
+    return StageContext(work=work, store=StateStore(work), executor=SerialExecutor())
+
+
+@needs_sample
+def test_stage_writes_master_space_outputs_and_resumes(tmp_path):
+    from guji.ocr import stage
+
+    img = _read(SAMPLE_PAGE)
+    dx, dy = 60, 90  # the OCR image is the master cropped at (dx, dy)
+    crop = img[dy:, dx:]
+    work = _make_work(tmp_path, crop, (1.0, 0.0, float(dx), 0.0, 1.0, float(dy)),
+                      (img.shape[1], img.shape[0]))
+    ctx = _ctx(work)
+    res = stage.run(ctx)
+    assert res.done == 1 and res.failed == 0, res.problems
+    base = work / "ocr/I/v1_0001"
+    d = json.loads(base.with_suffix(".json").read_text("utf-8"))
+    truth = json.loads(SAMPLE_TRUTH.with_suffix(".json").read_text("utf-8"))
+    fx, fy, fw, fh = truth["leaves"][0]["frame_box"]
+    body_lines = [ln for r in d["regions"] if r["type"] == "body" for ln in r["lines"]]
+    assert body_lines
+    for ln in body_lines:  # master coordinates: every column inside the printed frame
+        x, y, w, h = ln["box"]
+        assert fx - 4 <= x and x + w <= fx + fw + 4 and fy - 4 <= y and y + h <= fy + fh + 4, ln["box"]
+        for c in ln["chars"]:
+            assert x - 1 <= c["box"][0] and c["box"][1] >= y - 1 and c["box"][1] + c["box"][3] <= y + h + 1
+    tw, th = truth["layout"]["frame_px"]
+    assert abs(d["layout_facts"]["frame_px"][0] - tw) <= 0.03 * tw
+    assert abs(d["layout_facts"]["frame_cm"][1] - truth["layout"]["frame_cm"][1]) <= 0.6
+    assert base.with_suffix(".txt").read_text("utf-8").strip() == d["text"].strip()
+    assert "ocr_line" in Path(str(base) + ".hocr").read_text("utf-8")
+    schema = _alto_schema()
+    from lxml import etree
+
+    schema.assertValid(etree.parse(str(base) + ".alto.xml"))
+    ctx.store.close()
+    ctx2 = _ctx(work)
+    again = stage.run(ctx2)
+    assert again.done == 0 and again.skipped == 1
+    st = stage.status(ctx2)
+    assert st["pages_done"] == 1 and st["empty_pages"] == 0 and st["mean_confidence"] > 0.8
+
+
+def test_blank_page_is_empty_valid_and_flagged(tmp_path):
+    import numpy as np
+
+    from guji.ocr import stage
+
+    rng = np.random.default_rng(7)
+    blank = np.full((900, 700, 3), 235, np.uint8)
+    blank = (blank.astype(np.int16) + rng.integers(-6, 6, blank.shape)).clip(0, 255).astype(np.uint8)
+    work = _make_work(tmp_path, blank, (1.0, 0.0, 0.0, 0.0, 1.0, 0.0), (700, 900))
+    ctx = _ctx(work)
+    res = stage.run(ctx)
+    assert res.done == 1 and res.failed == 0
+    assert any(p.code == "ocr-empty" for p in res.problems)
+    d = json.loads((work / "ocr/I/v1_0001.json").read_text("utf-8"))
+    assert d["text"] == "" and "ocr-empty" in d["flags"]
+    from lxml import etree
+
+    _alto_schema().assertValid(etree.parse(str(work / "ocr/I/v1_0001.alto.xml")))
+    assert stage.status(ctx)["empty_pages"] == 1
+
+
+@needs_shared
+def test_dzj_page_layout_beats_whole_page(engine):
+    """One real woodblock page: layout-aware reading is more accurate than whole-page reading."""
+    from guji.ocr.evaluate import evaluate
+
+    d = SHARED / "eval/dzj-dev"
+    lay = evaluate(d / "images", d / "gt_txt", mode="layout", pages=["YB_22_713"])["overall"]
+    whole = evaluate(d / "images", d / "gt_txt", mode="page", pages=["YB_22_713"])["overall"]
+    assert lay["cer_nopunct"] < 0.15  # two registers: upper register first
+    assert lay["cer_nopunct"] < whole["cer_nopunct"]
