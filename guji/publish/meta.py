@@ -136,22 +136,27 @@ def item_info(work: Path, item: Any, institution: str = "") -> ItemInfo:
             pub = json.loads(p.read_text("utf-8"))
         except (OSError, ValueError):
             pub = {}
-    fields = pub.get("fields", pub) if isinstance(pub, dict) else {}
+    if not isinstance(pub, dict):
+        pub = {}
+    orig = pub.get("original") if isinstance(pub.get("original"), dict) else {}
+    ed = pub.get("edition") if isinstance(pub.get("edition"), dict) else {}
     info = ItemInfo(item_id=item.id, profile=item.profile)
-    info.title = _first(fields, "title", "题名卷数", "题名") or _first(rec, "题名卷数", "题名")
-    info.author = _first(fields, "author", "authors", "著者") or _first(rec, "著者")
-    info.edition = _first(fields, "edition", "版本") or _first(rec, "版本")
-    info.census_no = _first(fields, "census_no", "普查编号") or item.census_no or _first(rec, "普查编号")
-    info.institution = _first(fields, "institution", "收藏单位") or institution or _first(rec, "收藏单位")
-    cls = _first(fields, "classification", "分类") or _first(rec, "分类")
-    info.classification = classification_of(cls)
+    # display strings: the original census wording (public view first, raw row as fallback)
+    info.title = _first(orig, "题名卷数") or _first(rec, "题名卷数", "题名")
+    info.author = _first(orig, "著者") or _first(rec, "著者")
+    info.edition = _first(orig, "版本") or _first(rec, "版本")
+    info.census_no = _first(pub, "census_no") or item.census_no or _first(rec, "普查编号")
+    info.institution = institution or _first(rec, "收藏单位")
+    info.classification = classification_of(_first(pub, "classification") or _first(rec, "分类"))
     dyn, y0, y1, etype = parse_edition(info.edition)
-    info.dynasty = fold(_first(fields, "dynasty")) or dyn
-    yf = fields.get("year_from") if isinstance(fields, dict) else None
-    yt = fields.get("year_to") if isinstance(fields, dict) else None
-    info.year_from = int(yf) if isinstance(yf, (int, float)) else y0
-    info.year_to = int(yt) if isinstance(yt, (int, float)) else (y1 if y1 is not None else info.year_from)
-    info.edition_type = fold(_first(fields, "edition_type")) or etype
+    info.dynasty = fold(str(ed.get("dynasty") or ed.get("era_dynasty") or "")) or dyn
+    years = [v for v in (ed.get("year_range") or ed.get("bracket_year") or []) if isinstance(v, int)]
+    if isinstance(ed.get("year"), int):
+        years = years or [ed["year"]]
+    if years:
+        y0, y1 = min(years), max(years)
+    info.year_from, info.year_to = y0, (y1 if y1 is not None else y0)
+    info.edition_type = fold(str(ed.get("edition_type") or ed.get("category") or "")) or etype
     # grade is restricted: read from the full record for counts only
     full = Path(work) / "metadata" / f"{item.id}.json"
     grade = ""
