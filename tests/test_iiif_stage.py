@@ -259,6 +259,7 @@ def test_bad_canvas_is_a_problem_and_batch_goes_on(tmp_path):
     (work / data["canvases"][3]["access"]["path"]).unlink()
     res = run_stage(work)
     assert [p.code for p in res.problems if p.severity == "error"] == ["iiif-no-access-image"]
+    assert res.exit_code == ExitCode.ITEMS_BLOCKED
     assert res.done == 8
     m = load(work, uris.manifest_path("RB-0001"))
     assert len(m["items"]) == 6

@@ -130,6 +130,8 @@ def run(ctx: StageContext) -> StageResult:
     result = run_tasks(ctx, STAGE, tasks, tile_worker, params=tile_params, tools={"libvips": vips_version()},
                        description="iiif tiles", on_result=lambda t, out: facts.__setitem__(t.key, _facts(out.info)))
     result.problems[:0] = problems
+    if problems:
+        result.exit_code = worst(result.exit_code, ExitCode.ITEMS_BLOCKED)
 
     schema = None
     if params.get("schema"):
