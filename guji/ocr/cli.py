@@ -32,7 +32,6 @@ _opts = [
     click.option("--mode", type=click.Choice(["layout", "page"]), default=None,
                  help="layout: layout-aware reading (default); page: engine on the whole page."),
     click.option("--upscale", default=None, help="Upscale factor before OCR, or 'auto' (default)."),
-    click.option("--lm/--no-lm", default=None, help="Re-rank doubtful characters with the character LM."),
 ]
 
 EVAL_OCR_HELP = """\
@@ -61,17 +60,16 @@ def eval_group() -> None:
               show_default=True)
 @click.option("--mode", type=click.Choice(["layout", "page"]), default="layout", show_default=True)
 @click.option("--upscale", default="auto", show_default=True)
-@click.option("--lm/--no-lm", default=False, show_default=True, help="Character-LM re-ranking.")
 @click.option("--json", "json_out", is_flag=True, help="Print the full result as JSON.")
 @guarded
-def eval_ocr(images: Path, truth: Path, engine: str, layout: str, mode: str, upscale: str, lm: bool,
+def eval_ocr(images: Path, truth: Path, engine: str, layout: str, mode: str, upscale: str,
              json_out: bool) -> ExitCode:
     from guji.errors import GujiError
     from guji.ocr.evaluate import evaluate, find_pairs
 
     if not find_pairs(images, truth):
         raise GujiError(f"no image in {images} has a matching .txt in {truth}", ExitCode.USAGE)
-    res = evaluate(images, truth, engine=engine, mode=mode, direction=layout, upscale=upscale, lm=lm)
+    res = evaluate(images, truth, engine=engine, mode=mode, direction=layout, upscale=upscale)
     if json_out:
         click.echo(json.dumps(res, ensure_ascii=False, indent=2))
     else:

@@ -94,7 +94,7 @@ def find_pairs(images: Path, truth: Path) -> list[tuple[Path, Path]]:
 
 
 def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str = "layout",
-             direction: str = "vertical-rtl", upscale: Any = "auto", lm: bool = False,
+             direction: str = "vertical-rtl", upscale: Any = "auto",
              pages: list[str] | None = None) -> dict[str, Any]:
     """Run OCR over every image that has a truth file; CER per page and overall, seconds per page."""
     import cv2
@@ -104,11 +104,6 @@ def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str =
     from guji.ocr.page import PageModel
 
     eng = get_engine(engine)
-    rerank = None
-    if lm:
-        from guji.ocr.lm import get_reranker
-
-        rerank = get_reranker()
     results = []
     for img_path, truth_path in find_pairs(Path(images), Path(truth)):
         if pages and img_path.stem not in pages:
@@ -119,12 +114,12 @@ def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str =
             results.append({"page": img_path.stem, "error": "unreadable image"})
             continue
         img, _ = prepare(img, upscale, eng)
-        regions, _, _, kind, _ = read_image(img, eng, mode=mode, direction=direction, rerank=rerank)
+        regions, _, _, kind, _ = read_image(img, eng, mode=mode, direction=direction)
         pm = PageModel("", "", "", eng.name, eng.version, kind, "", (img.shape[1], img.shape[0]), regions)
         hyp = pm.text
         dt = time.perf_counter() - t0
         row = {"page": img_path.stem, **page_scores(hyp, truth_path.read_text("utf-8")), "seconds": round(dt, 3)}
         results.append(row)
     ok = [r for r in results if "error" not in r]
-    return {"engine": engine, "mode": mode, "direction": direction, "lm": lm, "overall": overall(ok),
+    return {"engine": engine, "mode": mode, "direction": direction, "overall": overall(ok),
             "pages": results}

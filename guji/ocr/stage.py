@@ -24,7 +24,6 @@ DEFAULTS: dict[str, Any] = {
     "upscale": "auto",  # auto (2× when the image's longer side < 1600 px) or a factor
     "tesseract_vertical": "chi_tra_vert",
     "tesseract_horizontal": "chi_tra",
-    "lm": False,  # re-rank low-confidence characters with the classical-Chinese character LM
     "alternatives": False,  # keep each character's alternative readings in the JSON
 }
 
@@ -55,10 +54,6 @@ def tools(params: dict[str, Any]) -> dict[str, str]:
     import cv2
 
     t = {"opencv": cv2.__version__, "guji-ocr": OCR_VERSION, **_engine(params).describe()}
-    if params.get("lm"):
-        from guji.ocr.lm import lm_identity
-
-        t["lm"] = lm_identity()
     return t
 
 
@@ -106,14 +101,8 @@ def worker(task: PageTask) -> TaskOutput:
         raise ValueError(f"cannot read OCR image {p['image']}")
     engine = _engine(prm)
     img, s = prepare(img, prm["upscale"], engine)
-    rerank = None
-    if prm.get("lm"):
-        from guji.ocr.lm import get_reranker
-
-        rerank = get_reranker()
     direction = _direction(str(prm["layout"]), p.get("profile"))
-    regions, centre, facts, kind, frame = read_image(img, engine, mode=str(prm["mode"]), direction=direction,
-                                                     rerank=rerank)
+    regions, centre, facts, kind, frame = read_image(img, engine, mode=str(prm["mode"]), direction=direction)
     m = tuple(p["to_master"])
 
     def tm(b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
