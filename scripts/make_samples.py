@@ -194,7 +194,7 @@ LAOZI = [
 
 QIANZIWEN = [
     "千字文",
-    "　　　　　　員外散騎侍郎周興嗣次韻",
+    "　　　　員外散騎侍郎周興嗣次韻",
     "天地玄黃宇宙洪荒日月盈昃辰宿列張寒來暑往秋收冬藏閏餘成歲律呂調陽雲騰致雨露結為霜金生麗水玉出崑岡"
     "劍號巨闕珠稱夜光果珍李柰菜重芥薑海鹹河淡鱗潛羽翔龍師火帝鳥官人皇始制文字乃服衣裳推位讓國有虞陶唐"
     "弔民伐罪周發殷湯坐朝問道垂拱平章愛育黎首臣伏戎羌遐邇壹體率賓歸王鳴鳳在竹白駒食場化被草木賴及萬方"
@@ -604,7 +604,22 @@ def encode(arr: np.ndarray | Image.Image, fmt: str, ppi: int, **kw) -> bytes:
         im.save(buf, "PNG", optimize=False, compress_level=9, dpi=(ppi, ppi))
     else:
         raise ValueError(fmt)
-    return buf.getvalue()
+    data = buf.getvalue()
+    return zero_tiff_pad(data) if fmt == "TIFF" else data
+
+
+def zero_tiff_pad(data: bytes) -> bytes:
+    """libtiff leaves the word-alignment pad byte between the last strip and the IFD
+    uninitialised (seen with 16-bit deflate), which breaks byte-identical re-runs: zero it."""
+    im = Image.open(io.BytesIO(data))
+    ends = [o + n for o, n in zip(im.tag_v2.get(273, ()), im.tag_v2.get(279, ()))]
+    order = "<" if data[:2] == b"II" else ">"
+    ifd = int.from_bytes(data[4:8], "little" if order == "<" else "big")
+    if ends and max(ends) + 1 == ifd:
+        out = bytearray(data)
+        out[max(ends)] = 0
+        return bytes(out)
+    return data
 
 
 def seed_of(rel: str) -> int:
