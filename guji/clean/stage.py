@@ -85,8 +85,7 @@ def worker(task: PageTask) -> TaskOutput:
     skew = an.skew_deg
 
     # metrics on the reduced grey copy, inside the page (bed excluded)
-    small, a = G.to_gray_small(gray)
-    paper, _ = G.find_bed(small)
+    small, paper = an.small, an.paper
     region = small[paper > 0] if paper is not None and (paper > 0).any() else small.ravel()
     lap = cv2.Laplacian(small, cv2.CV_64F)
     lapv = float(lap[paper > 0].var()) if paper is not None and (paper > 0).any() else float(lap.var())
@@ -150,6 +149,12 @@ def worker(task: PageTask) -> TaskOutput:
         else:  # enlarge straight from the master (one resampling)
             og = D.crop_rotate(gray, m_ocr, (ow, oh), float(np.median(region)))
         norm = D.normalise_tone(og, an.char_px * so if an.char_px else None)
+        if an.bed:  # the crop margin shows scanner bed: make it paper-white for OCR
+            px0, py0, pw_, ph_ = an.page_box
+            ux0, uy0 = max(0, round((px0 - box[0]) * ow / box[2])), max(0, round((py0 - box[1]) * oh / box[3]))
+            ux1, uy1 = round((px0 + pw_ - box[0]) * ow / box[2]), round((py0 + ph_ - box[1]) * oh / box[3])
+            norm[:uy0], norm[max(uy1, 0):] = 255, 255
+            norm[:, :ux0], norm[:, max(ux1, 0):] = 255, 255
         if prm["ocr_mode"] == "binary":
             norm = D.binarise(norm)
         outputs[str(base) + ".ocr.png"] = atomic_write_bytes(work / (str(base) + ".ocr.png"), D.encode_png(norm))
