@@ -89,6 +89,17 @@ def _facts(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _read_ocr(work: Path, item_id: str, canvas_id: str) -> dict[str, Any] | None:
+    """The OCR page model of a canvas. guji ocr names it by the canvas id relative to the item
+    (``ITEM/v1/0003-r`` → ``ocr/ITEM/v1_0003-r.json``); the whole-id slug is accepted too."""
+    rest = canvas_id[len(item_id) + 1:] if canvas_id.startswith(item_id + "/") else canvas_id
+    for name in (uris.slug(rest), uris.slug(canvas_id)):
+        doc = _read_json(work / "ocr" / item_id / f"{name}.json")
+        if doc is not None:
+            return doc
+    return None
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
@@ -170,7 +181,7 @@ def run(ctx: StageContext) -> StageResult:
             w.json(info_rel, info_json(uris.image_service_uri(base, c.id), f))
             checker.add(info_rel, {}, item.id)
             files.append(svc + "/")
-            ocr = _read_json(ctx.work / "ocr" / item.id / f"{uris.slug(c.id)}.json")
+            ocr = _read_ocr(ctx.work, item.id, c.id)
             has_ann = False
             if ocr is not None:
                 doc, n = annotation_page(base, item.id, c.id, ocr, c.access.to_master, f["width"], f["height"])

@@ -111,7 +111,7 @@ def make_work(work: Path, *, half: tuple[int, int] = HALF, config: dict[str, Any
             ]}],
             "text": "學而時習之\n不亦說乎", "flags": [],
         }
-        atomic_write_json(work / "ocr" / "RB-0001" / "RB-0001_v1_0002-r.json", page)
+        atomic_write_json(work / "ocr" / "RB-0001" / "v1_0002-r.json", page)  # as guji ocr names it
     if mods:
         atomic_write_text(work / "metadata" / "RB-0001.mods.xml",
                           '<?xml version="1.0" encoding="UTF-8"?>\n<mods xmlns="http://www.loc.gov/mods/v3">'
