@@ -12,6 +12,16 @@ from typing import Any
 CHUNK = 1 << 20
 
 
+def _file_mode() -> int:
+    """rw for everyone the umask allows (mkstemp would leave 0600: unreadable to a web server)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()
+
+
 def sha256_file(path: str | os.PathLike) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -47,6 +57,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             if durable:
@@ -93,6 +104,7 @@ class AtomicPath:
     def __enter__(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".tmp{self.suffix}", dir=self.path.parent)
+        os.fchmod(fd, FILE_MODE)
         os.close(fd)
         self.tmp = Path(tmp)
         return self.tmp

@@ -138,3 +138,20 @@ def test_later_stage_before_ingest_is_not_ready(tmp_path):
     assert r.returncode in (ExitCode.NOT_READY, 0)  # 0 only while clean is not built
     if r.returncode == ExitCode.NOT_READY:
         assert "guji ingest" in r.stderr
+
+
+def test_atomic_writes_are_readable_by_others(tmp_path):
+    old = os.umask(0o022)
+    try:
+        import importlib
+
+        import guji.fsutil as fsutil
+
+        importlib.reload(fsutil)
+        fsutil.atomic_write_bytes(tmp_path / "a", b"x")
+        with fsutil.AtomicPath(tmp_path / "b.jpg") as t:
+            t.write_bytes(b"y")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "b.jpg").stat().st_mode & 0o777 == 0o644
