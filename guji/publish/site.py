@@ -100,7 +100,11 @@ def build_index(work: Path, build: Path, dest: Path, base_url: str) -> tuple[dic
             for c in sorted(by_item.get(item.id, []), key=lambda c: c.order):
                 curi = uris.canvas_uri(base_url, item.id, c.id)
                 f = facts.get(curi, {})
-                ocr_path = work / "ocr" / item.id / f"{uris.slug(c.id)}.json"
+                # guji ocr names the page by the canvas id relative to the item (ITEM/v1/0003-r →
+                # ocr/ITEM/v1_0003-r.json); the whole-id slug is accepted too
+                rest = c.id[len(item.id) + 1:] if c.id.startswith(item.id + "/") else c.id
+                ocr_path = next((p for p in (work / "ocr" / item.id / f"{uris.slug(n)}.json" for n in (rest, c.id))
+                                 if p.exists()), work / "ocr" / item.id / f"{uris.slug(rest)}.json")
                 text, boxes = "", []
                 if ocr_path.exists():
                     try:
