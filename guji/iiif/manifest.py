@@ -277,7 +277,8 @@ def _common(base: str, build: ItemBuild, params: dict[str, Any]) -> dict[str, An
     inst = cfg.get("institution")
     if inst:
         code = cfg.get("institution_code") or "institution"
-        d["provider"] = [{"id": uris.uri(base, f"iiif/provider/{code}"), "type": "Agent", "label": zh_map(inst),
+        # the Agent's id resolves: the catalogue page (written by publish) at the institution's anchor
+        d["provider"] = [{"id": f"{base}index.html#institution-{code}", "type": "Agent", "label": zh_map(inst),
                           "homepage": [{"id": base, "type": "Text", "label": zh_map(inst), "format": "text/html"}]}]
     d["homepage"] = [{"id": params["homepage"].format(base_url=base, item=item.id), "type": "Text",
                       "label": desc["label"], "format": "text/html"}]
