@@ -447,7 +447,7 @@ def draw_leaf(ink: ImageDraw.ImageDraw, fx: int, fy: int, spec: LeafSpec) -> dic
             if s.kind == "main":
                 for i, ch in enumerate(s.text):
                     ex, ey = colx + (COL_W - FS) / 2, top + (s.start + i) * PITCH_Y + (PITCH_Y - FS) / 2
-                    ink.text((ex, ey), ch, font=font(FS), fill=255)
+                    ink.text((ex, ey), ch, font=font(FS), fill=255, stroke_width=1, stroke_fill=255)
                     chars.append({"text": ch, "box": [ex, ey, FS, FS]})
                 segs.append({"kind": "main", "text": s.text,
                              "box": [colx, top + s.start * PITCH_Y, COL_W, len(s.text) * PITCH_Y]})
