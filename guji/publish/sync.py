@@ -161,7 +161,9 @@ def references(doc: Any, base_url: str) -> set[str]:
                     t = x.get("type") or x.get("@type") or ""
                     if t in ("ImageService3", "ImageService2", "iiif:ImageProfile") or "ImageService" in str(t):
                         out.add(path.rstrip("/") + "/info.json")
-                    elif t not in ("Canvas", "Range", "Annotation", "SpecificResource"):
+                    elif t in ("AnnotationPage", "AnnotationCollection") and "items" in x:
+                        pass  # embedded in the document, not a separate file
+                    elif t not in ("Canvas", "Range", "Annotation", "SpecificResource", "Choice"):
                         out.add(path)
                 walk(v, k)
         elif isinstance(x, list):
