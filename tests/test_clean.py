@@ -226,12 +226,13 @@ def test_bad_pages_flagged_or_clear_error(tmp_path):
         _page(root, "B", "v1", 6, Image.fromarray((np.asarray(Image.fromarray(good).convert("L")).astype(np.uint16)
                                                    * 257 + rng.integers(0, 200, (good.shape[0], good.shape[1])).astype(np.uint16)))),
         _page(root, "B", "v1", 7, good),
+        _page(root, "B", "v1", 8, np.full((5, 4, 3), 200, np.uint8)),                 # too small to clean
     ]
     ctx = _batch(root, work, {"B": ("rare-book", pages)})
     res = clean_run(ctx)
-    assert res.done == 6 and res.failed == 1
+    assert res.done == 7 and res.failed == 1
     err = [p for p in res.problems if p.severity == "error"]
-    assert len(err) == 1 and "B/v1/0003.tif" in err[0].message and "too small" in err[0].message
+    assert len(err) == 1 and "B/v1/0008.tif" in err[0].message and "too small" in err[0].message
     qc = json.loads((work / "clean" / "qc" / "qc.json").read_text("utf-8"))
     flags = {p["page_id"]: p["flags"] for p in qc["pages"]}
     assert "blank" in flags["B/v1/0001"] and "clipped-shadows" in flags["B/v1/0001"]
@@ -240,7 +241,8 @@ def test_bad_pages_flagged_or_clear_error(tmp_path):
     assert "cmyk" in flags["B/v1/0005"]
     assert "16-bit" in flags["B/v1/0006"] and "bit-depth<24" in flags["B/v1/0006"]
     assert "blank" not in flags["B/v1/0007"] and "bit-depth<24" not in flags["B/v1/0007"]
-    assert "B/v1/0003" not in flags
+    assert "too-small" in flags["B/v1/0003"] and "size-outlier" in flags["B/v1/0003"]
+    assert "B/v1/0008" not in flags
     for c in load_canvases(work):
         assert (work / c.access.path).stat().st_size > 0
     ctx.store.close()

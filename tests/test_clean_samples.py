@@ -96,3 +96,35 @@ def test_ingest_then_clean_keeps_every_column_inside_its_canvas(tmp_path):
                 checked += 1
     assert checked > 50
     ctx.store.close()
+
+
+BAD = REPO / "samples" / "bad-batch"
+
+
+@pytest.mark.skipif(not (BAD / "qc-edge").is_dir(), reason="samples/bad-batch not present")
+def test_bad_batch_qc_edge_cases_flagged_without_crash(tmp_path):
+    from guji.clean.stage import run as clean_run
+    from guji.ingest.stage import run as ingest_run
+
+    expected = json.loads((REPO / "samples" / "truth" / "bad-batch" / "expected.json").read_text("utf-8"))
+    rows = expected if isinstance(expected, list) else next(v for v in expected.values() if isinstance(v, list))
+    want = {r["path"]: r["finding"] for r in rows if str(r.get("finding", "")).startswith("qc:")}
+    assert want
+    work = tmp_path / "work"
+    ctx = StageContext(work=work, store=StateStore(work), batch_dir=BAD)
+    ingest_run(ctx)
+    res = clean_run(StageContext(work=work, store=ctx.store))
+    assert res.failed == 0, res.problems
+    qc = json.loads((work / "clean" / "qc" / "qc.json").read_text("utf-8"))
+    flags = {p["master"]: p["flags"] for p in qc["pages"]}
+    convert = {"qc-edge/0004.tif": "1-bit", "qc-edge/0005.jpg": "cmyk", "qc-edge/0006.tif": "16-bit"}
+    for path, finding in want.items():
+        f = flags[path]
+        if finding == "qc:convert":
+            assert convert[path] in f, (path, f)
+        else:
+            assert finding.removeprefix("qc:") in f, (path, f)
+    # converted pages still get all three derivatives
+    for c in load_canvases(work):
+        assert (work / c.access.path).is_file() and (work / c.ocr.path).is_file()
+    ctx.store.close()

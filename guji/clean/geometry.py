@@ -332,6 +332,8 @@ def upside_down(text: np.ndarray, direction: str) -> tuple[bool, float]:
     ds = float(np.mean(np.abs(starts_a - np.median(starts_a)))) / span
     de = float(np.mean(np.abs(ends_a - np.median(ends_a)))) / span
     a, b = ms + ds, me + de
+    if max(a, b) < 0.08:  # both sides aligned (justified text, or rules left in): nothing to say
+        return False, 0.0
     conf = abs(a - b) / max(a + b, 1e-6)
     return (a > b and conf > 0.5), conf
 
@@ -358,8 +360,8 @@ def find_gutter(g: np.ndarray, text: np.ndarray, paper: np.ndarray | None, box: 
     strip of scanner bed in it places the gutter, else its middle does.
     """
     x, y, w, h = box
-    if w < min_aspect * h or w < 40:
-        return None, "not wide"
+    if w < min_aspect * h or w < 200 or h < 100:
+        return None, "not wide (or too small to tell)"
     sub = text[y:y + h, x:x + w]
     prof = sub.sum(axis=0).astype(np.float64)
     if prof.sum() == 0:

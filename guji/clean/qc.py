@@ -29,6 +29,7 @@ COMMON = {
     "size_tolerance": 0.08,         # page size differs from the volume median by more than this
     "duplicate_max_distance": 24,   # Hamming distance (of 256 bits) for near-duplicate pages
     "blank_max_ink": 0.002,         # ink fraction below which a page counts as blank
+    "min_pixels_side": 1000,        # shorter side of the master below this → "too-small"
     "min_rotation_confidence": 0.3,   # below: "orientation-uncertain" (text direction not clear)
     "min_upside_down_confidence": 0.6,  # above: "maybe-upside-down" (ragged line starts)
 }
@@ -61,6 +62,8 @@ def page_flags(m: dict[str, Any], t: dict[str, Any]) -> list[str]:
         f.append(f"bit-depth<{t['min_bits']}")
     if t.get("uncompressed_tiff") and not (m.get("format") == "TIFF" and (m.get("compression") in (None, "", "raw", "none"))):
         f.append("not-uncompressed-tiff")
+    if m.get("size") and min(m["size"]) < t["min_pixels_side"]:
+        f.append("too-small")
     blank = m.get("ink_fraction", 0.0) < t["blank_max_ink"]
     if blank:
         f.append("blank")

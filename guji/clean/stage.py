@@ -22,6 +22,7 @@ from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_task
 log = logging.getLogger("guji")
 
 STAGE = "clean"
+ALGORITHM_VERSION = "3"  # bump when the analysis or rendering changes outputs (in the fingerprint)
 DEFAULTS: dict[str, Any] = {
     "access_quality": 90,       # JPEG quality of the access image
     "access_scale": 1.0,        # access image size relative to the master
@@ -37,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "text_direction": "profile",  # profile | vertical | horizontal | any
     "split_spreads": True,
     "spread_min_aspect": 1.0,   # a page must be this much wider than tall to be a spread
-    "min_side": 64,             # smaller images are refused (error naming the file)
+    "min_side": 8,              # smaller images are refused (error naming the file)
 }
 # keys that only decide QC flags (not images): kept out of the task fingerprint
 QC_KEY = "qc"
@@ -48,7 +49,7 @@ def _tools() -> dict[str, str]:
     import numpy
     import PIL
 
-    return {"opencv": cv2.__version__, "pillow": PIL.__version__, "numpy": numpy.__version__, "guji-clean": "1"}
+    return {"opencv": cv2.__version__, "pillow": PIL.__version__, "numpy": numpy.__version__, "guji-clean": ALGORITHM_VERSION}
 
 
 def slug(canvas_id: str) -> str:
@@ -106,7 +107,7 @@ def worker(task: PageTask) -> TaskOutput:
         "bed": an.bed, "char_px": an.char_px,
         "page_box": list(an.page_box), "crop_box": list(an.crop_box),
         "frame_box": list(an.frame_box) if an.frame_box else None, "gutter_x": an.gutter_x,
-        "source_flags": src_flags, "notes": notes + an.notes,
+        "source_flags": src_flags, "notes": notes + an.notes, "size": [W, H],
     }
 
     # canvases: split the crop box at the gutter
