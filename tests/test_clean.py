@@ -300,3 +300,23 @@ def test_real_pages_never_cropped_into_text():
     assert checked >= 10
     print(f"real pages: {found_90}/{checked} turned by 90° recognised as turned; none cropped into text")
     assert found_90 >= 0.7 * checked
+
+
+def test_icc_profiles_converted_or_flagged(tmp_path):
+    from PIL import ImageCms
+
+    from guji.clean.derivatives import load_master
+
+    arr = np.zeros((40, 50, 3), np.uint8)
+    arr[:, :, 0] = 200
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.fromarray(arr).save(tmp_path / "a.png", icc_profile=srgb)
+    out, flags, notes = load_master(tmp_path / "a.png")
+    assert flags == [] and any("ICC" in n for n in notes) and abs(int(out[0, 0, 0]) - 200) <= 2
+    Image.fromarray(arr).save(tmp_path / "b.png", icc_profile=b"not a profile at all")
+    out, flags, notes = load_master(tmp_path / "b.png")
+    assert flags == ["icc-unusable"] and out.shape == (40, 50, 3)
+    cmyk = Image.fromarray(arr).convert("CMYK")
+    cmyk.save(tmp_path / "c.jpg")
+    out, flags, _ = load_master(tmp_path / "c.jpg")
+    assert flags == ["cmyk"] and out.ndim == 3 and out[0, 0, 0] > 150 and out[0, 0, 1] < 60
