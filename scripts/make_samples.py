@@ -771,7 +771,7 @@ def build_notice(rel: str, batch: str, fmt: str = "PNG") -> tuple[bytes, dict, s
         y += 76
     del fb
     arr = render(rng, (w, h), [0, 0, w, h], ink_l, (238, 235, 226), ink_rgb=(30, 30, 34), red_l=red_l,
-                 noise=0.8, fibres=120, lighting=0.025, texture=0.6)
+                 noise=0.45, fibres=120, lighting=0.025, texture=0.6)
     data = encode(arr, fmt, DOC_PPI)
     truth = {
         "schema": TRUTH_SCHEMA,
