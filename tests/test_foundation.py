@@ -133,11 +133,12 @@ def test_unknown_option_is_usage_error():
     assert r.returncode == ExitCode.USAGE
 
 
-def test_later_stage_before_ingest_is_not_ready(tmp_path):
-    r = run_guji("clean", "--work", str(tmp_path / "w"))
-    assert r.returncode in (ExitCode.NOT_READY, 0)  # 0 only while clean is not built
-    if r.returncode == ExitCode.NOT_READY:
-        assert "guji ingest" in r.stderr
+@pytest.mark.parametrize("stage,needs", [("clean", "guji ingest"), ("ocr", "guji clean"), ("metadata", "guji ingest"),
+                                         ("iiif", "guji ingest"), ("publish", "guji iiif")])
+def test_stage_before_its_inputs_exist_is_not_ready(tmp_path, stage, needs):
+    r = run_guji(stage, "--work", str(tmp_path / "w"), "--out", str(tmp_path / "o"))
+    assert r.returncode == ExitCode.NOT_READY, r.stderr
+    assert needs in r.stderr
 
 
 def test_atomic_writes_are_readable_by_others(tmp_path):
