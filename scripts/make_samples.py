@@ -1107,6 +1107,8 @@ def make_bad(wr: Writer) -> None:
          "附注": "有記錄無文件夾", "文献类型": "古籍", "访问级别": "公开"},
         {"普查编号": "", "本地编号": BAD_QC, "题名卷数": "質檢邊界樣張", "文献类型": "古籍", "访问级别": "公开"},
     ]
+    expect.append({"path": BAD_FILES, "finding": "page-number-gap",
+                   "detail": "side effect: 0005.heic is not a page image, so page 5 is missing"})
     expect.append({"path": BAD_NO_FOLDER, "finding": "record-without-images", "detail": "sheet row 5 (line 5 of records.csv, header = line 1) has no item folder"})
     if wr.only:
         files = {k: v for k, v in files.items() if wr.wants(f"{b}/{k}")}
