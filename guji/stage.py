@@ -13,6 +13,7 @@ problems and keep going.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from guji.executor import Executor, SerialExecutor, TaskFailure
 from guji.exitcodes import ExitCode, worst
 from guji.model import Batch, Canvas, load_batch, load_canvases
 from guji.progress import Reporter
+from guji.fsutil import canonical_json
 from guji.state import StateStore, fingerprint
 
 log = logging.getLogger("guji")
@@ -174,6 +176,8 @@ def run_tasks(
                     bar.advance(1, f"{t.key} FAILED")
                     continue
                 result.done += 1
+                # what a later run reads back from the store: same key order and types either way
+                res.info = json.loads(canonical_json(res.info))
                 ctx.store.record(stage, t.key, fingerprint=fps[t.key], status="ok", inputs=t.inputs,
                                  params=params, tools=tools, outputs=res.outputs, info=res.info)
                 for p in res.problems:
