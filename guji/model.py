@@ -258,6 +258,18 @@ class Canvas:
 # -- loading what earlier stages wrote ---------------------------------------------------------
 
 BATCH_JSON = Path("ingest") / "batch.json"
+OCR_DIR = Path("ocr")
+
+
+def canvas_stem(canvas_id: str, item_id: str) -> str:
+    """File-name stem of a canvas inside its item's folder: ``ITEM/v1/0003-r`` → ``v1_0003-r``."""
+    rest = canvas_id[len(item_id) + 1:] if canvas_id.startswith(item_id + "/") else canvas_id
+    return rest.replace("/", "_")
+
+
+def ocr_json_path(work: str | Path, item_id: str, canvas_id: str) -> Path:
+    """Where ``guji ocr`` writes a canvas's page model (docs/architecture.md)."""
+    return Path(work) / OCR_DIR / item_id / f"{canvas_stem(canvas_id, item_id)}.json"
 CANVASES_JSON = Path("clean") / "canvases.json"
 
 

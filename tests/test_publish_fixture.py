@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 
 from guji.iiif import uris
-from guji.model import Batch, Canvas, Derivative, Item, Page, Volume
+from guji.model import Batch, Canvas, Derivative, Item, Page, Volume, ocr_json_path
 
 BASE = "http://127.0.0.1:8000/"
 
@@ -76,7 +76,7 @@ def make_work(root: Path, *, big_tile_bytes: int = 0, base: str = BASE, publish_
             canvases.append(Canvas(id=pid, page_id=pid, item_id=item_id, volume_id=vol.id, order=seq, access=acc,
                                    label=f"{seq}"))
             with_chars = not (item_id == "DF-0001")  # DF-0001 has line boxes only
-            _write(work / "ocr" / item_id / f"{uris.slug(pid)}.json",
+            _write(ocr_json_path(work, item_id, pid),
                    json.dumps(ocr_page(item_id, pid, cols, with_chars), ensure_ascii=False))
         items.append(Item(id=item_id, folder=item_id, census_no=rec.get("普查编号"), record=rec, access=access,
                           volumes=[vol]))

@@ -20,6 +20,7 @@ from guji.errors import Problem
 from guji.exitcodes import ExitCode, worst
 from guji.fsutil import atomic_write_bytes, sha256_file
 from guji.iiif import uris
+from guji.model import ocr_json_path
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 
 log = logging.getLogger("guji")
@@ -90,14 +91,8 @@ def _facts(info: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_ocr(work: Path, item_id: str, canvas_id: str) -> dict[str, Any] | None:
-    """The OCR page model of a canvas. guji ocr names it by the canvas id relative to the item
-    (``ITEM/v1/0003-r`` → ``ocr/ITEM/v1_0003-r.json``); the whole-id slug is accepted too."""
-    rest = canvas_id[len(item_id) + 1:] if canvas_id.startswith(item_id + "/") else canvas_id
-    for name in (uris.slug(rest), uris.slug(canvas_id)):
-        doc = _read_json(work / "ocr" / item_id / f"{name}.json")
-        if doc is not None:
-            return doc
-    return None
+    """The OCR page model of a canvas (``guji.model.ocr_json_path``), or None."""
+    return _read_json(ocr_json_path(work, item_id, canvas_id))
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

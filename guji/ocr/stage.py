@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from guji.errors import Problem
-from guji.model import PROFILE_LOCAL_DOCUMENT, PROFILE_RARE_BOOK, box_to_master
+from guji.model import PROFILE_LOCAL_DOCUMENT, PROFILE_RARE_BOOK, box_to_master, canvas_stem
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 
 STAGE = "ocr"
@@ -28,10 +28,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def canvas_slug(canvas_id: str, item_id: str) -> str:
-    """``ITEM/v1/0003-r`` → ``v1_0003-r`` (unique within the item's folder)."""
-    rest = canvas_id[len(item_id) + 1:] if canvas_id.startswith(item_id + "/") else canvas_id
-    return rest.replace("/", "_")
+canvas_slug = canvas_stem  # ``ITEM/v1/0003-r`` → ``v1_0003-r`` (unique within the item's folder)
 
 
 def _direction(layout: str, profile: str | None) -> str:

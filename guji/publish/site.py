@@ -15,7 +15,7 @@ from typing import Any
 from guji.errors import Problem
 from guji.fsutil import atomic_write_text
 from guji.iiif import uris
-from guji.model import ACCESS_PUBLIC, IDENTITY, invert_affine
+from guji.model import ACCESS_PUBLIC, IDENTITY, invert_affine, ocr_json_path
 from guji.publish import stats as stats_mod
 from guji.publish.index import IndexWriter, PageText, SearchIndex, page_text_from_ocr
 from guji.publish.meta import item_info
@@ -100,11 +100,7 @@ def build_index(work: Path, build: Path, dest: Path, base_url: str) -> tuple[dic
             for c in sorted(by_item.get(item.id, []), key=lambda c: c.order):
                 curi = uris.canvas_uri(base_url, item.id, c.id)
                 f = facts.get(curi, {})
-                # guji ocr names the page by the canvas id relative to the item (ITEM/v1/0003-r →
-                # ocr/ITEM/v1_0003-r.json); the whole-id slug is accepted too
-                rest = c.id[len(item.id) + 1:] if c.id.startswith(item.id + "/") else c.id
-                ocr_path = next((p for p in (work / "ocr" / item.id / f"{uris.slug(n)}.json" for n in (rest, c.id))
-                                 if p.exists()), work / "ocr" / item.id / f"{uris.slug(rest)}.json")
+                ocr_path = ocr_json_path(work, item.id, c.id)
                 text, boxes = "", []
                 if ocr_path.exists():
                     try:
