@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml scripts/install-system.sh $(wildcard scripts/
 	bash scripts/install-system.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,cluster]'
 	@for s in scripts/install-*.sh; do [ "$$s" = scripts/install-system.sh ] || bash "$$s" || exit 1; done
 	touch $@
 

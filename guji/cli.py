@@ -71,10 +71,10 @@ Example:
 @click.option("--until", type=click.Choice([s[0] for s in STAGES]), default=None,
               help="Stop after this stage.")
 @guarded
-def run_cmd(batch: Path, work: Path, out: Path, jobs: int, force: bool, json_out: bool, verbose: int,
-            quiet: bool, until: str | None) -> ExitCode:
+def run_cmd(batch: Path, work: Path, out: Path, jobs: int, cluster: str | None, force: bool, json_out: bool,
+            verbose: int, quiet: bool, until: str | None) -> ExitCode:
     ctx = make_context(work, out=out, batch_dir=batch, jobs=jobs, force=force, json_out=json_out,
-                       verbose=verbose, quiet=quiet)
+                       verbose=verbose, quiet=quiet, cluster=cluster)
     results: list[StageResult] = []
     run_id = ctx.store.start_run(f"run {batch}")
     code = ExitCode.OK
@@ -166,11 +166,12 @@ The batch folder is the one recorded at ingest unless --batch points elsewhere
               default=None, help="Where the batch folder is now (default: where it was ingested).")
 @common_options
 @guarded
-def verify_cmd(work: Path, batch_dir: Path | None, jobs: int, force: bool, json_out: bool, verbose: int,
-               quiet: bool) -> ExitCode:
+def verify_cmd(work: Path, batch_dir: Path | None, jobs: int, cluster: str | None, force: bool, json_out: bool,
+               verbose: int, quiet: bool) -> ExitCode:
     from guji.ingest.fixity import verify
 
-    ctx = make_context(work, batch_dir=batch_dir, jobs=jobs, json_out=json_out, verbose=verbose, quiet=quiet)
+    ctx = make_context(work, batch_dir=batch_dir, jobs=jobs, json_out=json_out, verbose=verbose, quiet=quiet,
+                       cluster=cluster)
     try:
         res = verify(ctx)
     finally:

@@ -46,10 +46,13 @@ def out_option(f: Callable) -> Callable:
 
 
 def common_options(f: Callable) -> Callable:
-    """--jobs --force --json -v -q (plus --work/--out added separately)."""
+    """--jobs --cluster --force --json -v -q (plus --work/--out added separately)."""
     opts = [
         click.option("--jobs", "-j", type=click.IntRange(0, 256), default=0,
                      help="Pages processed in parallel (0 = one per CPU core, 1 = no worker processes)."),
+        click.option("--cluster", metavar="ADDRESS", default=lambda: os.environ.get("GUJI_CLUSTER") or None,
+                     help="Run page tasks on a dask.distributed cluster (tcp://scheduler:8786; default "
+                          "$GUJI_CLUSTER). Workers need guji installed and the same paths."),
         click.option("--force", is_flag=True, help="Redo work even where outputs are already current."),
         click.option("--json", "json_out", is_flag=True,
                      help="Print one JSON document with the result on stdout (logs go to stderr)."),
@@ -63,11 +66,11 @@ def common_options(f: Callable) -> Callable:
 
 def make_context(work: Path, *, out: Path | None = None, batch_dir: Path | None = None, jobs: int = 0,
                  force: bool = False, json_out: bool = False, verbose: int = 0, quiet: bool = False,
-                 options: dict[str, dict[str, Any]] | None = None) -> StageContext:
-    setup_logging(verbose, quiet or json_out and False)
+                 options: dict[str, dict[str, Any]] | None = None, cluster: str | None = None) -> StageContext:
+    setup_logging(verbose, quiet)
     store = StateStore(work)
     return StageContext(
-        work=Path(work), store=store, batch_dir=batch_dir, out=out, executor=make_executor(jobs),
+        work=Path(work), store=store, batch_dir=batch_dir, out=out, executor=make_executor(jobs, cluster),
         reporter=Reporter(json_mode=json_out, quiet=quiet), force=force, options=options or {},
     )
 
@@ -127,8 +130,8 @@ def stage_command(name: str, run: Callable[[StageContext], StageResult] | str, *
     (merged over batch.toml's ``[name]`` table by :meth:`StageContext.params`).
     """
 
-    def body(work: Path, out: Path, jobs: int, force: bool, json_out: bool, verbose: int, quiet: bool,
-             batch: Path | None = None, **stage_opts: Any) -> ExitCode:
+    def body(work: Path, out: Path, jobs: int, cluster: str | None, force: bool, json_out: bool, verbose: int,
+             quiet: bool, batch: Path | None = None, **stage_opts: Any) -> ExitCode:
         fn = run
         if isinstance(fn, str):
             import importlib
@@ -136,7 +139,7 @@ def stage_command(name: str, run: Callable[[StageContext], StageResult] | str, *
             mod, _, attr = fn.partition(":")
             fn = getattr(importlib.import_module(mod), attr)
         ctx = make_context(work, out=out, batch_dir=batch, jobs=jobs, force=force, json_out=json_out,
-                           verbose=verbose, quiet=quiet, options={name: stage_opts})
+                           verbose=verbose, quiet=quiet, options={name: stage_opts}, cluster=cluster)
         try:
             result = fn(ctx)
         finally:

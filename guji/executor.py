@@ -106,8 +106,66 @@ class LocalExecutor:
             self._pool = None
 
 
-def make_executor(jobs: int | None) -> Executor:
-    """``jobs`` = 1 → in-process; otherwise local processes (None/0 → one per core)."""
+class DaskExecutor:
+    """Tasks on a dask.distributed cluster (``--cluster tcp://scheduler:8786``).
+
+    The workers must have guji installed and see the same paths (batch, work folder) as this
+    machine, e.g. through a shared file system. In flight: ``2 ×`` the cluster's worker threads,
+    so memory stays bounded here too. Results come back to this process, which alone writes the
+    state store.
+    """
+
+    def __init__(self, address: str, max_in_flight: int | None = None):
+        try:
+            from distributed import Client
+        except ImportError as e:  # pragma: no cover - depends on the install
+            from guji.errors import MissingDependency
+
+            raise MissingDependency("--cluster needs dask.distributed: pip install 'guji[cluster]'") from e
+        self.client = Client(address, set_as_default=False)
+        threads = sum(self.client.nthreads().values()) or 1
+        self.jobs = threads
+        self.max_in_flight = max_in_flight or threads * 2
+
+    def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+        from distributed import as_completed
+
+        it = iter(tasks)
+        pending: dict[Any, Any] = {}
+
+        def submit_next() -> Any:
+            try:
+                t = next(it)
+            except StopIteration:
+                return None
+            fut = self.client.submit(_call, fn, t, pure=False)
+            pending[fut.key] = t
+            return fut
+
+        first = [f for f in (submit_next() for _ in range(self.max_in_flight)) if f is not None]
+        if not first:
+            return
+        ac = as_completed(first, loop=self.client.loop)
+        for fut in ac:
+            t = pending.pop(fut.key)
+            try:
+                res = fut.result()
+            except Exception as e:  # noqa: BLE001 - worker lost, task could not run
+                res = TaskFailure(str(e) or repr(e), type(e).__name__, traceback.format_exc())
+            fut.release()
+            nxt = submit_next()
+            if nxt is not None:
+                ac.add(nxt)
+            yield t, res
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def make_executor(jobs: int | None, cluster: str | None = None) -> Executor:
+    """``cluster`` address → dask; ``jobs`` = 1 → in-process; else local processes (0 → one per core)."""
+    if cluster:
+        return DaskExecutor(cluster)
     if jobs == 1:
         return SerialExecutor()
     return LocalExecutor(jobs or None)
