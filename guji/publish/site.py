@@ -1,7 +1,7 @@
 """What publish adds to the build: the search index, the catalogue page and statistics.
 
-Written to ``WORK/publish/site/`` (``search/index.sqlite``, ``index.html``, ``stats/stats.{json,csv,svg}``)
-and published after the collections. Everything here is deterministic (no timestamps), so an
+Written to ``WORK/publish/site/`` (``search/index.sqlite``, ``index.html``, ``stats/stats.{json,csv,svg}``,
+the Mirador reading room ``viewer/`` of :mod:`guji.publish.viewer`) and published after the collections. Everything here is deterministic (no timestamps), so an
 unchanged build gives the same bytes and a second publish uploads nothing.
 """
 
@@ -132,7 +132,7 @@ def viewer_path(build: Path) -> str | None:
 
 
 def write_site(site: Path, build: Path, title: str) -> dict[str, Any]:
-    """Catalogue page and statistics from the index already written at ``site/search/index.sqlite``."""
+    """Catalogue page, statistics and viewer from the index already written at ``site/search/index.sqlite``."""
     from html import escape
 
     with SearchIndex(site / uris.search_index_path()) as idx:
@@ -141,7 +141,9 @@ def write_site(site: Path, build: Path, title: str) -> dict[str, Any]:
     atomic_write_text(site / "stats" / "stats.csv", stats_mod.to_csv(st))
     atomic_write_text(site / "stats" / "stats.svg", stats_mod.to_svg(st))
     tpl = (Path(__file__).parent / "catalogue.html").read_text("utf-8")
-    v = viewer_path(build)
+    from guji.publish.viewer import install_viewer
+
+    v = install_viewer(site) or viewer_path(build)
     html = tpl.replace("{{TITLE}}", escape(title)).replace("{{VIEWER}}", json.dumps(v))
     atomic_write_text(site / "index.html", html)
     return st
