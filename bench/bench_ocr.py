@@ -1,17 +1,45 @@
 """Benchmark: CER and seconds per page for each engine × {whole page, layout-aware}.
 
 Usage: .venv/bin/python bench/bench_ocr.py [--data ../shared/eval/dzj-dev] [--engines rapidocr,tesseract]
-Prints one Markdown table (the one in README.md's OCR section). Timing includes image loading,
-upscaling and layout; machine load changes it, CER does not.
+       [--modes page,layout] [--pages A|B|name,name] [--opt key=value ...] [--per-page]
+Prints one Markdown table (the one in README.md's OCR section) with missed / wrong / extra
+character counts (punctuation removed). ``--pages A`` / ``B`` take the first / second half of
+the pages in name order, a comma list names pages; ``--opt`` passes options to ``read_image``
+(e.g. ``--opt lm=off``, ``--opt lm_weight=0.5``, values parsed as JSON when possible).
+Timing includes image loading, upscaling and layout; machine load changes it, CER does not.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from guji.ocr.evaluate import evaluate
+from guji.ocr.evaluate import evaluate, find_pairs
+
+
+def _pages(data: Path, spec: str | None) -> list[str] | None:
+    if not spec:
+        return None
+    names = [i.stem for i, _ in find_pairs(data / "images", data / "gt_txt")]
+    half = (len(names) + 1) // 2
+    if spec == "A":
+        return names[:half]
+    if spec == "B":
+        return names[half:]
+    return spec.split(",")
+
+
+def _opts(items: list[str]) -> dict:
+    out = {}
+    for it in items:
+        k, _, v = it.partition("=")
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
 
 
 def main() -> int:
@@ -19,24 +47,35 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/eval/dzj-dev")
     ap.add_argument("--engines", default="rapidocr,tesseract")
     ap.add_argument("--modes", default="page,layout")
+    ap.add_argument("--pages", default=None, help="A, B (halves in name order) or a comma list of page names")
+    ap.add_argument("--opt", action="append", default=[], help="key=value passed to read_image")
+    ap.add_argument("--per-page", action="store_true", help="also print CER per page")
     args = ap.parse_args()
     if not (args.data / "images").is_dir():
         print(f"no data at {args.data}", file=sys.stderr)
         return 2
+    pages = _pages(args.data, args.pages)
+    opts = _opts(args.opt)
     rows = []
     for eng in args.engines.split(","):
         for mode in args.modes.split(","):
-            r = evaluate(args.data / "images", args.data / "gt_txt", engine=eng, mode=mode, direction="vertical-rtl")
+            r = evaluate(args.data / "images", args.data / "gt_txt", engine=eng, mode=mode,
+                         direction="vertical-rtl", pages=pages, ops=True, **opts)
             o = r["overall"]
             rows.append((eng, mode, o))
             print(f"# {eng} {mode}: {o}", file=sys.stderr, flush=True)
-    print(f"\nData: {args.data} ({rows[0][2]['pages']} pages)\n")
-    print("| engine | input | CER | CER no punct. | CER folded (t/s + variants) | s/page |")
-    print("|---|---|---|---|---|---|")
+            if args.per_page:
+                for p in r["pages"]:
+                    print(f"#   {p['page']}: cer {p.get('cer')} folded {p.get('cer_folded')} missed {p.get('missed')} "
+                          f"wrong {p.get('wrong')} extra {p.get('extra')} {p.get('seconds')} s", file=sys.stderr)
+    print(f"\nData: {args.data} ({rows[0][2]['pages']} pages{', ' + args.pages if args.pages else ''})"
+          f"{' options ' + json.dumps(opts, ensure_ascii=False) if opts else ''}\n")
+    print("| engine | input | CER | CER no punct. | CER folded (t/s + variants) | missed / wrong / extra | s/page |")
+    print("|---|---|---|---|---|---|---|")
     for eng, mode, o in rows:
         name = "whole page" if mode == "page" else "layout-aware"
         print(f"| {eng} | {name} | {o['cer']:.3f} | {o['cer_nopunct']:.3f} | {o['cer_folded']:.3f} "
-              f"| {o['seconds_per_page']:.2f} |")
+              f"| {o.get('missed')} / {o.get('wrong')} / {o.get('extra')} | {o['seconds_per_page']:.2f} |")
     return 0
 
 

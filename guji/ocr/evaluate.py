@@ -42,6 +42,34 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+def edit_ops(hyp: str, truth: str) -> dict[str, int]:
+    """One minimal alignment's operations: ``missed`` (truth characters not read), ``wrong``
+    (substituted) and ``extra`` (read but not in the truth)."""
+    n, m = len(hyp), len(truth)
+    d = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        d[i][0] = i
+    for j in range(m + 1):
+        d[0][j] = j
+    for i in range(1, n + 1):
+        hi, row, prev = hyp[i - 1], d[i], d[i - 1]
+        for j in range(1, m + 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (hi != truth[j - 1]))
+    ops = {"missed": 0, "wrong": 0, "extra": 0}
+    i, j = n, m
+    while i or j:
+        if i and j and d[i][j] == d[i - 1][j - 1] + (hyp[i - 1] != truth[j - 1]):
+            ops["wrong"] += hyp[i - 1] != truth[j - 1]
+            i, j = i - 1, j - 1
+        elif i and d[i][j] == d[i - 1][j] + 1:
+            ops["extra"] += 1
+            i -= 1
+        else:
+            ops["missed"] += 1
+            j -= 1
+    return ops
+
+
 def strip_space(s: str) -> str:
     return "".join(ch for ch in s if not ch.isspace())
 
@@ -62,13 +90,15 @@ def fold(s: str) -> str:
     return _t2s()(strip_punct(s)).translate(VARIANTS)
 
 
-def page_scores(hyp: str, truth: str) -> dict[str, Any]:
+def page_scores(hyp: str, truth: str, ops: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {"chars": len(strip_space(truth))}
     for name, norm in (("cer", strip_space), ("cer_nopunct", strip_punct), ("cer_folded", fold)):
         t, h = norm(truth), norm(hyp)
         out[name + "_edits"] = edit_distance(h, t)
         out[name + "_len"] = len(t)
         out[name] = round(out[name + "_edits"] / max(1, len(t)), 4)
+    if ops:
+        out.update(edit_ops(strip_punct(hyp), strip_punct(truth)))
     return out
 
 
@@ -78,6 +108,9 @@ def overall(pages: list[dict[str, Any]]) -> dict[str, Any]:
         e = sum(p[name + "_edits"] for p in pages)
         n = sum(p[name + "_len"] for p in pages)
         res[name] = round(e / max(1, n), 4)
+    for k in ("missed", "wrong", "extra"):
+        if pages and all(k in p for p in pages):
+            res[k] = sum(p[k] for p in pages)
     secs = [p["seconds"] for p in pages if "seconds" in p]
     if secs:
         res["seconds_per_page"] = round(sum(secs) / len(secs), 3)
@@ -95,8 +128,10 @@ def find_pairs(images: Path, truth: Path) -> list[tuple[Path, Path]]:
 
 def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str = "layout",
              direction: str = "vertical-rtl", upscale: Any = "auto",
-             pages: list[str] | None = None) -> dict[str, Any]:
-    """Run OCR over every image that has a truth file; CER per page and overall, seconds per page."""
+             pages: list[str] | None = None, ops: bool = False, **read_opts: Any) -> dict[str, Any]:
+    """Run OCR over every image that has a truth file; CER per page and overall, seconds per page.
+    ``ops`` adds missed/wrong/extra character counts (punctuation removed); ``read_opts`` go to
+    :func:`~guji.ocr.recognize.read_image`."""
     import cv2
 
     from guji.ocr.engines import get_engine
@@ -114,11 +149,11 @@ def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str =
             results.append({"page": img_path.stem, "error": "unreadable image"})
             continue
         img, _ = prepare(img, upscale, eng)
-        regions, _, _, kind, _ = read_image(img, eng, mode=mode, direction=direction)
+        regions, _, _, kind, _ = read_image(img, eng, mode=mode, direction=direction, **read_opts)
         pm = PageModel("", "", "", eng.name, eng.version, kind, "", (img.shape[1], img.shape[0]), regions)
         hyp = pm.text
         dt = time.perf_counter() - t0
-        row = {"page": img_path.stem, **page_scores(hyp, truth_path.read_text("utf-8")), "seconds": round(dt, 3)}
+        row = {"page": img_path.stem, **page_scores(hyp, truth_path.read_text("utf-8"), ops), "seconds": round(dt, 3)}
         results.append(row)
     ok = [r for r in results if "error" not in r]
     return {"engine": engine, "mode": mode, "direction": direction, "overall": overall(ok),
