@@ -22,7 +22,7 @@ from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_task
 log = logging.getLogger("guji")
 
 STAGE = "clean"
-ALGORITHM_VERSION = "3"  # bump when the analysis or rendering changes outputs (in the fingerprint)
+ALGORITHM_VERSION = "4"  # bump when the analysis or rendering changes outputs (in the fingerprint)
 DEFAULTS: dict[str, Any] = {
     "access_quality": 90,       # JPEG quality of the access image
     "access_scale": 1.0,        # access image size relative to the master
@@ -72,7 +72,6 @@ def worker(task: PageTask) -> TaskOutput:
     H, W = img.shape[:2]
     if min(H, W) < int(prm["min_side"]):
         raise ValueError(f"{rel_master}: image too small to clean ({W}×{H} px, minimum side {prm['min_side']})")
-    gray = D.to_gray(img)
     direction = prm["text_direction"]
     if direction == "profile":
         # rare books: vertical columns; local documents mix modern horizontal and old vertical
@@ -80,16 +79,20 @@ def worker(task: PageTask) -> TaskOutput:
         direction = "any" if p["profile"] == PROFILE_LOCAL_DOCUMENT else "vertical"
     rot_mode = str(prm["rotation"]).lower()
     rot_mode = "0" if rot_mode in ("none", "off", "false") else rot_mode
-    an = G.analyse(gray, max_skew=float(prm["max_skew"]), expected_direction=direction, rotation_mode=rot_mode,
+    # one shared reduced greyscale copy (an.small) serves every measure; no full-size grey copy
+    an = G.analyse(img, max_skew=float(prm["max_skew"]), expected_direction=direction, rotation_mode=rot_mode,
                    detect_spreads=bool(prm["split_spreads"]), spread_min_aspect=float(prm["spread_min_aspect"]),
                    margin=float(prm["crop_margin"]))
     skew = an.skew_deg
 
     # metrics on the reduced grey copy, inside the page (bed excluded)
     small, paper = an.small, an.paper
-    region = small[paper > 0] if paper is not None and (paper > 0).any() else small.ravel()
-    lap = cv2.Laplacian(small, cv2.CV_64F)
-    lapv = float(lap[paper > 0].var()) if paper is not None and (paper > 0).any() else float(lap.var())
+    on_paper = paper is not None and bool((paper > 0).any())
+    region = small[paper > 0] if on_paper else small.ravel()
+    hist = np.bincount(region, minlength=256)
+    n_reg = max(1, int(hist.sum()))
+    lap = cv2.Laplacian(small, cv2.CV_32F)
+    lapv = float(lap[paper > 0].astype(np.float64).var()) if on_paper else float(lap.astype(np.float64).var())
     ppi = p.get("ppi")
     metrics: dict[str, Any] = {
         "ppi": round(min(ppi), 1) if ppi else None,
@@ -97,8 +100,8 @@ def worker(task: PageTask) -> TaskOutput:
                                                   4 if p.get("mode") in ("CMYK", "RGBA") else 1),
         "mode": p.get("mode"), "format": p.get("format"), "compression": p.get("compression"),
         "sharpness": round(lapv, 2),
-        "clipped_highlights": round(float(np.mean(region >= 254)), 5),
-        "clipped_shadows": round(float(np.mean(region <= 1)), 5),
+        "clipped_highlights": round(float(hist[254:].sum() / n_reg), 5),
+        "clipped_shadows": round(float(hist[:2].sum() / n_reg), 5),
         "skew_deg": round(an.skew_deg, 3), "skew_source": an.skew_source,
         "rotation": an.rotation, "rotation_confidence": round(an.rotation_confidence, 3),
         "upside_down_confidence": an.upside_down_confidence,
@@ -121,7 +124,8 @@ def worker(task: PageTask) -> TaskOutput:
     else:
         parts = [("full", an.crop_box)]
 
-    border: Any = float(np.median(region)) if gray is img else tuple(
+    paper_grey = D.median_u8(region)
+    border: Any = paper_grey if img.ndim == 2 else tuple(
         float(v) for v in np.median(img[:: max(1, H // 200), :: max(1, W // 200)].reshape(-1, 3), axis=0))
     outputs: dict[str, str] = {}
     canvases: list[dict[str, Any]] = []
@@ -148,7 +152,7 @@ def worker(task: PageTask) -> TaskOutput:
         if so <= s_acc:
             og = D.resize(D.to_gray(acc), (ow, oh))
         else:  # enlarge straight from the master (one resampling)
-            og = D.crop_rotate(gray, m_ocr, (ow, oh), float(np.median(region)))
+            og = D.crop_rotate(D.to_gray(img), m_ocr, (ow, oh), paper_grey)
         norm = D.normalise_tone(og, an.char_px * so if an.char_px else None)
         if an.bed:  # the crop margin shows scanner bed: make it paper-white for OCR
             px0, py0, pw_, ph_ = an.page_box
