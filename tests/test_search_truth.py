@@ -164,14 +164,15 @@ def test_simplified_query_highlights_the_traditional_characters(served):
 @pytest.mark.browser
 @pytest.mark.skipif(bool(browser_missing), reason="; ".join(browser_missing))
 def test_mirador_search_panel_highlights_truth_characters(served):
-    """The reading room searches through the manifest's Search 1.0 service and highlights the hit."""
+    """From the catalogue's page hit into the reading room, which searches through the manifest's
+    Search 1.0 service and highlights the hit."""
     srv, base, canvas, phrases = served
     from guji.iiif import uris
 
     phrase, truth_box = phrases[len(phrases) // 2]
-    manifest = uris.uri(base, uris.manifest_path(ITEM))
-    url = f"{base}viewer/index.html?manifest={quote(manifest, safe='')}&q={quote(phrase)}"
+    url = f"{base}index.html?q={quote(phrase)}"  # the catalogue, then a click on the page hit
     (st,) = run_browser(SEARCH_FLOW, url, str(Path(__file__).parent / "artifacts" / "viewer-search.png"))
+    assert st["viewerUrl"].startswith(base + "viewer/index.html?manifest="), st["viewerUrl"]
     assert not st["errors"] and not [u for u in st["failed"] if "favicon" not in u], st
     assert st["queries"] and all(q.startswith(base + f"search/1/{ITEM}?q=") for q in st["queries"]), st["queries"]
     assert phrase in st["panelText"], st["panelText"][:500]  # the hit listed in Mirador's search panel
@@ -188,7 +189,9 @@ try {
   const log = watch(page);
   const queries = [];
   page.on("request", (r) => { if (r.url().includes("/search/")) queries.push(r.url()); });
-  await page.goto(url, { waitUntil: "load" });
+  await page.goto(url, { waitUntil: "networkidle" });
+  await Promise.all([page.waitForURL(/viewer/), page.locator("#list .hit a").first().click()]);
+  const viewerUrl = page.url();
   await page.waitForFunction(() => {
     const st = window.miradorInstance && window.miradorInstance.store.getState();
     return st && Object.values(st.searches.w1 || {}).some((s) => Object.values(s.data || {}).some((d) => d.json));
@@ -204,7 +207,7 @@ try {
     return { hits, panelText: document.body.innerText };
   });
   await page.screenshot({ path: shot });
-  console.log(JSON.stringify({ ...res, queries, ...log }));
+  console.log(JSON.stringify({ ...res, viewerUrl, queries, ...log }));
 } finally {
   await browser.close();
 }
