@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Install the IIIF viewer test dependencies (Mirador, playwright-core) into tests/viewer/node_modules
+# Install the IIIF viewer (Mirador, which `guji publish` copies into the publication's reading room
+# viewer/) and the browser-test driver (playwright-core) into tests/viewer/node_modules
 # with `npm ci` from the committed package-lock.json. Idempotent: does nothing (fast) when the
 # installed tree matches the lock file. Chromium itself comes from Debian (scripts/install-system.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../tests/viewer"
 
 if ! command -v npm >/dev/null 2>&1; then
-  echo "install-viewer: npm not found; browser tests will be skipped (install nodejs + npm to run them)" >&2
+  echo "install-viewer: npm not found; publications get no Mirador reading room and browser tests are skipped (install nodejs + npm)" >&2
   exit 0
 fi
 
