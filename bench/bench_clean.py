@@ -1,6 +1,7 @@
 """Benchmark of `guji clean`: seconds per megapixel for cleanup + derivatives, against a raw
-baseline (decode the master + encode one JPEG at the access quality) of the same images, in the
-same run, in one process.
+baseline (decode the master + encode one JPEG at the access quality, standard settings) of the same
+images, in the same run, in one process. Baseline and clean runs alternate (B C B C …) so that load
+from other processes hits both alike; medians are reported, with the machine load.
 
     .venv/bin/python bench/bench_clean.py            # samples/demo-batch + 3 large synthetic masters
     .venv/bin/python bench/bench_clean.py --large 0  # only the sample images
@@ -23,13 +24,14 @@ sys.path.insert(0, str(REPO))
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--large", type=int, default=3, help="synthetic large RGB TIFF masters (about 20 MP) to add")
-    ap.add_argument("--repeat", type=int, default=2, help="runs per method; the best is kept")
+    ap.add_argument("--repeat", type=int, default=5, help="alternating runs per method; the median is kept")
+    ap.add_argument("--large-side", type=int, default=4600, help="height of the synthetic masters, px")
     args = ap.parse_args()
 
     import cv2
     from PIL import Image
 
-    from guji.clean.derivatives import encode_jpeg, load_master
+    from guji.clean.derivatives import load_master
     from guji.clean.stage import DEFAULTS, worker
     from guji.clean.synth import make_page
     from guji.stage import PageTask
@@ -38,7 +40,9 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-clean-"))
     for i in range(args.large):
         spread = i == 2
-        img, _ = make_page(seed=100 + i, width=2000 if spread else 3400, height=4600, bed_px=200,
+        hh = args.large_side
+        img, _ = make_page(seed=100 + i, width=round(hh * (2000 if spread else 3400) / 4600), height=hh,
+                           bed_px=round(hh * 200 / 4600),
                            skew_deg=1.5 - i, spread=spread)
         p = tmp / f"large{i}.tif"
         Image.fromarray(img).save(p, "TIFF", dpi=(600, 600))
@@ -54,9 +58,11 @@ def main() -> None:
         return mp
 
     def baseline(imgs: list[Path]) -> None:
+        # fixed raw work, independent of guji's encoder choices: decode, one plain JPEG encode
         for p in imgs:
             arr, _, _ = load_master(p)
-            encode_jpeg(arr, quality)
+            bgr = arr if arr.ndim == 2 else cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
+            cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
 
     def clean(imgs: list[Path]) -> None:
         for i, p in enumerate(imgs):
@@ -67,27 +73,34 @@ def main() -> None:
                 "_params": dict(DEFAULTS), "_work": str(tmp / "work")})
             worker(t)
 
-    def best(fn, imgs) -> float:
-        times = []
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            fn(imgs)
-            times.append(time.perf_counter() - t0)
-        return min(times)
+    def timed(fn, imgs) -> float:
+        t0 = time.perf_counter()
+        fn(imgs)
+        return time.perf_counter() - t0
 
-    print(f"opencv {cv2.__version__}, 1 thread, best of {args.repeat}")
+    def medians(imgs) -> tuple[float, float, list[float]]:
+        tb, tc = [], []
+        timed(baseline, imgs[:1]), timed(clean, imgs[:1])  # warm-up (imports, caches)
+        for _ in range(args.repeat):
+            tb.append(timed(baseline, imgs))
+            tc.append(timed(clean, imgs))
+        return float(np.median(tb)), float(np.median(tc)), [c / b for b, c in zip(tb, tc)]
+
+    import os
+    print(f"opencv {cv2.__version__}, 1 thread, median of {args.repeat} alternating runs; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     groups = [("samples/demo-batch", [p for p in images if not p.name.startswith("large")]),
               ("large synthetic masters", [p for p in images if p.name.startswith("large")])]
     for name, imgs in groups:
         if not imgs:
             continue
         mp = megapixels(imgs)
-        tb = best(baseline, imgs)
-        tc = best(clean, imgs)
+        tb, tc, ratios = medians(imgs)
         print(f"{name}: {len(imgs)} images, {mp:.1f} MP")
         print(f"  raw baseline (decode + access JPEG encode): {tb / mp:.3f} s/MP ({tb:.2f} s)")
         print(f"  clean (decode, analysis, deskew/crop/split, access + OCR + thumbnail): {tc / mp:.3f} s/MP ({tc:.2f} s)")
-        print(f"  ratio clean / baseline: {tc / tb:.2f}x")
+        print(f"  ratio clean / baseline: {tc / tb:.2f}x (per run: {min(ratios):.2f}-{max(ratios):.2f}x)")
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

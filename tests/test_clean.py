@@ -179,7 +179,8 @@ def test_stage_end_to_end_to_master_resume_and_qc(tmp_path):
             for u, v in ((0, 0), (d.width, d.height)):
                 mx, my = apply_affine(d.to_master, u, v)
                 ax, ay = apply_affine(c.access.to_master, u * c.access.width / d.width, v * c.access.height / d.height)
-                assert abs(mx - ax) < 1e-6 and abs(my - ay) < 1e-6
+                # to_master entries are stored rounded to 9 decimals: at ~2000 px that is ~2e-6 px
+                assert abs(mx - ax) < 1e-5 and abs(my - ay) < 1e-5
         ocr = Image.open(work / c.ocr.path)
         assert ocr.mode == "L" and ocr.size == (c.ocr.width, c.ocr.height)
     # QC outputs: the local document at 200 ppi is below its 300 ppi minimum; PNG rare-book rules do not apply

@@ -164,11 +164,19 @@ def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         return img
     if size[0] >= w:
         return cv2.resize(img, size, interpolation=cv2.INTER_CUBIC)
-    # large reductions: an integer box average first (cv2's fast INTER_AREA path), then area
-    f = min(w // max(1, size[0]), h // max(1, size[1]))
-    if f >= 2:
-        img = cv2.resize(img, (w // f, h // f), interpolation=cv2.INTER_AREA)
-    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(halve_to(img, size), size, interpolation=cv2.INTER_AREA)
+
+
+def halve_to(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Halve (2×2 box average) while the result stays at least ``size``. cv2's INTER_AREA has a fast
+    path for exact halving that is 4–5× faster per pixel than a general area reduction; the
+    caller finishes with one INTER_AREA resize by a factor below 2 (together: an area reduction)."""
+    import cv2
+
+    while img.shape[1] // 2 >= size[0] and img.shape[0] // 2 >= size[1] and min(img.shape[:2]) >= 2:
+        h, w = img.shape[:2]
+        img = cv2.resize(img[: h - h % 2, : w - w % 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    return img
 
 
 def crop_rotate(img: np.ndarray, m_dst_to_src: np.ndarray, size: tuple[int, int], border: Any) -> np.ndarray:
