@@ -270,6 +270,37 @@ def _runs(b: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.nonzero(d == 1)[0].tolist(), np.nonzero(d == -1)[0].tolist()))
 
 
+def _open_line(m: np.ndarray, n: int, *, horizontal: bool) -> np.ndarray:
+    """Opening of a 0/1 mask by a straight line of ``n`` pixels (keeps runs of at least ``n``),
+    with two running-sum box filters (O(1) per pixel; cv2's line erosion is O(n) per pixel)."""
+    import cv2
+
+    k, a0, a1 = ((n, 1), (0, 0), (n - 1, 0)) if horizontal else ((1, n), (0, 0), (0, n - 1))
+    full = cv2.boxFilter(m, cv2.CV_16U, k, anchor=a0, normalize=False, borderType=cv2.BORDER_CONSTANT) >= n
+    grown = cv2.boxFilter(full.view(np.uint8), cv2.CV_16U, k, anchor=a1, normalize=False,
+                          borderType=cv2.BORDER_CONSTANT)
+    return (grown > 0).view(np.uint8)
+
+
+def _axsum(m: np.ndarray, dim: int) -> np.ndarray:
+    import cv2
+
+    if m.size == 0:
+        return np.zeros(m.shape[1 - dim], np.int64)
+    if m.strides[1] != 1:  # e.g. a transposed view: sum the other way round
+        return _axsum(m.T, 1 - dim)
+    return cv2.reduce(m, dim, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel().astype(np.int64)
+
+
+def _colsum(m: np.ndarray) -> np.ndarray:
+    """Per-column sums of a uint8 mask (cv2.reduce: ~10× faster than numpy's sum over an axis)."""
+    return _axsum(m, 0)
+
+
+def _rowsum(m: np.ndarray) -> np.ndarray:
+    return _axsum(m, 1)
+
+
 def _remove_long_lines(ink: np.ndarray, frac: float = 0.25) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split ink into (text, horizontal lines, vertical lines) with morphological openings.
 
@@ -281,8 +312,8 @@ def _remove_long_lines(ink: np.ndarray, frac: float = 0.25) -> tuple[np.ndarray,
     h, w = ink.shape
     hc = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, 7), np.uint8))
     vc = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((7, 1), np.uint8))
-    hl = cv2.morphologyEx(hc, cv2.MORPH_OPEN, np.ones((1, max(3, int(w * frac))), np.uint8))
-    vl = cv2.morphologyEx(vc, cv2.MORPH_OPEN, np.ones((max(3, int(h * frac)), 1), np.uint8))
+    hl = _open_line(hc, max(3, int(w * frac)), horizontal=True)
+    vl = _open_line(vc, max(3, int(h * frac)), horizontal=False)
     grown = cv2.dilate(hl | vl, np.ones((5, 5), np.uint8))
     text = ink & ~grown & 1
     return text.astype(np.uint8), hl, vl
@@ -295,7 +326,7 @@ def text_direction(text: np.ndarray) -> tuple[str, float]:
     line sit close together, so the projection perpendicular to the lines has many empty bins.
     Returns (direction, margin) where margin is the difference of empty-bin fractions.
     """
-    px, py = text.sum(axis=0, dtype=np.int64), text.sum(axis=1, dtype=np.int64)
+    px, py = _colsum(text), _rowsum(text)
     if px.sum() < 300:
         return "unknown", 0.0
     x0, x1 = _proj_percentile(px, [1, 99])
@@ -320,7 +351,7 @@ def text_direction(text: np.ndarray) -> tuple[str, float]:
             fill = float(sub.mean()) if sub.size else 0.0
             if fill < 0.01 or min(sub.shape) < 15:
                 continue
-            d = empty(sub.sum(axis=0).astype(np.float64)) - empty(sub.sum(axis=1).astype(np.float64))
+            d = empty(_colsum(sub).astype(np.float64)) - empty(_rowsum(sub).astype(np.float64))
             total += d * sub.sum()
             weight += sub.sum()
     if weight == 0:
@@ -343,7 +374,7 @@ def upside_down(text: np.ndarray, direction: str) -> tuple[bool, float]:
         text = text.T
     elif direction != "vertical":
         return False, 0.0
-    prof = text.sum(axis=0)
+    prof = _colsum(text)
     if prof.max() == 0:
         return False, 0.0
     cols = [r for r in _runs(prof > 0.02 * prof.max()) if r[1] - r[0] >= 2]
@@ -351,7 +382,7 @@ def upside_down(text: np.ndarray, direction: str) -> tuple[bool, float]:
         return False, 0.0
     starts, ends = [], []
     for a, b in cols:
-        rs = text[:, a:b].sum(axis=1)
+        rs = _rowsum(text[:, a:b])
         rows = np.nonzero(rs >= max(1, 0.1 * (b - a)))[0]
         if len(rows) < 3:
             continue
@@ -376,8 +407,8 @@ def upside_down(text: np.ndarray, direction: str) -> tuple[bool, float]:
 def find_frame(hl: np.ndarray, vl: np.ndarray, min_frac: float = 0.45) -> tuple[float, float, float, float] | None:
     """The printed frame (版框): outermost long horizontal and vertical rules. Box in the given image."""
     h, w = hl.shape
-    rows = np.nonzero(hl.sum(axis=1) >= min_frac * w)[0]
-    cols = np.nonzero(vl.sum(axis=0) >= min_frac * h)[0]
+    rows = np.nonzero(_rowsum(hl) >= min_frac * w)[0]
+    cols = np.nonzero(_colsum(vl) >= min_frac * h)[0]
     if len(rows) < 2 or len(cols) < 2:
         return None
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
@@ -398,7 +429,7 @@ def find_gutter(g: Any, text: np.ndarray, paper: np.ndarray | None, box: tuple[i
     if w < min_aspect * h or w < 200 or h < 100:
         return None, "not wide (or too small to tell)"
     sub = text[y:y + h, x:x + w]
-    prof = sub.sum(axis=0).astype(np.float64)
+    prof = _colsum(sub).astype(np.float64)
     if prof.sum() == 0:
         return None, "no text"
     thr = 0.01 * max(np.percentile(prof, 95), 1)
@@ -420,7 +451,7 @@ def find_gutter(g: Any, text: np.ndarray, paper: np.ndarray | None, box: tuple[i
         g = g()
     # printed frames of the two pages stand in the strip: the gutter lies between them
     if vl is not None:
-        vprof = vl[y:y + h, x + a0:x + b0].sum(axis=0)
+        vprof = _colsum(vl[y:y + h, x + a0:x + b0])
         groups = _runs(vprof >= 0.3 * h)
         span = b0 - a0
         mid = span / 2
@@ -461,7 +492,7 @@ def find_gutter(g: Any, text: np.ndarray, paper: np.ndarray | None, box: tuple[i
 def char_size(text: np.ndarray, direction: str) -> float | None:
     """Typical character size (px) from the widths of text columns (rows for horizontal text)."""
     t = text if direction != "horizontal" else text.T
-    prof = t.sum(axis=0)
+    prof = _colsum(t)
     if prof.max() == 0:
         return None
     runs = [b - a for a, b in _runs(prof > 0.05 * prof.max()) if b - a >= 3]
@@ -560,8 +591,8 @@ def analyse(img: np.ndarray, *, max_skew: float = 8.0, expected_direction: str =
     # 3. page box in work space
     wh, ww = inkw.shape
     if pw is not None:
-        pm = pw > 127
-        ppx, ppy = pm.sum(axis=0, dtype=np.int64), pm.sum(axis=1, dtype=np.int64)
+        pm = (pw > 127).view(np.uint8)
+        ppx, ppy = _colsum(pm), _rowsum(pm)
         if ppx.sum():
             x0, x1 = _proj_percentile(ppx, [0.05, 99.95])
             y0, y1 = _proj_percentile(ppy, [0.05, 99.95])
@@ -577,10 +608,10 @@ def analyse(img: np.ndarray, *, max_skew: float = 8.0, expected_direction: str =
         res.crop_confidence = 1.0
         res.notes.append("no scanner bed found: the whole capture is kept")
     # make sure no text is outside the page box (ink touching the edge of the page mask)
-    tpx = text.sum(axis=0, dtype=np.int64) if pw is not None else np.zeros(1, np.int64)
+    tpx = _colsum(text) if pw is not None else np.zeros(1, np.int64)
     if tpx.sum() and pw is not None:
         tx0, tx1 = _proj_percentile(tpx, [0.1, 99.9])
-        ty0, ty1 = _proj_percentile(text.sum(axis=1, dtype=np.int64), [0.1, 99.9])
+        ty0, ty1 = _proj_percentile(_rowsum(text), [0.1, 99.9])
         if tx0 < pb[0] or ty0 < pb[1] or tx1 > pb[0] + pb[2] or ty1 > pb[1] + pb[3]:
             res.crop_confidence = float(round(res.crop_confidence * 0.5, 3))
             res.notes.append("text reaches beyond the detected page edge")
