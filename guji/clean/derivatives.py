@@ -84,11 +84,24 @@ def normalise_tone(gray: np.ndarray, char_px: float | None = None) -> np.ndarray
     if f > 1:
         bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
     norm = cv2.divide(gray, np.maximum(bg, 1), scale=255)
-    lo = float(np.percentile(norm[:: max(1, h // 500), :: max(1, w // 500)], 0.5))
+    lo = _percentile_u8(norm[:: max(1, h // 500), :: max(1, w // 500)], 0.5)
     if lo < 200:
         lut = np.clip((np.arange(256) - lo) * 255.0 / (250 - lo), 0, 255).astype(np.uint8)
         norm = cv2.LUT(norm, lut)
     return norm
+
+
+def _percentile_u8(a: np.ndarray, q: float) -> float:
+    """``np.percentile`` (linear) of uint8 samples, from their histogram."""
+    import cv2
+
+    c = np.cumsum(cv2.calcHist([np.ascontiguousarray(a)], [0], None, [256], [0, 256]).ravel().astype(np.int64))
+    n = int(c[-1])
+    pos = q / 100 * (n - 1)
+    k = int(pos)
+    v0 = float(np.searchsorted(c, k, side="right"))
+    v1 = float(np.searchsorted(c, min(k + 1, n - 1), side="right"))
+    return v0 + (pos - k) * (v1 - v0)
 
 
 def binarise(norm: np.ndarray) -> np.ndarray:
@@ -140,9 +153,9 @@ def phash(gray: np.ndarray, bits_side: int = 16) -> str:
     return np.packbits(bits).tobytes().hex()
 
 
-def median_u8(a: np.ndarray) -> float:
-    """``np.median`` of uint8 samples from a histogram (O(n), no sort or partition)."""
-    h = np.bincount(a.ravel(), minlength=256)
+def median_u8(a: np.ndarray | None = None, *, hist: np.ndarray | None = None) -> float:
+    """``np.median`` of uint8 samples (or of their 256-bin histogram), O(n), no sort or partition."""
+    h = np.bincount(a.ravel(), minlength=256) if hist is None else hist
     n = int(h.sum())
     if n == 0:
         return 0.0
@@ -168,12 +181,13 @@ def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def halve_to(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Halve (2×2 box average) while the result stays at least ``size``. cv2's INTER_AREA has a fast
-    path for exact halving that is 4–5× faster per pixel than a general area reduction; the
-    caller finishes with one INTER_AREA resize by a factor below 2 (together: an area reduction)."""
+    """Halve (2×2 box average) while the result stays at least twice ``size``. cv2's INTER_AREA has
+    a fast path for exact halving, 4–5× faster per pixel than a general area reduction; the caller
+    finishes with one INTER_AREA resize by a factor of 2–4, so the result stays close to a direct
+    area reduction (a last step below 2× would add visible blur: −25 % Laplacian variance)."""
     import cv2
 
-    while img.shape[1] // 2 >= size[0] and img.shape[0] // 2 >= size[1] and min(img.shape[:2]) >= 2:
+    while img.shape[1] // 4 >= size[0] and img.shape[0] // 4 >= size[1] and min(img.shape[:2]) >= 2:
         h, w = img.shape[:2]
         img = cv2.resize(img[: h - h % 2, : w - w % 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
     return img

@@ -123,8 +123,8 @@ class Analysis:
 def to_gray_small(img: np.ndarray, side: int = ANALYSIS_SIDE) -> tuple[np.ndarray, float]:
     """The one shared analysis image: greyscale, long side ``side`` (area-averaged), and its scale.
 
-    ``img`` is the master, greyscale or RGB. Large masters are first halved (2×2 box averages, cv2's
-    fast INTER_AREA path) while still larger than the target, then area-resampled to the final size.
+    ``img`` is the master, greyscale or RGB. The colour master is converted to grey at full size
+    (cheap) and then area-reduced (reducing the three colour channels first costs more).
     """
     import cv2
 
@@ -133,9 +133,10 @@ def to_gray_small(img: np.ndarray, side: int = ANALYSIS_SIDE) -> tuple[np.ndarra
     if a < 1.0:
         tw, th = max(1, round(w * a)), max(1, round(h * a))
         gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-        from guji.clean.derivatives import halve_to
-
-        small = cv2.resize(halve_to(gray, (tw, th)), (tw, th), interpolation=cv2.INTER_AREA)
+        # one direct area reduction: exact box averages, so the QC sharpness (variance of the
+        # Laplacian at this scale) means what it did (halving first would be 2× faster here but
+        # blurs: −14…−25 % sharpness on the sample masters)
+        small = cv2.resize(gray, (tw, th), interpolation=cv2.INTER_AREA)
         # exact scale per axis differs by rounding; use the mean (error < 1/side)
         a = (small.shape[1] / w + small.shape[0] / h) / 2
         return small, a

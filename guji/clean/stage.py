@@ -88,11 +88,11 @@ def worker(task: PageTask) -> TaskOutput:
     # metrics on the reduced grey copy, inside the page (bed excluded)
     small, paper = an.small, an.paper
     on_paper = paper is not None and bool((paper > 0).any())
-    region = small[paper > 0] if on_paper else small.ravel()
-    hist = np.bincount(region, minlength=256)
+    mask = paper if on_paper else None
+    hist = cv2.calcHist([small], [0], mask, [256], [0, 256]).ravel().astype(np.int64)  # grey levels on the page
     n_reg = max(1, int(hist.sum()))
-    lap = cv2.Laplacian(small, cv2.CV_32F)
-    lapv = float(lap[paper > 0].astype(np.float64).var()) if on_paper else float(lap.astype(np.float64).var())
+    lap = cv2.Laplacian(small, cv2.CV_32F)  # integer values: exact in float32
+    lapv = float(cv2.meanStdDev(lap, mask=mask)[1][0, 0]) ** 2
     ppi = p.get("ppi")
     metrics: dict[str, Any] = {
         "ppi": round(min(ppi), 1) if ppi else None,
@@ -124,7 +124,7 @@ def worker(task: PageTask) -> TaskOutput:
     else:
         parts = [("full", an.crop_box)]
 
-    paper_grey = D.median_u8(region)
+    paper_grey = D.median_u8(hist=hist)
     border: Any = paper_grey if img.ndim == 2 else tuple(
         float(v) for v in np.median(img[:: max(1, H // 200), :: max(1, W // 200)].reshape(-1, 3), axis=0))
     outputs: dict[str, str] = {}
