@@ -149,8 +149,13 @@ def worker(task: PageTask) -> TaskOutput:
         so = min(max(so, float(prm["ocr_min_scale"])), float(prm["ocr_max_scale"]))
         ow, oh = max(1, round(box[2] * so)), max(1, round(box[3] * so))
         m_ocr = G.derivative_affine(W, H, an.rotation, skew, box, 1.0) @ G.scale(box[2] / ow, box[3] / oh)
+        ts = min(1.0, int(prm["thumb_size"]) / max(aw, ah))
+        tw, th = max(1, round(aw * ts)), max(1, round(ah * ts))
+        # OCR image and thumbnail both come from the access image; the exact halvings they share
+        # are done once, in colour (the thumbnail needs colour)
+        mid = D.halve_to(acc, (ow, oh)) if so <= s_acc else acc
         if so <= s_acc:
-            og = D.resize(D.to_gray(acc), (ow, oh))
+            og = D.resize(D.to_gray(mid), (ow, oh))
         else:  # enlarge straight from the master (one resampling)
             og = D.crop_rotate(D.to_gray(img), m_ocr, (ow, oh), paper_grey)
         norm = D.normalise_tone(og, an.char_px * so if an.char_px else None)
@@ -163,9 +168,7 @@ def worker(task: PageTask) -> TaskOutput:
         if prm["ocr_mode"] == "binary":
             norm = D.binarise(norm)
         outputs[str(base) + ".ocr.png"] = atomic_write_bytes(work / (str(base) + ".ocr.png"), D.encode_png(norm))
-        ts = min(1.0, int(prm["thumb_size"]) / max(aw, ah))
-        tw, th = max(1, round(aw * ts)), max(1, round(ah * ts))
-        thumb = D.resize(acc, (tw, th))
+        thumb = D.resize(mid, (tw, th))
         m_th = m_acc @ G.scale(aw / tw, ah / th)
         outputs[str(base) + ".thumb.jpg"] = atomic_write_bytes(work / (str(base) + ".thumb.jpg"),
                                                                D.encode_jpeg(thumb, 85))
