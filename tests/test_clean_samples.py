@@ -61,6 +61,37 @@ def test_skew_crop_gutter_error_on_demo_batch():
     assert gutter_err and max(gutter_err) < 6
 
 
+def test_fishtail_turns_upside_down_leaves_and_keeps_upright_ones():
+    """Full leaves with a fishtail (魚尾) in the centre column: upright ones stay, the same leaves
+    turned by 180° are turned back (rotation="auto", the default), and the crop still fits the
+    paper. (No false turns on the real pages: see test_clean.test_real_pages_never_cropped_into_text.)"""
+    checked = 0
+    for f, t in _truths():
+        leaves = t.get("leaves", [])
+        if t.get("spread") or len(leaves) != 1 or not (leaves[0].get("centre_column") or {}).get("fishtail_box"):
+            continue
+        g = np.asarray(Image.open(REPO / "samples" / "demo-batch" / t["file"]).convert("L"))
+        h, w = g.shape
+        up = G.analyse(g)
+        assert up.rotation == 0 and up.upside_down_confidence == 0, (t["file"], up.notes)
+        turned = G.analyse(np.ascontiguousarray(g[::-1, ::-1]))
+        assert turned.rotation == 180, (t["file"], turned.notes)
+        assert any("fishtail" in n for n in turned.notes), turned.notes
+        assert abs(turned.skew_deg - t["skew_deg"]) < 0.3
+        # the paper, seen through the turned master, lands where the page box says
+        m = G.master_to_work(w, h, turned.rotation, turned.skew_deg)
+        q = t.get("paper_quad") or [[t["paper_box"][0], t["paper_box"][1]],
+                                    [t["paper_box"][0] + t["paper_box"][2], t["paper_box"][1] + t["paper_box"][3]]]
+        pts = np.array([m @ np.array([w - x, h - y, 1.0]) for x, y in q])
+        x0, y0, x1, y1 = pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()
+        pb = turned.page_box
+        err = max(abs(pb[0] - x0), abs(pb[1] - y0), abs(pb[0] + pb[2] - x1), abs(pb[1] + pb[3] - y1))
+        assert err < 10, (t["file"], err)
+        checked += 1
+    print(f"fishtail: {checked} leaves kept upright and turned back from 180°")
+    assert checked >= 10
+
+
 def test_ingest_then_clean_keeps_every_column_inside_its_canvas(tmp_path):
     from guji.clean.stage import run as clean_run
     from guji.ingest.stage import run as ingest_run

@@ -405,6 +405,59 @@ def upside_down(text: np.ndarray, direction: str) -> tuple[bool, float]:
     return (a > b and conf > 0.5), conf
 
 
+FISHTAIL_CONFIDENCE = 0.9
+
+
+def fishtail_vote(gw: np.ndarray, text: np.ndarray, hl: np.ndarray, vl: np.ndarray) -> tuple[int, str]:
+    """Upright (+1), upside down (−1) or no evidence (0) from the fishtail (魚尾) of a woodblock leaf.
+
+    A full leaf has its centre column (版心) in the middle of the printed frame, between two long
+    rules; its single fishtail (單魚尾) is a solid dark wedge spanning the column's width, in the
+    upper part of the frame, with a V notch in its lower edge. Upside down, it sits in the lower
+    part with the notch on top. Both the position and the notch must agree, and every candidate
+    must agree (two fishtails facing each other, 對魚尾, say nothing). Pages without such a
+    centre column (half leaves, sutras, modern documents) give no vote.
+    """
+    import cv2
+
+    fr = find_frame(hl, vl)
+    cs = char_size(text, "vertical")
+    if fr is None or not cs:
+        return 0, "no frame or columns"
+    fx, fy, fw, fh = (int(round(v)) for v in fr)
+    if fw < 20 or fh < 20:
+        return 0, "frame too small"
+    # the centre column: the gap between long vertical rules that holds the frame's middle
+    rules = _runs(_colsum(vl[fy:fy + fh, fx:fx + fw]) >= 0.5 * fh)
+    mid = fw / 2
+    strip = None
+    for (a0, a1), (b0, b1) in zip(rules, rules[1:]):
+        if a1 <= mid <= b0 and 0.5 * cs <= b0 - a1 <= 4 * cs and a1 >= 0.35 * fw and b0 <= 0.65 * fw:
+            strip = (a1 + 1, b0 - 1)
+    if strip is None or strip[1] - strip[0] < 5:
+        return 0, "no centre column (版心)"
+    sw = strip[1] - strip[0]
+    sub = gw[fy:fy + fh, fx + strip[0]:fx + strip[1]]
+    _, dark = cv2.threshold(np.ascontiguousarray(sub), 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    n, lab, st, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    votes = []
+    for i in range(1, n):
+        x, y, w, h, a = (int(v) for v in st[i])
+        if w < 0.7 * sw or not 0.25 * sw <= h <= 1.5 * sw or a < 0.6 * w * h:
+            continue
+        blob = lab[y:y + h, x:x + w] == i
+        notch = float(blob[: h // 2].mean() - blob[h - h // 2:].mean())  # > 0: notch in the lower edge
+        r = (y + h / 2) / fh
+        if r < 0.4 and notch > 0.08:
+            votes.append(1)
+        elif r > 0.6 and notch < -0.08:
+            votes.append(-1)
+    if not votes or len(set(votes)) > 1:
+        return 0, "no single fishtail (魚尾) found" if not votes else "fishtails disagree"
+    where = "upper" if votes[0] > 0 else "lower"
+    return votes[0], f"fishtail (魚尾) in the {where} part of the centre column (版心)"
+
+
 def find_frame(hl: np.ndarray, vl: np.ndarray, min_frac: float = 0.45) -> tuple[float, float, float, float] | None:
     """The printed frame (版框): outermost long horizontal and vertical rules. Box in the given image."""
     h, w = hl.shape
@@ -571,7 +624,20 @@ def analyse(img: np.ndarray, *, max_skew: float = 8.0, expected_direction: str =
         gw, inkw, pw, valid = to_work(rot)
         text, hl, vl = _remove_long_lines(inkw)
         res.text_direction = text_direction(text)[0]
-    if rotation_mode in ("auto", "auto180") and res.text_direction in ("vertical", "horizontal"):
+    fish = 0
+    if rotation_mode in ("auto", "auto180") and res.text_direction == "vertical" and expected_direction == "vertical":
+        # woodblock layout: the fishtail (魚尾) sits in the upper part of the centre column (版心)
+        fish, why = fishtail_vote(gw(), text, hl, vl)
+        if fish < 0:
+            rot = (rot + 180) % 360
+            res.notes.append(f"{why}: turned 180°")
+            res.upside_down_confidence = res.rotation_confidence = FISHTAIL_CONFIDENCE
+            gw, inkw, pw, valid = to_work(rot)
+            text, hl, vl = _remove_long_lines(inkw)
+        elif fish > 0:
+            res.notes.append(f"{why}: upright")
+            res.rotation_confidence = res.rotation_confidence or FISHTAIL_CONFIDENCE
+    if rotation_mode in ("auto", "auto180") and res.text_direction in ("vertical", "horizontal") and not fish:
         flip, conf = upside_down(text, res.text_direction)
         res.upside_down_confidence = float(round(conf if flip else 0.0, 3))
         if flip and rotation_mode == "auto":
