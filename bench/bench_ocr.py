@@ -49,6 +49,7 @@ def main() -> int:
     ap.add_argument("--modes", default="page,layout")
     ap.add_argument("--pages", default=None, help="A, B (halves in name order) or a comma list of page names")
     ap.add_argument("--opt", action="append", default=[], help="key=value passed to read_image")
+    ap.add_argument("--upscale", default="auto", help="auto (default) or a factor")
     ap.add_argument("--per-page", action="store_true", help="also print CER per page")
     args = ap.parse_args()
     if not (args.data / "images").is_dir():
@@ -60,7 +61,8 @@ def main() -> int:
     for eng in args.engines.split(","):
         for mode in args.modes.split(","):
             r = evaluate(args.data / "images", args.data / "gt_txt", engine=eng, mode=mode,
-                         direction="vertical-rtl", pages=pages, ops=True, **opts)
+                         direction="vertical-rtl", pages=pages, ops=True,
+                         upscale=args.upscale, **opts)
             o = r["overall"]
             rows.append((eng, mode, o))
             print(f"# {eng} {mode}: {o}", file=sys.stderr, flush=True)

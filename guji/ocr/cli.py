@@ -32,6 +32,9 @@ _opts = [
     click.option("--mode", type=click.Choice(["layout", "page"]), default=None,
                  help="layout: layout-aware reading (default); page: engine on the whole page."),
     click.option("--upscale", default=None, help="Upscale factor before OCR, or 'auto' (default)."),
+    click.option("--lm", default=None,
+                 help="Character-LM re-ranking: auto (default: when guji/ocr/data/charlm.npz exists), off, "
+                      "or a model file."),
 ]
 
 EVAL_OCR_HELP = """\
@@ -60,16 +63,17 @@ def eval_group() -> None:
               show_default=True)
 @click.option("--mode", type=click.Choice(["layout", "page"]), default="layout", show_default=True)
 @click.option("--upscale", default="auto", show_default=True)
+@click.option("--lm", default="auto", show_default=True, help="Character-LM re-ranking: auto, off or a model file.")
 @click.option("--json", "json_out", is_flag=True, help="Print the full result as JSON.")
 @guarded
-def eval_ocr(images: Path, truth: Path, engine: str, layout: str, mode: str, upscale: str,
+def eval_ocr(images: Path, truth: Path, engine: str, layout: str, mode: str, upscale: str, lm: str,
              json_out: bool) -> ExitCode:
     from guji.errors import GujiError
     from guji.ocr.evaluate import evaluate, find_pairs
 
     if not find_pairs(images, truth):
         raise GujiError(f"no image in {images} has a matching .txt in {truth}", ExitCode.USAGE)
-    res = evaluate(images, truth, engine=engine, mode=mode, direction=layout, upscale=upscale)
+    res = evaluate(images, truth, engine=engine, mode=mode, direction=layout, upscale=upscale, lm=lm)
     if json_out:
         click.echo(json.dumps(res, ensure_ascii=False, indent=2))
     else:

@@ -79,13 +79,19 @@ def _line(lid: str, box: L.Box, res: LineResult, vertical: bool, kind: str, colu
 
 def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str = "auto",
                detector: Engine | None = None, rerank: Callable[[list[Line]], None] | None = None,
-               square: str | float = 0.0) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
+               square: str | float = 0.0, lm: Any = "auto", lm_weight: float | None = None) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
     """Recognise ``img`` (BGR or grey array). Returns regions, centre-column fields, layout facts
-    (frame in image pixels), the layout name and the frame box."""
+    (frame in image pixels), the layout name and the frame box.
+
+    ``lm``: "auto" re-ranks each line's candidates with the installed character LM when present
+    (:mod:`guji.ocr.lm`), "off" never, or a model path / :class:`~guji.ocr.lm.CharLM`;
+    ``lm_weight`` its weight (default :data:`guji.ocr.lm.DEFAULT_WEIGHT`)."""
     img = _to_bgr(img)
+    if rerank is None:
+        rerank = lm_reranker(lm, lm_weight)
     det = detector if detector is not None else (engine if engine.has_detector else _default_detector())
     if mode == "page" or det is None:
-        return _read_whole(img, engine, direction)
+        return _read_whole(img, engine, direction, rerank)
     import cv2
 
     boxes = det.detect(img)
@@ -168,7 +174,20 @@ def _default_detector() -> Engine | None:
         return None
 
 
-def _read_whole(img: Any, engine: Engine, direction: str):
+def lm_reranker(lm: Any, weight: float | None = None) -> Callable[[list[Line]], None] | None:
+    """A ``rerank`` hook from an ``lm`` setting ("auto", "off", a path or a CharLM), or None."""
+    from guji.ocr import lm as LM
+
+    if lm in (None, "off", False):
+        return None
+    model = lm if isinstance(lm, LM.CharLM) else LM.load_default(None if lm in ("auto", True) else lm)
+    if model is None:
+        return None
+    w = LM.DEFAULT_WEIGHT if weight is None else float(weight)
+    return lambda lines: LM.rerank_lines(lines, model, w, LOW_CONFIDENCE)
+
+
+def _read_whole(img: Any, engine: Engine, direction: str, rerank: Callable[[list[Line]], None] | None = None):
     vertical = direction != "horizontal"
     res = engine.read_page(img, vertical)
     if direction == "auto":
@@ -179,6 +198,8 @@ def _read_whole(img: Any, engine: Engine, direction: str):
     else:
         res.sort(key=lambda r: (r.box[1] + r.box[3] / 2, r.box[0]))
     lines = [_line(f"r1l{i}", r.box, r, r.vertical, "text", i) for i, r in enumerate(res, 1) if r.text]
+    if rerank is not None:
+        rerank(lines)
     regions = [Region("r1", "body", L.union([ln.box for ln in lines]), lines)] if lines else []
     return regions, {}, {}, "vertical-rtl" if vertical else "horizontal", None
 

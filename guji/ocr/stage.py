@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "tesseract_vertical": "chi_tra_vert",
     "tesseract_horizontal": "chi_tra",
     "alternatives": False,  # keep each character's alternative readings in the JSON
+    "lm": "auto",  # auto (character-LM re-ranking when guji/ocr/data/charlm.npz exists) | off | a model path
+    "lm_weight": 0.1,  # weight of the LM log-probability against the recogniser's
 }
 
 
@@ -51,6 +53,11 @@ def tools(params: dict[str, Any]) -> dict[str, str]:
     import cv2
 
     t = {"opencv": cv2.__version__, "guji-ocr": OCR_VERSION, **_engine(params).describe()}
+    if str(params.get("lm", "off")) != "off":
+        from guji.ocr.lm import load_default
+
+        model = load_default(None if params["lm"] == "auto" else Path(str(params["lm"])))
+        t.update(model.describe() if model else {"lm": "absent"})
     return t
 
 
@@ -99,7 +106,8 @@ def worker(task: PageTask) -> TaskOutput:
     engine = _engine(prm)
     img, s = prepare(img, prm["upscale"], engine)
     direction = _direction(str(prm["layout"]), p.get("profile"))
-    regions, centre, facts, kind, frame = read_image(img, engine, mode=str(prm["mode"]), direction=direction)
+    regions, centre, facts, kind, frame = read_image(img, engine, mode=str(prm["mode"]), direction=direction,
+                                                     lm=prm.get("lm", "auto"), lm_weight=prm.get("lm_weight"))
     m = tuple(p["to_master"])
 
     def tm(b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
