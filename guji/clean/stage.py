@@ -22,7 +22,7 @@ from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_task
 log = logging.getLogger("guji")
 
 STAGE = "clean"
-ALGORITHM_VERSION = "4"  # bump when the analysis or rendering changes outputs (in the fingerprint)
+ALGORITHM_VERSION = "5"  # bump when the analysis or rendering changes outputs (in the fingerprint)
 DEFAULTS: dict[str, Any] = {
     "access_quality": 90,       # JPEG quality of the access image
     "access_scale": 1.0,        # access image size relative to the master
