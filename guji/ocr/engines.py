@@ -144,6 +144,17 @@ class RapidEngine(Engine):
                 out.append((x0, y0, x1 - x0, y1 - y0))
         return out
 
+    def detect_region(self, img: Any, box_thresh: float = 0.3) -> list[tuple[int, int, int, int]]:
+        """:meth:`detect` on a crop with a lower box threshold (the second, recall-oriented pass;
+        the detector scales a small crop up to 736 px on its shorter side)."""
+        op = self._det.postprocess_op
+        old = op.box_thresh
+        op.box_thresh = box_thresh
+        try:
+            return self.detect(img)
+        finally:
+            op.box_thresh = old
+
     def recognize(self, crops: list[Any], vertical: bool) -> list[LineResult]:
         """Recognise line images already in left-to-right reading orientation (BGR arrays).
 
@@ -234,7 +245,7 @@ class RapidEngine(Engine):
         crops, isvert = [], []
         for x, y, w, h in boxes:
             c = img[y:y + h, x:x + w]
-            v = h >= 1.5 * w
+            v = h >= 1.5 * w if not vertical else not w > 2.5 * h  # vertical page: all but wide boxes rotated
             crops.append(np.ascontiguousarray(np.rot90(c)) if v else c)
             isvert.append(v)
         res = self.recognize(crops, vertical)

@@ -79,7 +79,8 @@ def _line(lid: str, box: L.Box, res: LineResult, vertical: bool, kind: str, colu
 
 def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str = "auto",
                detector: Engine | None = None, rerank: Callable[[list[Line]], None] | None = None,
-               square: str | float = 0.0, lm: Any = "auto", lm_weight: float | None = None) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
+               square: str | float = 0.0, lm: Any = "auto", lm_weight: float | None = None,
+               recall: bool = True) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
     """Recognise ``img`` (BGR or grey array). Returns regions, centre-column fields, layout facts
     (frame in image pixels), the layout name and the frame box.
 
@@ -95,6 +96,8 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
     import cv2
 
     boxes = det.detect(img)
+    if recall:
+        boxes = recall_pass(img, boxes, det)
     if direction == "auto":
         direction = L.guess_direction(boxes) if boxes else "vertical-rtl"
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
@@ -167,6 +170,59 @@ def _score(r: LineResult) -> float:
     return r.confidence if r.chars else 0.0
 
 
+def recall_pass(img: Any, boxes: list[L.Box], det: Engine, gray: Any | None = None) -> list[L.Box]:
+    """A second detection pass for text the first one missed (isolated characters, tiny
+    double-row notes of glossaries): ink inside the text area not covered by any box is found, the
+    detector runs again on the crop around it (the detector scales a small crop up, so small
+    characters get more pixels) with a lower box threshold, and new boxes not overlapping the
+    first pass's are added."""
+    import cv2
+    import numpy as np
+
+    if len(boxes) < 3 or not hasattr(det, "detect_region"):
+        return boxes
+    if gray is None:
+        gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    H, W = gray.shape[:2]
+    area = L.union(boxes)
+    thick = statistics.median(min(b[2], b[3]) for b in boxes)
+    _, bw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    # ruled lines are not text
+    hl = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(10, int(2 * thick)), 1)))
+    vl = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(10, int(3 * thick)))))
+    ink = cv2.subtract(bw, cv2.bitwise_or(hl, vl))
+    cover = np.zeros_like(ink)
+    pad = max(2, int(0.15 * thick))
+    for x, y, w, h in boxes:
+        cover[max(0, y - pad):y + h + pad, max(0, x - pad):x + w + pad] = 255
+    ax, ay, aw, ah = area
+    mask = np.zeros_like(ink)
+    mask[ay:ay + ah, ax:ax + aw] = 255
+    left = cv2.bitwise_and(cv2.bitwise_and(ink, cv2.bitwise_not(cover)), mask)
+    # uncovered ink blobs of character size (a stroke or more), not specks
+    blobs = cv2.dilate(left, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(thick / 4)),) * 2))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(blobs)
+    keep = [stats[i] for i in range(1, n) if stats[i][2] * stats[i][3] >= (thick / 3) ** 2]
+    if len(keep) < 2:
+        return boxes
+    x0 = max(0, min(int(s_[0]) for s_ in keep) - int(thick))
+    y0 = max(0, min(int(s_[1]) for s_ in keep) - int(thick))
+    x1 = min(W, max(int(s_[0] + s_[2]) for s_ in keep) + int(thick))
+    y1 = min(H, max(int(s_[1] + s_[3]) for s_ in keep) + int(thick))
+    new = det.detect_region(img[y0:y1, x0:x1])
+    out = list(boxes)
+    for bx, by, bw_, bh in new:
+        b = (bx + x0, by + y0, bw_, bh)
+        a = bw_ * bh
+        if any(L._overlap(b[0], b[0] + b[2], o[0], o[0] + o[2]) * L._overlap(b[1], b[1] + b[3], o[1], o[1] + o[3])
+               > 0.3 * min(a, o[2] * o[3]) for o in out):
+            continue
+        if cv2.countNonZero(left[b[1]:b[1] + b[3], b[0]:b[0] + b[2]]) < 0.02 * a:
+            continue
+        out.append(b)
+    return out
+
+
 def _default_detector() -> Engine | None:
     try:
         return get_engine("rapidocr")
@@ -194,7 +250,11 @@ def _read_whole(img: Any, engine: Engine, direction: str, rerank: Callable[[list
         boxes = [r.box for r in res if r.box]
         vertical = L.guess_direction(boxes) == "vertical-rtl" if boxes else True
     if vertical:
-        res.sort(key=lambda r: (-(r.box[0] + r.box[2] / 2), r.box[1]))
+        # registers (上下栏) first, top to bottom, then the engine's lines right to left in each: the
+        # fair baseline (sorting all lines by x alone interleaves the two registers' columns)
+        groups = L._split_registers([r.box for r in res], img.shape[0]) if res else []
+        reg_of = {b: k for k, g in enumerate(groups) for b in g}
+        res.sort(key=lambda r: (reg_of.get(r.box, 0), -(r.box[0] + r.box[2] / 2), r.box[1]))
     else:
         res.sort(key=lambda r: (r.box[1] + r.box[3] / 2, r.box[0]))
     lines = [_line(f"r1l{i}", r.box, r, r.vertical, "text", i) for i, r in enumerate(res, 1) if r.text]
