@@ -26,7 +26,7 @@ commands = [
         click.option("--crop-margin", type=float, default=None,
                      help="Margin kept around the detected page, fraction of its long side (default 0.01)."),
         click.option("--rotation", type=click.Choice(["auto", "auto180", "none", "0", "90", "180", "270"]), default=None,
-                     help="auto: turn pages whose text lines run the wrong way by 90° and flag suspected 180° (default); auto180: also turn those; or a fixed angle for all."),
+                     help="auto: turn pages whose text lines run the wrong way by 90°, and full leaves whose fishtail (魚尾) is in the lower part by 180°; flag other suspected 180° (default); auto180: also turn those; or a fixed angle for all."),
         click.option("--no-split", "split_spreads", flag_value=False, default=None,
                      help="Do not split two-page spreads."),
     ]),

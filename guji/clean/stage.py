@@ -34,7 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "ocr_max_scale": 3.0,
     "crop_margin": 0.01,        # margin around the detected page, fraction of its long side
     "max_skew": 8.0,            # search range of the skew estimate, degrees
-    "rotation": "auto",         # auto (90° turns; 180° only flagged) | auto180 | 0 | 90 | 180 | 270 | none
+    "rotation": "auto",         # auto (90° turns; 180° from the fishtail, else only flagged) | auto180 | 0 | 90 | 180 | 270 | none
     "text_direction": "profile",  # profile | vertical | horizontal | any
     "split_spreads": True,
     "spread_min_aspect": 1.0,   # a page must be this much wider than tall to be a spread
