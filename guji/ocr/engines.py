@@ -144,14 +144,22 @@ class RapidEngine(Engine):
                 out.append((x0, y0, x1 - x0, y1 - y0))
         return out
 
-    def detect_region(self, img: Any, box_thresh: float = 0.3) -> list[tuple[int, int, int, int]]:
+    def detect_region(self, img: Any, box_thresh: float = 0.3, max_scale: float = 3.0
+                      ) -> list[tuple[int, int, int, int]]:
         """:meth:`detect` on a crop with a lower box threshold (the second, recall-oriented pass;
         the detector scales a small crop up to 736 px on its shorter side)."""
+        import cv2
+
         op = self._det.postprocess_op
         old = op.box_thresh
         op.box_thresh = box_thresh
+        h, w = img.shape[:2]
+        side = int(736 / max_scale)
+        if min(h, w) < side:  # pad with the paper colour: the detector upscales at most max_scale×
+            fill = [int(v) for v in cv2.mean(img)[:3]] if img.ndim == 3 else int(cv2.mean(img)[0])
+            img = cv2.copyMakeBorder(img, 0, max(0, side - h), 0, max(0, side - w), cv2.BORDER_CONSTANT, value=fill)
         try:
-            return self.detect(img)
+            return [b for b in self.detect(img) if b[0] < w and b[1] < h]
         finally:
             op.box_thresh = old
 

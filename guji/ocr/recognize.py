@@ -57,10 +57,19 @@ def _to_bgr(img: Any) -> Any:
     return img
 
 
-def _crop(img: Any, box: L.Box, vertical: bool, engine: Engine) -> Any:
+def _crop(img: Any, box: L.Box, vertical: bool, engine: Engine, pad: float = 0.0) -> Any:
+    """The segment's pixels, widened across the reading direction by ``pad`` × its thickness."""
     import numpy as np
 
     x, y, w, h = box
+    if pad:
+        H, W = img.shape[:2]
+        if vertical:
+            d = int(round(pad * w))
+            x, w = max(0, x - d), min(W, x + w + d) - max(0, x - d)
+        else:
+            d = int(round(pad * h))
+            y, h = max(0, y - d), min(H, y + h + d) - max(0, y - d)
     c = img[y:y + h, x:x + w]
     if vertical and engine.name == "rapidocr":
         c = np.ascontiguousarray(np.rot90(c))  # column top → left: the recogniser reads left to right
@@ -80,7 +89,7 @@ def _line(lid: str, box: L.Box, res: LineResult, vertical: bool, kind: str, colu
 def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str = "auto",
                detector: Engine | None = None, rerank: Callable[[list[Line]], None] | None = None,
                square: str | float = 0.0, lm: Any = "auto", lm_weight: float | None = None,
-               recall: bool = True) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
+               recall: bool = True, split: bool = False, crop_pad: float = 0.0) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
     """Recognise ``img`` (BGR or grey array). Returns regions, centre-column fields, layout facts
     (frame in image pixels), the layout name and the frame box.
 
@@ -97,7 +106,7 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
 
     boxes = det.detect(img)
     if recall:
-        boxes = recall_pass(img, boxes, det)
+        boxes = recall_pass(img, boxes, det, split=split)
     if direction == "auto":
         direction = L.guess_direction(boxes) if boxes else "vertical-rtl"
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
@@ -134,7 +143,7 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
     else:
         r = float(square)
         seg_vertical = [vertical and b[3] >= r * b[2] and not b[2] > 2.5 * b[3] for _, b, _, _, _ in jobs]
-    crops = [_crop(img, b, v, engine) for (_, b, _, _, _), v in zip(jobs, seg_vertical)]
+    crops = [_crop(img, b, v, engine, crop_pad) for (_, b, _, _, _), v in zip(jobs, seg_vertical)]
     results: list[LineResult] = []
     # recognise vertical and horizontal segments separately (Tesseract uses different packs)
     by_v: dict[bool, list[int]] = {}
@@ -170,7 +179,8 @@ def _score(r: LineResult) -> float:
     return r.confidence if r.chars else 0.0
 
 
-def recall_pass(img: Any, boxes: list[L.Box], det: Engine, gray: Any | None = None) -> list[L.Box]:
+def recall_pass(img: Any, boxes: list[L.Box], det: Engine, gray: Any | None = None, split: bool = False
+                ) -> list[L.Box]:
     """A second detection pass for text the first one missed (isolated characters, tiny
     double-row notes of glossaries): ink inside the text area not covered by any box is found, the
     detector runs again on the crop around it (the detector scales a small crop up, so small
@@ -186,6 +196,19 @@ def recall_pass(img: Any, boxes: list[L.Box], det: Engine, gray: Any | None = No
     H, W = gray.shape[:2]
     area = L.union(boxes)
     thick = statistics.median(min(b[2], b[3]) for b in boxes)
+    if split and L.guess_direction(boxes) == "vertical-rtl":
+        # a box much wider than a column holds several (sub-)columns merged (glossaries of big
+        # headwords with tiny double-row notes): detect again inside it, keep the pieces if several
+        pieces: list[L.Box] = []
+        for b in boxes:
+            x, y, w, h = b
+            if w > 1.6 * thick and h > w:
+                parts = [(px + x, py + y, pw, ph) for px, py, pw, ph in det.detect_region(img[y:y + h, x:x + w])]
+                if len(parts) >= 2:
+                    pieces += parts
+                    continue
+            pieces.append(b)
+        boxes = pieces
     _, bw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     # ruled lines are not text
     hl = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(10, int(2 * thick)), 1)))
