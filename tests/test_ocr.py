@@ -265,3 +265,19 @@ def test_dzj_page_layout_beats_whole_page(engine):
     whole = evaluate(d / "images", d / "gt_txt", mode="page", pages=["YB_22_713"])["overall"]
     assert lay["cer_nopunct"] < 0.15  # two registers: upper register first
     assert lay["cer_nopunct"] < whole["cer_nopunct"]
+
+
+def test_enhance_stretches_contrast_of_upscaled_pages():
+    """Upscaled low-resolution pages are contrast-stretched and sharpened before reading."""
+    import cv2
+    import numpy as np
+
+    from guji.ocr.recognize import enhance_image
+
+    img = np.full((120, 200, 3), 170, np.uint8)  # grey paper, faint ink
+    cv2.putText(img, "OCR", (10, 90), cv2.FONT_HERSHEY_SIMPLEX, 2.5, (120, 120, 120), 6)
+    out = enhance_image(cv2.GaussianBlur(img, (0, 0), 1.5))
+    g = out[:, :, 0]
+    assert out.shape == img.shape
+    assert int(np.percentile(g, 99)) >= 250 and int(np.percentile(g, 1)) <= 5  # full range
+    assert (out[:, :, 0] == out[:, :, 2]).all()  # grey

@@ -36,15 +36,33 @@ def upscale_factor(img: Any, setting: Any, detector: Engine | None = None) -> fl
     return 2.0 if thick < SMALL_TEXT_PX else 1.0
 
 
-def prepare(img: Any, setting: Any, engine: Engine) -> tuple[Any, float]:
-    """The image to read (upscaled when the text is small) and the factor used."""
+def prepare(img: Any, setting: Any, engine: Engine, enhance: bool = True) -> tuple[Any, float]:
+    """The image to read (upscaled when the text is small) and the factor used.
+
+    An upscaled image is also ``enhance``d: grey levels stretched between the 1st and 99th
+    percentile, then an unsharp mask (σ 2 px, amount 0.6) against the interpolation's blur.
+    On dzj-dev this took CER 0.296 → 0.284 (stretch alone 0.288, unsharp alone 0.288)."""
     import cv2
 
     det = engine if engine.has_detector else _default_detector()
     s = upscale_factor(img, setting, det)
     if s != 1.0:
         img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
+        if enhance:
+            img = enhance_image(img)
     return img, s
+
+
+def enhance_image(img: Any) -> Any:
+    """Grey, contrast-stretched (1st–99th percentile) and unsharp-masked copy of a BGR image."""
+    import cv2
+    import numpy as np
+
+    g = cv2.cvtColor(_to_bgr(img), cv2.COLOR_BGR2GRAY)
+    lo, hi = np.percentile(g, 1), np.percentile(g, 99)
+    g = np.clip((g.astype(np.float32) - lo) * 255.0 / max(1.0, hi - lo), 0, 255).astype(np.uint8)
+    g = cv2.addWeighted(g, 1.6, cv2.GaussianBlur(g, (0, 0), 2.0), -0.6, 0)
+    return cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)
 
 
 def _to_bgr(img: Any) -> Any:
