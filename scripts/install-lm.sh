@@ -11,10 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PY=${PY:-$ROOT/.venv/bin/python}
-DEST=$ROOT/.venv/share/guji-lm
+DEST=${GUJI_LM_DEST:-$ROOT/.venv/share/guji-lm}
 PKG=chinese-poetry@2.0.1
 INTEGRITY='sha512-KtYARvV7CWNtax0na9+Jn6PlhGgSoid7PWyDzXI4KsCEm2odZcqEQyval5koaLygZnM/EQ3lfJ//25K8p3uHNg=='
-MODEL=$ROOT/guji/ocr/data/charlm.npz
+MODEL=${GUJI_LM_MODEL:-$ROOT/guji/ocr/data/charlm.npz}
 
 if [ -f "$MODEL" ] && [ "${1:-}" != "--force" ]; then
   exit 0
@@ -27,7 +27,7 @@ mkdir -p "$DEST"
 if [ ! -d "$DEST/package/dist" ]; then
   ( cd "$DEST" && rm -f chinese-poetry-*.tgz \
     && npm pack "$PKG" --silent --loglevel=error >/dev/null )
-  got="sha512-$(openssl dgst -sha512 -binary "$DEST"/chinese-poetry-2.0.1.tgz | base64 -w0)"
+  got=$("$PY" -c 'import base64, hashlib, sys; print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$DEST/chinese-poetry-2.0.1.tgz")
   if [ "$got" != "$INTEGRITY" ]; then
     echo "install-lm: integrity mismatch for $PKG" >&2
     exit 1
