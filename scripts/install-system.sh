@@ -15,6 +15,11 @@ PKGS=(
   # Python venv support, unshare (util-linux) for the no-network OCR test
   python3-venv util-linux
 )
+# Node.js + npm for the Mirador reading room and the browser tests (scripts/install-viewer.sh):
+# Debian's packages unless a node/npm is already installed (e.g. a newer one from NodeSource).
+if ! command -v npm >/dev/null 2>&1; then
+  PKGS+=(nodejs npm)
+fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 missing=()
