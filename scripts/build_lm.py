@@ -51,12 +51,12 @@ def corpus(src: Path, folded: bool = False) -> list[str]:
     import opencc
 
     if folded:  # one class per character: t2s, then the printed-variant table of the evaluation
-        from guji.ocr.evaluate import VARIANTS
+        from guji.textfold import fold_variants
 
         t2s = opencc.OpenCC("t2s").convert
 
         def s2t(text: str) -> str:
-            return t2s(text).translate(VARIANTS)
+            return fold_variants(t2s(text))
     else:
         s2t = opencc.OpenCC("s2t").convert
     runs: list[str] = []
@@ -95,7 +95,7 @@ def build(runs: list[str], folded: bool = False) -> dict[str, np.ndarray]:
     k, c = keys[keep], counts[keep]
     p = (c - D) / c_a[k // V] + lam[k // V] * pcont[k % V]
     meta = {"source": "npm chinese-poetry@2.0.1 (MIT)",
-            "fold": "OpenCC t2s + guji.ocr.evaluate.VARIANTS" if folded else "OpenCC s2t", "folded": folded, "order": 2, "discount": D,
+            "fold": "OpenCC t2s + guji.textfold.VARIANTS" if folded else "OpenCC s2t", "folded": folded, "order": 2, "discount": D,
             "min_unigram": MIN_UNI, "min_bigram": MIN_BI, "characters": int(seq.size), "vocab": V - 1,
             "bigrams_stored": int(k.size)}
     return {"chars": np.array("".join(chars)), "uni": np.log(pcont).astype(np.float32),

@@ -7,7 +7,6 @@ import unicodedata
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from batchmaker import make_batch, noise_image

@@ -65,7 +65,7 @@ def centre_inside(inner, outer) -> bool:
 def truth_phrases(truth: dict, m: np.ndarray) -> list[tuple[str, tuple]]:
     """(phrase, truth box in canvas pixels): 3 characters from each main-text segment, 2 from each note
     sub-column, every phrase occurring once on the page."""
-    from guji.publish.fold import fold
+    from guji.textfold import fold
 
     page = fold("".join(c["text"] for leaf in truth["leaves"] for c in leaf["columns"]))
     out = []

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guji.iiif import uris
+from guji.textfold import convert
 from guji.model import PROFILE_LOCAL_DOCUMENT, Item
 
 LANG_ORDER = ("zh-Hant", "zh-Hans", "en")
@@ -35,22 +36,11 @@ def cn_number(n: int) -> str:
     return "".join(CN_DIGITS[int(c)] for c in str(n))
 
 
-_cc: dict[str, Any] = {}
-
-
-def _convert(kind: str, text: str) -> str:
-    if kind not in _cc:
-        import opencc
-
-        _cc[kind] = opencc.OpenCC(kind)
-    return _cc[kind].convert(text)
-
-
 def zh_map(text: str, en: str | None = None) -> dict[str, list[str]]:
     """A language map with zh-Hant first, zh-Hans second (OpenCC), then en when given."""
-    hans = _convert("t2s", text)
+    hans = convert("t2s", text)
     # text already written in traditional characters is kept as is (s2t would turn 注 into 註)
-    hant = text if hans != text else _convert("s2t", text)
+    hant = text if hans != text else convert("s2t", text)
     m = {"zh-Hant": [hant], "zh-Hans": [hans]}
     if en:
         m["en"] = [en]
@@ -125,7 +115,7 @@ def _folded(record: dict[str, str]) -> dict[str, str]:
     for k, v in (record or {}).items():
         if v is None:
             continue
-        out[_convert("t2s", str(k)).strip()] = str(v).strip()
+        out[convert("t2s", str(k)).strip()] = str(v).strip()
     return out
 
 

@@ -18,7 +18,6 @@ import io
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from guji.errors import BadBatch, Problem
 from guji.fsutil import atomic_write_text

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from guji.errors import BadBatch, Problem
+from guji.textfold import t2s
 
 CANONICAL_FIELDS: list[str] = [
     "普查编号", "索书号", "分类", "题名卷数", "著者", "版本", "批校题跋", "版式", "装帧", "册数",
@@ -55,16 +56,9 @@ _ALIASES: dict[str, list[str]] = {
 _STRIP_RE = re.compile(r"[\s_\-·・:：()（）\[\]［］【】〔〕<>《》「」『』\"'“”]+")
 
 
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
 def fold(text: str) -> str:
     """Traditional → simplified (OpenCC t2s). The search/matching key; never shown to people."""
-    return _t2s().convert(text) if text else text
+    return t2s(text)
 
 
 def fold_header(header: str) -> str:

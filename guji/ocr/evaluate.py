@@ -13,20 +13,14 @@ Three figures per page and overall (overall = total edits / total truth characte
 
 from __future__ import annotations
 
-import functools
 import time
 import unicodedata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from guji.textfold import fold_variants, t2s
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".jp2", ".bmp")
-
-# printed variant → common form (applied after t2s on both sides, so only the folding matters)
-VARIANTS = str.maketrans({"卽": "即", "衆": "众", "眾": "众", "呪": "咒", "皷": "鼓", "峯": "峰", "爲": "为",
-                          "卧": "卧", "臥": "卧", "竝": "并", "並": "并", "囙": "因", "觧": "解", "㝡": "最",
-                          "冣": "最", "夀": "寿", "壽": "寿", "畧": "略", "綫": "线", "鄕": "乡", "敎": "教",
-                          "旣": "既", "黃": "黄", "靑": "青", "淸": "清", "說": "说", "內": "内", "兌": "兑",
-                          "稅": "税", "吿": "告", "輭": "软", "耑": "端", "𠕋": "册", "冊": "册", "册": "册"})
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -78,16 +72,9 @@ def strip_punct(s: str) -> str:
     return "".join(ch for ch in strip_space(s) if unicodedata.category(ch)[0] not in "PS")
 
 
-@functools.lru_cache(maxsize=1)
-def _t2s() -> Callable[[str], str]:
-    import opencc
-
-    cc = opencc.OpenCC("t2s")
-    return cc.convert
-
-
 def fold(s: str) -> str:
-    return _t2s()(strip_punct(s)).translate(VARIANTS)
+    """For the folded CER: no punctuation, traditional → simplified, variants → common form."""
+    return fold_variants(t2s(strip_punct(s)))
 
 
 def page_scores(hyp: str, truth: str, ops: bool = False) -> dict[str, Any]:

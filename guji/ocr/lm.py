@@ -40,10 +40,10 @@ def _opencc(config: str):
 
 @functools.lru_cache(maxsize=65536)
 def fold_char(c: str) -> str:
-    """The class of one character: simplified form, then the evaluation's printed-variant table."""
-    from guji.ocr.evaluate import VARIANTS
+    """The class of one character: simplified form, then the shared variant table (guji.textfold)."""
+    from guji.textfold import fold_variants
 
-    return _opencc("t2s")(c).translate(VARIANTS)
+    return fold_variants(_opencc("t2s")(c))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -64,9 +64,9 @@ def simplified_only(c: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _variant_forms() -> frozenset[str]:
-    from guji.ocr.evaluate import VARIANTS
+    from guji.textfold import VARIANTS
 
-    return frozenset(chr(k) for k in VARIANTS)
+    return frozenset(VARIANTS)
 
 
 def printed_variant(c: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from guji.ocr import layout as L
 from guji.ocr.engines import Engine, LineResult, get_engine
-from guji.ocr.page import Char, Line, PageModel, Region
+from guji.ocr.page import Char, Line, Region
 
 LOW_CONFIDENCE = 0.5
 

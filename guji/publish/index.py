@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from guji.publish.fold import compact, fold, fold_char, is_indexed, spaced
+from guji.textfold import compact, fold, fold_char, is_indexed, spaced
 from guji.publish.meta import ItemInfo
 
 INDEX_VERSION = 1

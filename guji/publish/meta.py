@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from guji.publish.fold import fold
+from guji.textfold import fold
 
 CLASSES = ("经", "史", "子", "集", "丛")
 DYNASTIES = ("先秦", "秦", "汉", "三国", "晋", "南北朝", "隋", "唐", "五代", "宋", "辽", "金", "西夏", "元", "明",

@@ -8,9 +8,8 @@ and ``--dry-run``. See :mod:`guji.publish.sync` for the order and guarantees.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-from guji.errors import NotReady, Problem
+from guji.errors import NotReady
 from guji.exitcodes import ExitCode, worst
 from guji.model import ACCESS_PUBLIC
 from guji.stage import StageContext, StageResult

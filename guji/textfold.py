@@ -1,4 +1,12 @@
-"""Character folding for search: traditional → simplified (OpenCC t2s) plus a small variant table.
+"""Traditional/simplified and variant folding, shared by metadata, OCR evaluation, IIIF and search.
+
+- :func:`convert` / :func:`t2s`: OpenCC conversions (one cached converter per kind), for keys
+  and language maps; display always keeps the original characters.
+- :data:`VARIANTS`: variant characters (异体字) OpenCC leaves alone, mapped to the form t2s gives
+  their standard counterpart; :func:`fold_variants` applies it to a whole string.
+- :func:`fold_char` / :func:`fold`: per-character folding for the search index (below).
+
+Character folding for search: traditional → simplified (OpenCC t2s) plus the variant table.
 
 Folding is done **one character at a time** so that position *i* of the folded text is position *i*
 of the original: that is how a hit on folded text is mapped back to the original characters and
@@ -23,14 +31,33 @@ VARIANTS: dict[str, str] = {
     "寧": "宁", "寗": "宁", "嵗": "岁", "歲": "岁", "乆": "久", "亾": "亡", "兎": "兔", "兔": "兔",
     "氷": "冰", "凡": "凡", "凢": "凡", "囘": "回", "囬": "回", "廻": "回", "鬰": "郁", "欵": "款",
     "牀": "床", "珎": "珍", "卽": "即", "旣": "既", "槀": "稿", "藁": "稿", "稾": "稿", "䝉": "蒙",
+    # seen in woodblock-printed Buddhist canons (OCR evaluation)
+    "眾": "众", "呪": "咒", "皷": "鼓", "臥": "卧", "囙": "因", "觧": "解", "㝡": "最", "冣": "最",
+    "夀": "寿", "壽": "寿", "鄕": "乡", "黃": "黄", "靑": "青", "淸": "清", "說": "说", "內": "内",
+    "兌": "兑", "稅": "税", "輭": "软", "耑": "端", "𠕋": "册",
 }
+_VARIANT_TABLE = str.maketrans(VARIANTS)
 
 
-@lru_cache(maxsize=1)
-def _converter():
+@lru_cache(maxsize=None)
+def _opencc(kind: str):
     import opencc  # opencc-python-reimplemented
 
-    return opencc.OpenCC("t2s")
+    return opencc.OpenCC(kind)
+
+
+def convert(kind: str, text: str) -> str:
+    """OpenCC conversion of a whole string (``kind``: t2s, s2t, …): phrase-aware, length may change."""
+    return _opencc(kind).convert(text) if text else text
+
+
+def t2s(text: str) -> str:
+    return convert("t2s", text)
+
+
+def fold_variants(text: str) -> str:
+    """Replace listed variant characters (after t2s) by their common simplified form."""
+    return text.translate(_VARIANT_TABLE)
 
 
 @lru_cache(maxsize=65536)
@@ -41,7 +68,7 @@ def fold_char(ch: str) -> str:
         c = ch
     c = VARIANTS.get(c, c)
     if ord(c) > 0x2E7F:  # CJK and beyond: OpenCC
-        s = _converter().convert(c)
+        s = _opencc("t2s").convert(c)
         if len(s) == 1:
             c = s
         c = VARIANTS.get(c, c)
