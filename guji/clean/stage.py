@@ -10,7 +10,6 @@ resumed run writes the same files.
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 from typing import Any
 

@@ -8,7 +8,6 @@ a given seed. Returns the image and the truth in master pixels.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
