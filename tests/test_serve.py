@@ -129,3 +129,10 @@ def test_guji_serve_command_runs(served, tmp_path):
     finally:
         p.terminate()
         p.wait(10)
+
+
+def test_undecodable_path_is_a_400_not_a_dropped_connection(served):
+    port, _ = served
+    for path in ("/%ff", "/iiif/%ff%fe/x"):
+        s, _, body = get(port, path)
+        assert s == 400, (path, s, body)

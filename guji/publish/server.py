@@ -98,11 +98,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self._static("stats/stats.json")
             if raw_path.startswith("/search/1/") or raw_path.startswith("/search/2/"):
                 return self._content_search(int(raw_path[8]), raw_path[10:], params)
-        except ValueError as e:
+            return self._static(raw_path)
+        except ValueError as e:  # includes UnicodeDecodeError: %-escapes that are not UTF-8
             return self._error(400, str(e))
         except GujiError as e:  # no index in this folder
             return self._error(503, str(e))
-        return self._static(raw_path)
 
     # -- search ---------------------------------------------------------------------------------
     def _q(self, params: dict[str, list[str]]) -> str:
