@@ -37,6 +37,7 @@ PHASE_ASSETS, PHASE_MANIFESTS, PHASE_TOP = 1, 2, 3
 _MANIFEST_RE = re.compile(r"^iiif/([^/]+)/(?:v\d+/)?manifest\.json$")
 _ITEM_COLLECTION_RE = re.compile(r"^iiif/([^/]+)/collection\.json$")
 NOT_PUBLISHED = {"build-index.json"}
+ITEM_FILE_PREFIXES = ("iiif/images/", "metadata/")  # every file under these belongs to one item
 
 
 @dataclass
@@ -141,7 +142,11 @@ def collect(build: Path, *, site: Path | None, restricted: set[str], public: set
             if rel in NOT_PUBLISHED or any(part.startswith(".") for part in rel.split("/")):
                 continue
             phase, item = (PHASE_TOP, None) if top else classify(rel, slug_to_item, all_items)
-            if item is not None and item in restricted:
+            # an allow-list: files of an item that is not (or no longer) a public item of the batch,
+            # e.g. one withdrawn from the batch whose old files are still in the build, and item files
+            # whose owner cannot be told, are never published
+            if not top and ((item is not None and item not in public)
+                            or (item is None and rel.startswith(ITEM_FILE_PREFIXES))):
                 skipped += 1
                 continue
             digest, size = hashes.sha256(p)
