@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from guji.cli import main
 from guji.iiif import uris
+from guji.publish.storage import RemoteObject
+from guji.publish.sync import LocalFile, sync
 from test_publish_fixture import make_work
 
 
@@ -38,3 +41,42 @@ def test_item_withdrawn_from_the_batch_is_not_published(tmp_path):
     fresh = tmp_path / "fresh"
     publish(work, fresh)
     assert not [p for p in fresh.rglob("*") if "DF-0001" in p.as_posix()]
+
+
+class MemStorage:
+    description = "memory"
+
+    def __init__(self, objects):
+        self.objects = dict(objects)
+        self.deleted = []
+
+    def list(self):
+        return {k: RemoteObject(k, len(v), None) for k, v in self.objects.items()}
+
+    def put(self, key, path, sha256, size):
+        self.objects[key] = Path(path).read_bytes()
+
+    def verify(self, key, path, sha256, size):
+        return self.objects.get(key) == Path(path).read_bytes()
+
+    def delete(self, key):
+        self.deleted.append(key)
+        self.objects.pop(key, None)
+
+    def commit(self):
+        pass
+
+
+def test_prune_never_deletes_objects_guji_does_not_publish(tmp_path):
+    """`--target s3://bucket` on a shared bucket: pruning may remove stale publication objects only,
+    never the bucket's other content."""
+    f = tmp_path / "index.html"
+    f.write_bytes(b"<html></html>")
+    files = [LocalFile("index.html", f, f.stat().st_size, "x", 3)]
+    st = MemStorage({"backups/db-2024.tar": b"precious", "website/index.html": b"other site", "logo.png": b"png",
+                     "iiif/OLD/manifest.json": b"{}", "iiif/images/OLD_1_0001/info.json": b"{}",
+                     "metadata/OLD.mods.xml": b"<mods/>", "stats/stats.csv": b"old"})
+    rep = sync(st, files, base_url="http://x/", threads=1, backoff=0)
+    assert sorted(rep.deleted) == ["iiif/OLD/manifest.json", "iiif/images/OLD_1_0001/info.json",
+                                   "metadata/OLD.mods.xml", "stats/stats.csv"]
+    assert {"backups/db-2024.tar", "website/index.html", "logo.png"} <= set(st.objects)

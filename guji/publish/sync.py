@@ -38,6 +38,14 @@ _MANIFEST_RE = re.compile(r"^iiif/([^/]+)/(?:v\d+/)?manifest\.json$")
 _ITEM_COLLECTION_RE = re.compile(r"^iiif/([^/]+)/collection\.json$")
 NOT_PUBLISHED = {"build-index.json"}
 ITEM_FILE_PREFIXES = ("iiif/images/", "metadata/")  # every file under these belongs to one item
+# what a publication consists of: prune never touches anything else on the target (a shared bucket's
+# other objects, or a bucket published without a prefix)
+PUBLICATION_PREFIXES = ("iiif/", "metadata/", "search/", "stats/", "viewer/", "mirador/")
+PUBLICATION_FILES = {"index.html"}
+
+
+def is_publication_key(key: str) -> bool:
+    return key in PUBLICATION_FILES or key.startswith(PUBLICATION_PREFIXES)
 
 
 @dataclass
@@ -214,7 +222,7 @@ def sync(storage: Any, files: list[LocalFile], *, base_url: str, dry_run: bool =
     local_keys = {f.key for f in files}
     todo = [f for f in files if not _is_current(storage, remote.get(f.key), f)]
     rep.unchanged = len(files) - len(todo)
-    stale = sorted(k for k in remote if k not in local_keys and not k.startswith(".guji/")) if prune else []
+    stale = sorted(k for k in remote if k not in local_keys and is_publication_key(k)) if prune else []
     if dry_run:
         for f in todo:
             rep.plan.append({"action": "update" if f.key in remote else "add", "key": f.key, "size": f.size,
