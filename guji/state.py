@@ -47,6 +47,16 @@ CREATE TABLE IF NOT EXISTS masters (
     size INTEGER NOT NULL,
     recorded REAL NOT NULL
 );
+-- the fixity ledger, one row per master file (page ids are positions and shift when pages are
+-- withdrawn or added; a file keeps its path). ``masters`` above is the old page-keyed ledger,
+-- copied in once by StateStore.__init__.
+CREATE TABLE IF NOT EXISTS fixity (
+    path TEXT PRIMARY KEY,           -- relative to the batch folder
+    page_id TEXT NOT NULL,           -- page id when first recorded
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    recorded REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     command TEXT NOT NULL,
@@ -90,6 +100,9 @@ class StateStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        if self.db.execute("SELECT 1 FROM fixity LIMIT 1").fetchone() is None:
+            self.db.execute("INSERT OR IGNORE INTO fixity(path, page_id, sha256, size, recorded) "
+                            "SELECT path, page_id, sha256, size, recorded FROM masters")
 
     def close(self) -> None:
         self.db.close()
@@ -173,19 +186,20 @@ class StateStore:
 
     # -- fixity ledger ------------------------------------------------------------------------
     def record_masters(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
-        """Record (page_id, path, sha256, size) for masters; the first hash recorded is kept."""
+        """Record (page_id, path, sha256, size) for masters; per file (path) the first hash recorded is kept."""
         now = time.time()
         with self.db:
             self.db.execute("BEGIN")
             for page_id, path, digest, size in rows:
                 self.db.execute(
-                    "INSERT INTO masters(page_id,path,sha256,size,recorded) VALUES (?,?,?,?,?) "
-                    "ON CONFLICT(page_id) DO NOTHING",
-                    (page_id, path, digest, size, now),
+                    "INSERT INTO fixity(path,page_id,sha256,size,recorded) VALUES (?,?,?,?,?) "
+                    "ON CONFLICT(path) DO NOTHING",
+                    (path, page_id, digest, size, now),
                 )
 
     def masters(self) -> list[tuple[str, str, str, int]]:
-        return list(self.db.execute("SELECT page_id, path, sha256, size FROM masters ORDER BY page_id"))
+        """(page_id when first recorded, path, sha256, size) of every master in the fixity ledger."""
+        return list(self.db.execute("SELECT page_id, path, sha256, size FROM fixity ORDER BY path"))
 
     # -- runs ---------------------------------------------------------------------------------
     def start_run(self, command: str) -> int:

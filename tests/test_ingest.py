@@ -196,3 +196,25 @@ def test_masters_are_never_written(tmp_path):
     assert {p: sha256_file(p) for p in before} == before
     assert {p: p.stat().st_mtime_ns for p in before} == mtimes
     assert sorted(p for p in b.rglob("*") if p.is_file()) == sorted(before)
+
+
+def test_fixity_ledger_follows_files_when_pages_renumber(tmp_path):
+    """Page ids are positions; after a page is withdrawn and another added, every master on disk must
+    still be in the fixity ledger, and a later change to it must be caught (ledger keyed by file)."""
+    from guji.state import StateStore
+
+    b = make_batch(tmp_path / "b", items={"DF-1": 3}, toml_extra="[ingest]\nallow_number_gaps = true\n")
+    w = tmp_path / "w"
+    assert ingest(b, w).returncode == 0
+    (b / "DF-1" / "0002.jpg").unlink()
+    noise_image(b / "DF-1" / "0004.jpg", 999, dpi=(400, 400), quality=90)
+    assert ingest(b, w).returncode == 0  # the gap is a warning here
+    with StateStore(w) as st:
+        ledger = {path: digest for _pid, path, digest, _size in st.masters()}
+    assert ledger.get("DF-1/0004.jpg") == sha256_file(b / "DF-1" / "0004.jpg")
+    with open(b / "DF-1" / "0004.jpg", "ab") as f:
+        f.write(b"\0")
+    r = ingest(b, w)
+    assert r.returncode == 4
+    rep = json.loads((w / "ingest" / "report.json").read_text("utf-8"))
+    assert "master-changed" in codes(rep, "DF-1")

@@ -137,12 +137,12 @@ def _check_duplicates(batch: Batch) -> None:
 
 def _check_fixity_ledger(ctx: StageContext, batch: Batch) -> None:
     """A master re-ingested with other bytes than first recorded is an error (the ledger keeps the first)."""
-    known = {pid: (path, digest) for pid, path, digest, _size in ctx.store.masters()}
+    known = {path: digest for _pid, path, digest, _size in ctx.store.masters()}
     for p in batch.pages(ok_only=False):
-        rec = known.get(p.id)
-        if rec and p.sha256 and rec[0] == p.master and rec[1] != p.sha256:
+        recorded = known.get(p.master)
+        if recorded and p.sha256 and recorded != p.sha256:
             p.problems.append(Problem("error", "master-changed",
-                                      f"SHA-256 differs from the one recorded at first ingest ({rec[1][:12]}…); "
+                                      f"SHA-256 differs from the one recorded at first ingest ({recorded[:12]}…); "
                                       f"masters must not change — restore it, or ingest into a new --work folder",
                                       path=p.master, item=p.item_id, page=p.id))
 
