@@ -80,3 +80,27 @@ def test_prune_never_deletes_objects_guji_does_not_publish(tmp_path):
     assert sorted(rep.deleted) == ["iiif/OLD/manifest.json", "iiif/images/OLD_1_0001/info.json",
                                    "metadata/OLD.mods.xml", "stats/stats.csv"]
     assert {"backups/db-2024.tar", "website/index.html", "logo.png"} <= set(st.objects)
+
+
+def test_old_manifest_keeps_its_images_while_the_new_one_is_held_back(tmp_path):
+    """A re-cleaned item whose new tiles fail: its new manifest is held back, so the old manifest stays
+    public — the old images it points to must not be pruned in the same run."""
+    img = tmp_path / "info.json"
+    img.write_bytes(b'{"new": 1}')
+    man = tmp_path / "manifest.json"
+    man.write_text(json.dumps({"id": "http://x/iiif/A/manifest.json", "type": "Manifest", "items": [
+        {"id": "http://x/iiif/A/canvas/A_1_0001-r", "type": "Canvas", "items": [
+            {"service": [{"id": "http://x/iiif/images/A_1_0001-r", "type": "ImageService3"}]}]}]}), "utf-8")
+    files = [LocalFile("iiif/images/A_1_0001-r/info.json", img, img.stat().st_size, "a", 1, "A"),
+             LocalFile("iiif/A/manifest.json", man, man.stat().st_size, "b", 2, "A")]
+
+    class Failing(MemStorage):
+        def put(self, key, path, sha256, size):
+            if key.startswith("iiif/images/"):
+                raise OSError("503 SlowDown")
+            super().put(key, path, sha256, size)
+
+    st = Failing({"iiif/A/manifest.json": b'{"old": 1}', "iiif/images/A_1_0001/info.json": b"{}"})
+    rep = sync(st, files, base_url="http://x/", threads=1, attempts=2, backoff=0)
+    assert "iiif/A/manifest.json" in rep.held_back and st.objects["iiif/A/manifest.json"] == b'{"old": 1}'
+    assert "iiif/images/A_1_0001/info.json" in st.objects

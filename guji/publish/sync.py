@@ -281,8 +281,11 @@ def sync(storage: Any, files: list[LocalFile], *, base_url: str, dry_run: bool =
                 continue
         top.append(f)
     run(top)
-    for k in [k for k in stale if top_first(k) == 1]:
-        _delete(storage, k, rep)
+    # stale assets go only when everything was published: a held-back manifest leaves the previous
+    # one in place, and that one may point at exactly these objects (next clean run prunes them)
+    if not rep.failed and not rep.held_back:
+        for k in [k for k in stale if top_first(k) == 1]:
+            _delete(storage, k, rep)
     storage.commit()
     return rep
 
