@@ -249,3 +249,14 @@ def test_demo_batch_rows_parse_cleanly():
     _bid, records, problems = _records_from_batch_folder(batch)
     assert records
     assert [str(p) for p in problems if p.severity == "error"] == []
+
+
+def test_internal_note_after_a_sentence_end_stays_internal():
+    """附注 written as sentences ("…。內部：…") must not publish the internal part."""
+    from guji.metadata.parsers import parse_notes
+
+    notes, _ = parse_notes("書衣有蟲蛀。內部：待修復，勿外借")
+    assert notes == {"public": ["書衣有蟲蛀。"], "internal": ["待修復，勿外借"]}
+    notes, _ = parse_notes("前有序，[内部] 估價五萬元")
+    assert notes == {"public": ["前有序，"], "internal": ["估價五萬元"]}
+    assert parse_notes("卷內部分缺葉")[0] == {"public": ["卷內部分缺葉"], "internal": []}

@@ -585,12 +585,21 @@ INTERNAL_MARK = re.compile(r"^\s*(?:[【\[［(（]?\s*(?:内部|內部|internal|
                            re.IGNORECASE)
 
 
+# an internal marker after a sentence/clause end inside a segment: bracketed, or followed by a colon
+INTERNAL_INSIDE = re.compile(r"[。，、,.!?！？]\s*(?=[【\[［(（]\s*(?:内部|內部|internal|仅内部|僅內部|不公开|不公開)\s*[】\]］)）]"
+                             r"|(?:内部|內部|internal|仅内部|僅內部|不公开|不公開)\s*[:：])", re.IGNORECASE)
+
+
 def parse_notes(s: str) -> tuple[dict | None, list[Finding]]:
     """附注: segments (split at ；/newline) starting with 内部/內部/internal/不公开 are internal, never published."""
     if not s:
         return None, []
     public, internal = [], []
-    for seg in re.split(r"[；;\n]+", s):
+    segs = []
+    for seg in re.split(r"[；;\n]+", s):  # "…。內部：…": a marked internal part inside a segment too
+        m = INTERNAL_INSIDE.search(seg)
+        segs += [seg[:m.end()], seg[m.end():]] if m else [seg]
+    for seg in segs:
         seg = seg.strip()
         if not seg:
             continue
