@@ -333,3 +333,123 @@ def parse_centre_column(parts: list[str]) -> dict[str, Any]:
         # ambiguous, so only a separated digit group counts
         pass
     return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+# -- double-row small notes by ink (双行小注, glossaries 音釋) --------------------------------------
+
+
+def text_ink(gray: Any, thick: float) -> Any:
+    """Binary ink (255) of ``gray`` without long ruled lines (column rules, frame)."""
+    import cv2
+
+    _, bw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    hl = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(10, int(2 * thick)), 1)))
+    vl = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(10, int(3 * thick)))))
+    return cv2.subtract(bw, cv2.bitwise_or(hl, vl))
+
+
+def column_pitch(centres: list[float], weights: list[float], lo: float, hi: float) -> tuple[float, float] | None:
+    """Pitch and phase of a regular column grid from column-box centres (x): the period p in
+    [lo, hi] whose weighted phasor sum is strongest (the largest p within 90 % of the best, so a
+    half period does not win); double-row note sub-columns lie at ±p/4 and cancel out at p."""
+    import numpy as np
+
+    if len(centres) < 3 or hi <= lo:
+        return None
+    c = np.asarray(centres, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    ps = np.arange(lo, hi, 0.25)
+    z = (w[None, :] * np.exp(2j * np.pi * c[None, :] / ps[:, None])).sum(axis=1) / w.sum()
+    score = np.abs(z)
+    ok = np.nonzero(score >= 0.9 * score.max())[0]
+    k = int(ok.max())
+    if score[k] < 0.5:
+        return None
+    p = float(ps[k])
+    phase = float((np.angle(z[k]) / (2 * np.pi) * p) % p)
+    return p, phase
+
+
+def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> list[Segment]:
+    """Segments of one printed column by its ink: runs of big characters (one segment across the
+    column) alternating with runs of double-row small notes (two segments, right sub-column
+    first). A row belongs to a note run when, over a window of about a character's height, the
+    ink's horizontal profile has an empty valley in the middle half of the column with ink on
+    both sides (two sub-columns side by side), otherwise to a big run. Blank rows join the run
+    above; runs shorter than half a pitch (note runs: 1.2 pitch, so that the gap inside a big
+    character such as 人 or 川 does not count) join their longer neighbour."""
+    import numpy as np
+
+    strip = (ink[y0:y1, x0:x1] > 0).astype(np.int32)
+    Hs, Ws = strip.shape
+    if Hs < 4 or Ws < 4 or strip.sum() == 0:
+        return []
+    win = max(3, int(0.6 * pitch))
+    cs = np.vstack([np.zeros((1, Ws), np.int32), np.cumsum(strip, axis=0)])
+    a = np.clip(np.arange(Hs) - win // 2, 0, Hs)
+    b = np.clip(np.arange(Hs) + win // 2 + 1, 0, Hs)
+    prof = cs[b] - cs[a]  # (Hs, Ws): ink per x over the window around each row
+    m0, m1 = int(0.25 * Ws), max(int(0.25 * Ws) + 1, int(0.75 * Ws))
+    rowink = strip.sum(axis=1) > 0
+    label = np.zeros(Hs, np.int8)  # 0 blank, 1 big, 2 note
+    split = np.full(Hs, Ws // 2)
+    for y in range(Hs):
+        if not rowink[y]:
+            continue
+        p = prof[y]
+        mid = p[m0:m1]
+        xm = m0 + int(np.argmin(mid))
+        left, right = p[:xm].max() if xm > 0 else 0, p[xm:].max()
+        thin = p[xm] <= 0.05 * max(1, min(left, right)) and min(left, right) > 0
+        # both sub-columns carry comparable ink (not a column beside a rule or a page edge)
+        sl, sr = int(p[:xm].sum()), int(p[xm:].sum())
+        thin = thin and min(sl, sr) >= 0.25 * max(sl, sr)
+        # a valley wide enough to separate sub-columns (not a stroke gap inside a big character)
+        if thin:
+            z = np.nonzero(p[m0:m1] <= 0.05 * max(1, min(left, right)))[0]
+            thin = len(z) >= max(2, 0.06 * Ws)
+        label[y] = 2 if thin else 1
+        split[y] = xm
+    runs: list[list[int]] = []  # [label, start, end)
+    for y in range(Hs):
+        lab = int(label[y]) or (runs[-1][0] if runs else 0)
+        if runs and runs[-1][0] == lab:
+            runs[-1][2] = y + 1
+        else:
+            runs.append([lab, y, y + 1])
+    changed = True
+    while changed and len(runs) > 1:
+        changed = False
+        for i, r in enumerate(runs):
+            if r[0] == 0 or r[2] - r[1] < (1.2 if r[0] == 2 else 0.5) * pitch:
+                j = i - 1 if i > 0 else i + 1
+                if i > 0 and i + 1 < len(runs) and runs[i + 1][2] - runs[i + 1][1] > runs[i - 1][2] - runs[i - 1][1]:
+                    j = i + 1
+                runs[j][1], runs[j][2] = min(runs[j][1], r[1]), max(runs[j][2], r[2])
+                del runs[i]
+                changed = True
+                break
+    segs: list[Segment] = []
+
+    def tight(sx0: int, sx1: int, ry0: int, ry1: int) -> Box | None:
+        sub = strip[ry0:ry1, sx0:sx1]
+        ys, xs = np.nonzero(sub.sum(axis=1))[0], np.nonzero(sub.sum(axis=0))[0]
+        if len(ys) == 0 or sub.sum() < 0.01 * pitch * pitch:
+            return None
+        pad = 2
+        bx0, bx1 = max(0, sx0 + xs[0] - pad), min(Ws, sx0 + xs[-1] + 1 + pad)
+        by0, by1 = max(0, ry0 + ys[0] - pad), min(Hs, ry0 + ys[-1] + 1 + pad)
+        return (int(x0 + bx0), int(y0 + by0), int(bx1 - bx0), int(by1 - by0))
+
+    for lab, s, e in runs:
+        if lab == 2:
+            xm = int(np.median(split[s:e][label[s:e] == 2])) if (label[s:e] == 2).any() else Ws // 2
+            for sx0, sx1 in ((xm, Ws), (0, xm)):
+                bx = tight(sx0, sx1, s, e)
+                if bx:
+                    segs.append(Segment(bx, "note"))
+        else:
+            bx = tight(0, Ws, s, e)
+            if bx:
+                segs.append(Segment(bx, "text"))
+    return segs

@@ -110,7 +110,8 @@ def _line(lid: str, box: L.Box, res: LineResult, vertical: bool, kind: str, colu
 def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str = "auto",
                detector: Engine | None = None, rerank: Callable[[list[Line]], None] | None = None,
                square: str | float = 0.0, lm: Any = "auto", lm_weight: float | None = None,
-               recall: bool = True, split: bool = False, crop_pad: float = 0.0) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
+               recall: bool = True, split: bool = False, crop_pad: float = 0.0,
+               notes: bool = True) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
     """Recognise ``img`` (BGR or grey array). Returns regions, centre-column fields, layout facts
     (frame in image pixels), the layout name and the frame box.
 
@@ -133,6 +134,8 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     vertical = direction == "vertical-rtl"
     lay = L.analyse_vertical(boxes, gray) if vertical and boxes else L.analyse_horizontal(boxes, gray)
+    if notes and vertical and boxes:
+        note_layout(lay, boxes, gray)
     # recognise all segments in one batch
     jobs: list[tuple[str, L.Box, str, int, str]] = []  # region id, box, kind, column, region type
     regions: list[Region] = []
@@ -193,6 +196,72 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
         centre = L.parse_centre_column([ln.text for ln in reg_by_id["rc"].lines])
     facts = _layout_facts(lay, regions)
     return regions, centre, facts, lay.kind, lay.frame
+
+
+def note_layout(lay: L.Layout, boxes: list[L.Box], gray: Any, min_uncovered: float = 0.3) -> None:
+    """Re-cut the registers holding double-row small notes by ink, in place.
+
+    The detector merges note sub-columns, splits them unevenly or misses tiny ones, and boxes of
+    neighbouring columns chain into one cluster. A register is re-cut when one of its columns
+    has side-by-side boxes (notes) or when much of its ink (``min_uncovered``) lies outside every
+    box: the page's column grid (pitch and phase from the column boxes' centres) gives one strip
+    per printed column (borders moved to the emptiest x nearby), and each strip is cut by
+    :func:`guji.ocr.layout.ink_column` into big-character runs and note runs (two sub-columns)."""
+    import numpy as np
+
+    thick = statistics.median(min(b[2], b[3]) for b in boxes)
+    # big-character boxes only (note sub-columns would blur the grid)
+    body = [s.box for r in lay.registers for c in r.columns for s in c.segments if s.kind == "text"]
+    tall = [b for b in body if b[3] >= 0.8 * b[2]]
+    grid = L.column_pitch([b[0] + b[2] / 2 for b in tall], [float(b[3]) for b in tall], 0.8 * thick, 2.5 * thick)
+    if grid is None:
+        return
+    pitch, phase = grid
+    ink = L.text_ink(gray, thick)
+    if lay.centre is not None:
+        cx, cy, cw, ch = lay.centre.box
+        ink[:, cx:cx + cw] = 0
+    H, W = ink.shape[:2]
+    for reg in lay.registers:
+        rb = reg.box
+        x0, x1 = max(0, rb[0]), min(W, rb[0] + rb[2])
+        y0, y1 = max(0, rb[1]), min(H, rb[1] + rb[3])
+        has_notes = any(s.kind == "note" for c in reg.columns for s in c.segments)
+        if not has_notes:
+            cover = np.zeros((y1 - y0, x1 - x0), bool)
+            for c in reg.columns:
+                for s in c.segments:
+                    bx, by, bw, bh = s.box
+                    cover[max(0, by - y0):max(0, by + bh - y0), max(0, bx - x0):max(0, bx + bw - x0)] = True
+            sub = ink[y0:y1, x0:x1] > 0
+            total = int(sub.sum())
+            if not total or (sub & ~cover).sum() < min_uncovered * total:
+                continue
+        old = [s for c in reg.columns for s in c.segments]
+        proj = (ink[y0:y1] > 0).sum(axis=0)
+        k0 = int(np.floor((x0 - phase) / pitch))
+        k1 = int(np.ceil((x1 - phase) / pitch))
+        borders = []
+        for k in range(k0, k1 + 1):
+            mid = phase + (k + 0.5) * pitch
+            a, b = int(max(0, mid - 0.25 * pitch)), int(min(W, mid + 0.25 * pitch + 1))
+            if b <= a:
+                continue
+            borders.append(a + int(np.argmin(proj[a:b])))
+        borders = sorted(set(bd for bd in borders if x0 - pitch <= bd <= x1 + pitch))
+        cols: list[L.Column] = []
+        for a, b in zip(borders, borders[1:]):
+            a, b = max(a, x0 - int(0.2 * pitch), 0), min(b, x1 + int(0.2 * pitch), W)
+            if b - a < 0.4 * pitch:
+                continue
+            segs = L.ink_column(ink, a, b, y0, y1, pitch)
+            if not any(s.kind == "note" for s in segs):  # no notes: the detector's boxes stay
+                segs = [s for s in old if a <= s.box[0] + s.box[2] / 2 < b]
+                segs = L._column_of([s.box for s in segs]).segments if segs else []
+            if segs:
+                cols.append(L.Column(segs))
+        if cols:
+            reg.columns = sorted(cols, key=lambda c: -(c.box[0] + c.box[2] / 2))
 
 
 def _score(r: LineResult) -> float:
