@@ -281,3 +281,46 @@ def test_enhance_stretches_contrast_of_upscaled_pages():
     assert out.shape == img.shape
     assert int(np.percentile(g, 99)) >= 250 and int(np.percentile(g, 1)) <= 5  # full range
     assert (out[:, :, 0] == out[:, :, 2]).all()  # grey
+
+
+def test_ink_column_cuts_big_characters_and_double_row_notes():
+    """A synthetic column: two big characters, a run of small notes in two sub-columns, one big
+    character. The ink cut gives big / note (right, left) / big in reading order."""
+    import numpy as np
+
+    from guji.ocr import layout as L
+
+    pitch = 60
+    ink = np.zeros((600, 200), np.uint8)
+    x0, x1 = 70, 130  # the printed column
+    for y in (20, 90):  # big characters: ink across the column, 50 px high
+        ink[y:y + 50, 75:125] = 255
+    for y in range(160, 400, 30):  # small notes: two sub-columns 20 px wide with an empty middle
+        ink[y:y + 20, 76:96] = 255
+        ink[y:y + 20, 104:124] = 255
+    ink[430:480, 75:125] = 255
+    segs = L.ink_column(ink, x0, x1, 0, 600, pitch)
+    kinds = [s.kind for s in segs]
+    assert kinds == ["text", "note", "note", "text"], segs
+    big, right, left, last = (s.box for s in segs)
+    assert big[1] <= 20 and big[1] + big[3] >= 140 and big[1] + big[3] < 160
+    assert right[0] >= 100 and left[0] + left[2] <= 100  # right sub-column first
+    assert 150 <= right[1] <= 165 and 385 <= right[1] + right[3] <= 405
+    assert last[1] >= 400
+    # one big character with a gap in its middle (人-like legs) stays one big run
+    ink2 = np.zeros((200, 200), np.uint8)
+    ink2[20:50, 75:125] = 255
+    ink2[50:70, 75:92] = 255
+    ink2[50:70, 108:125] = 255
+    assert [s.kind for s in L.ink_column(ink2, x0, x1, 0, 200, pitch)] == ["text"]
+
+
+def test_column_pitch_ignores_note_sub_columns():
+    from guji.ocr import layout as L
+
+    big = [500 - 47 * k for k in range(8)]
+    notes = [c + d for c in (500 - 47 * 8, 500 - 47 * 9) for d in (-11.75, 11.75)]
+    p, phase = L.column_pitch(big + notes, [300.0] * len(big) + [100.0] * len(notes), 30, 100)
+    assert abs(p - 47) < 1.0
+    assert min(abs((500 - phase) % p), p - abs((500 - phase) % p)) < 2
+    assert L.column_pitch([10.0, 200.0], [1.0, 1.0], 30, 100) is None

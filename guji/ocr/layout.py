@@ -350,8 +350,8 @@ def text_ink(gray: Any, thick: float) -> Any:
 
 def column_pitch(centres: list[float], weights: list[float], lo: float, hi: float) -> tuple[float, float] | None:
     """Pitch and phase of a regular column grid from column-box centres (x): the period p in
-    [lo, hi] whose weighted phasor sum is strongest (the largest p within 90 % of the best, so a
-    half period does not win); double-row note sub-columns lie at ±p/4 and cancel out at p."""
+    [lo, hi] whose weighted phasor sum is strongest (the peak of largest p within 90 % of the
+    best, so a half period does not win); double-row note sub-columns lie at ±p/4 and cancel out at p."""
     import numpy as np
 
     if len(centres) < 3 or hi <= lo:
@@ -361,7 +361,8 @@ def column_pitch(centres: list[float], weights: list[float], lo: float, hi: floa
     ps = np.arange(lo, hi, 0.25)
     z = (w[None, :] * np.exp(2j * np.pi * c[None, :] / ps[:, None])).sum(axis=1) / w.sum()
     score = np.abs(z)
-    ok = np.nonzero(score >= 0.9 * score.max())[0]
+    peak = np.r_[False, (score[1:-1] >= score[:-2]) & (score[1:-1] >= score[2:]), False] | (score == score.max())
+    ok = np.nonzero(peak & (score >= 0.9 * score.max()))[0]
     k = int(ok.max())
     if score[k] < 0.5:
         return None
@@ -376,7 +377,7 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
     first). A row belongs to a note run when, over a window of about a character's height, the
     ink's horizontal profile has an empty valley in the middle half of the column with ink on
     both sides (two sub-columns side by side), otherwise to a big run. Blank rows join the run
-    above; runs shorter than half a pitch (note runs: 1.2 pitch, so that the gap inside a big
+    above; runs with fewer inked rows than half a pitch (note runs: 1.2 pitch, so that the gap inside a big
     character such as 人 or 川 does not count) join their longer neighbour."""
     import numpy as np
 
@@ -417,13 +418,17 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
             runs[-1][2] = y + 1
         else:
             runs.append([lab, y, y + 1])
+
+    def inked(r: list[int]) -> int:  # rows with ink (trailing blank rows do not lengthen a run)
+        return int(np.count_nonzero(label[r[1]:r[2]]))
+
     changed = True
     while changed and len(runs) > 1:
         changed = False
         for i, r in enumerate(runs):
-            if r[0] == 0 or r[2] - r[1] < (1.2 if r[0] == 2 else 0.5) * pitch:
+            if r[0] == 0 or inked(r) < (1.2 if r[0] == 2 else 0.5) * pitch:
                 j = i - 1 if i > 0 else i + 1
-                if i > 0 and i + 1 < len(runs) and runs[i + 1][2] - runs[i + 1][1] > runs[i - 1][2] - runs[i - 1][1]:
+                if i > 0 and i + 1 < len(runs) and inked(runs[i + 1]) > inked(runs[i - 1]):
                     j = i + 1
                 runs[j][1], runs[j][2] = min(runs[j][1], r[1]), max(runs[j][2], r[2])
                 del runs[i]
