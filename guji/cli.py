@@ -11,6 +11,7 @@ import click
 
 from guji import __version__
 from guji.clikit import common_options, emit, guarded, make_context, out_option, work_option
+from guji.errors import GujiError
 from guji.exitcodes import ExitCode
 from guji.pipeline import STAGES, load, stage_module
 from guji.stage import StageResult
@@ -77,7 +78,7 @@ def run_cmd(batch: Path, work: Path, out: Path, jobs: int, cluster: str | None, 
                        verbose=verbose, quiet=quiet, cluster=cluster)
     results: list[StageResult] = []
     run_id = ctx.store.start_run(f"run {batch}")
-    code = ExitCode.OK
+    code = ExitCode.INTERNAL_ERROR  # what the run history says if a stage raises
     try:
         for name, spec, _ in STAGES:
             fn = load(spec)
@@ -90,6 +91,12 @@ def run_cmd(batch: Path, work: Path, out: Path, jobs: int, cluster: str | None, 
             if until == name:
                 break
         code = emit(results, json_out)
+    except GujiError as e:
+        code = e.exit_code
+        raise
+    except KeyboardInterrupt:
+        code = ExitCode.INTERRUPTED
+        raise
     finally:
         ctx.executor.close()
         ctx.store.finish_run(run_id, int(code))

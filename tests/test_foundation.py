@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -156,3 +157,33 @@ def test_atomic_writes_are_readable_by_others(tmp_path):
         os.umask(old)
     assert (tmp_path / "a").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "b.jpg").stat().st_mode & 0o777 == 0o644
+
+
+def test_book_with_a_page_failing_in_clean_gets_no_manifest(tmp_path):
+    from PIL import Image
+
+    from batchmaker import make_batch
+
+    b = make_batch(tmp_path / "b", items={"DF-1": 2, "DF-2": 2})
+    Image.new("RGB", (5, 5), "white").save(b / "DF-1" / "0003.jpg")  # decodes fine, too small to clean
+    r = run_guji("run", str(b), "--work", str(tmp_path / "w"), "--out", str(tmp_path / "o"), "--until", "iiif",
+                 "--jobs", "1", "--json")
+    doc = json.loads(r.stdout)
+    assert r.returncode == ExitCode.ITEMS_BLOCKED, r.stderr[-2000:]
+    iiif = next(s for s in doc["stages"] if s["stage"] == "iiif")
+    assert any(p["code"] == "iiif-item-incomplete" and p["item"] == "DF-1" for p in iiif["problems"])
+    assert not (tmp_path / "w" / "build" / "iiif" / "DF-1" / "manifest.json").exists()
+    assert (tmp_path / "w" / "build" / "iiif" / "DF-2" / "manifest.json").exists()
+
+
+def test_run_history_records_the_real_exit_code(tmp_path):
+    import sqlite3
+
+    from batchmaker import make_batch
+
+    b = make_batch(tmp_path / "b", items={"DF-1": 1})
+    (b / "batch.toml").write_text("[batch\n", "utf-8")
+    r = run_guji("run", str(b), "--work", str(tmp_path / "w"))
+    assert r.returncode == ExitCode.BAD_BATCH
+    con = sqlite3.connect(tmp_path / "w" / "state.sqlite")
+    assert con.execute("SELECT exit_code FROM runs").fetchall() == [(int(ExitCode.BAD_BATCH),)]

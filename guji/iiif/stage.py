@@ -162,6 +162,17 @@ def run(ctx: StageContext) -> StageResult:
     for item in batch.items:
         if not item.ok:
             continue
+        # never publish a book with pages missing: every ok page needs its canvases, all tiled
+        have_pages = {c.page_id for c in canvases if c.item_id == item.id}
+        missing = [p.id for p in item.pages() if p.ok and p.id not in have_pages]
+        missing += [c.id for c in canvases if c.item_id == item.id and c.id not in facts]
+        if missing:
+            shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+            result.problems.append(Problem("error", "iiif-item-incomplete",
+                                           f"no manifest built: {len(missing)} page(s) have no tiled canvas "
+                                           f"(failed in clean or tiling): {shown}", item=item.id, stage=STAGE))
+            result.exit_code = worst(result.exit_code, ExitCode.ITEMS_BLOCKED)
+            continue
         item_canvases = [c for c in canvases if c.item_id == item.id and c.id in facts]
         if not item_canvases:
             result.problems.append(Problem("warning", "iiif-no-canvases", "no tiled canvases: no manifest",
