@@ -17,7 +17,7 @@ Terms (see docs/glossary.md):
 
 Identifiers are stable strings built from folder and file names, so a re-run of ingest over
 the same batch yields the same ids: item ``<folder>``, volume ``<item>/<volume folder or v1>``,
-page ``<volume id>/<seq:04d>``, canvas ``<page id>`` or ``<page id>-r`` / ``<page id>-l``.
+page ``<volume id>/<file name without extension>`` (stable when pages are inserted), canvas ``<page id>`` or ``<page id>-r`` / ``<page id>-l``.
 """
 
 from __future__ import annotations

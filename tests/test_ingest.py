@@ -218,3 +218,24 @@ def test_fixity_ledger_follows_files_when_pages_renumber(tmp_path):
     assert r.returncode == 4
     rep = json.loads((w / "ingest" / "report.json").read_text("utf-8"))
     assert "master-changed" in codes(rep, "DF-1")
+
+
+def test_page_ids_come_from_file_names_so_inserting_a_page_renumbers_nothing(tmp_path):
+    b = make_batch(tmp_path / "b", items={"DF-1": 0}, toml_extra="[ingest]\nallow_number_gaps = true\n")
+    noise_image(b / "DF-1" / "0001.jpg", 1)
+    noise_image(b / "DF-1" / "0003.jpg", 3)
+    assert ingest(b, tmp_path / "w1").returncode == 0
+    before = {p.master: p.id for p in load_batch(tmp_path / "w1").pages()}
+    noise_image(b / "DF-1" / "0002.jpg", 2)  # a leaf found later and shot again
+    assert ingest(b, tmp_path / "w2").returncode == 0
+    after = {p.master: p.id for p in load_batch(tmp_path / "w2").pages()}
+    assert after["DF-1/0003.jpg"] == before["DF-1/0003.jpg"] == "DF-1/1/0003"
+    assert [p.seq for p in load_batch(tmp_path / "w2").pages()] == [1, 2, 3]
+
+
+def test_page_ids_stay_unique_when_numbers_collide(tmp_path):
+    from guji.ingest.scan import page_key
+
+    used: set[str] = set()
+    keys = [page_key(Path(n), used) for n in ["0005.jpg", "0005.tif", "a b.jpg", "..x.jpg"]]
+    assert keys == ["0005", "0005.tif", "a_b", "x"]

@@ -71,6 +71,29 @@ def describe_twins(names: list[str]) -> str:
     return ", ".join(parts)
 
 
+_UNSAFE_RE = re.compile(r"[^\w.\-]+")
+
+
+def page_key(path: Path, used: set[str]) -> str:
+    """The page's id within its volume: its file name without extension (``0003.tif`` → ``0003``).
+
+    Taken from the file name, not the position, so a page inserted later does not renumber the
+    pages after it (canvas URIs stay stable for citations and annotations). Characters other than
+    letters, digits, ``.``, ``-`` and ``_`` become ``_``; a name already used in the volume (``0005.jpg``
+    beside ``0005.tif``) keeps its extension.
+    """
+    key = _UNSAFE_RE.sub("_", unicodedata.normalize("NFC", path.stem)).strip("._") or "page"
+    if key in used:
+        key = _UNSAFE_RE.sub("_", unicodedata.normalize("NFC", path.name))
+    n = 2
+    base = key
+    while key in used:
+        key = f"{base}~{n}"
+        n += 1
+    used.add(key)
+    return key
+
+
 def _nfc_twins(names: list[str]) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = defaultdict(list)
     for n in names:
@@ -203,6 +226,7 @@ def _scan_volume(root: Path, d: Path, item: Item, vol: Volume, *, allow_gaps: bo
                                          item=item.id))
         files = [p for p in children if p.is_file() and p.name.lower() not in IGNORED_NAMES]
     seq = 0
+    used: set[str] = set()
     numbers: dict[int, list[str]] = defaultdict(list)
     for f in files:
         r = rel(f, root)
@@ -213,7 +237,8 @@ def _scan_volume(root: Path, d: Path, item: Item, vol: Volume, *, allow_gaps: bo
             continue
         seq += 1
         num = page_number(f.stem)
-        page = Page(id=f"{vol.id}/{seq:04d}", item_id=item.id, volume_id=vol.id, seq=seq, master=r, number=num)
+        page = Page(id=f"{vol.id}/{page_key(f, used)}", item_id=item.id, volume_id=vol.id, seq=seq, master=r,
+                    number=num)
         if num is not None:
             numbers[num].append(f.name)
         vol.pages.append(page)
