@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the IIIF viewer (Mirador, which `guji publish` copies into the publication's reading room
-# viewer/) and the browser-test driver (playwright-core) into tests/viewer/node_modules
+# viewer/), Universal Viewer (browser test only: tests/test_iiif_uv.py) and the browser-test driver
+# (playwright-core) into tests/viewer/node_modules
 # with `npm ci` from the committed package-lock.json. Idempotent: does nothing (fast) when the
 # installed tree matches the lock file. Chromium itself comes from Debian (scripts/install-system.sh).
 set -euo pipefail
@@ -14,7 +15,8 @@ fi
 stamp=node_modules/.guji-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-   && [ -f node_modules/mirador/dist/mirador.min.js ] && [ -d node_modules/playwright-core ]; then
+   && [ -f node_modules/mirador/dist/mirador.min.js ] && [ -f node_modules/universalviewer/dist/umd/UV.js ] \
+   && [ -d node_modules/playwright-core ]; then
   exit 0
 fi
 
@@ -22,4 +24,4 @@ fi
 # it downloads no browser)
 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 echo "$want" > "$stamp"
-echo "install-viewer: Mirador and playwright-core installed in tests/viewer/node_modules"
+echo "install-viewer: Mirador, Universal Viewer and playwright-core installed in tests/viewer/node_modules"
