@@ -138,28 +138,16 @@ def run_browser(script: str, *args: str, timeout: float = 120) -> list[dict]:
         path = Path(d) / "driver.mjs"
         path.write_text(DRIVER_PRELUDE + script, "utf-8")
         proc = subprocess.run([NODE, str(path), *args], capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "VIEWER_NODE": str(VIEWER_NODE)})
+                              env={**os.environ, "VIEWER_DIR": str(VIEWER_NODE.parent)})
     assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-4000:])
     return [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith("{")]
 
 
-# playwright-core is resolved from tests/viewer/node_modules wherever the script file is
+# tests/viewer/browser.mjs (and so playwright-core from tests/viewer/node_modules) wherever the script is
 DRIVER_PRELUDE = r"""
-import { createRequire } from "module";
-const require = createRequire(process.env.VIEWER_NODE + "/");
-const { chromium } = require("playwright-core");
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"],
-});
-function watch(page) {
-  const log = { failed: [], errors: [] };
-  page.on("requestfailed", (r) => log.failed.push(r.url()));
-  page.on("response", (r) => { if (r.status() >= 400) log.failed.push(`${r.status()} ${r.url()}`); });
-  page.on("pageerror", (e) => log.errors.push(String(e)));
-  return log;
-}
+import { pathToFileURL } from "url";
+const { launch, watch } = await import(pathToFileURL(process.env.VIEWER_DIR + "/browser.mjs").href);
+const browser = await launch();
 async function miradorState(page) {
   await page.waitForFunction(() => {
     const st = window.miradorInstance && window.miradorInstance.store.getState();

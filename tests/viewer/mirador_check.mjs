@@ -2,23 +2,15 @@
 // Usage: node mirador_check.mjs PAGE_URL SCREENSHOT.png [PAGE_URL SCREENSHOT.png ...]
 // Prints one JSON line per page: Mirador's state for the first view (visible canvases, viewing direction),
 // the OpenSeadragon element's box and the URLs that failed, for the Python test to judge.
-import { chromium } from "playwright-core";
+import { launch, watch } from "./browser.mjs";
 
 const args = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"],
-});
+const browser = await launch();
 try {
  for (let i = 0; i + 1 < args.length; i += 2) {
   const [pageUrl, shot] = [args[i], args[i + 1]];
-  const failed = [];
-  const errors = [];
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  page.on("requestfailed", (r) => failed.push(r.url()));
-  page.on("response", (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
-  page.on("pageerror", (e) => errors.push(String(e)));
+  const { failed, errors } = watch(page);
   await page.goto(pageUrl, { waitUntil: "load" });
   // wait until the manifest is in and the first view's images are drawn
   await page.waitForFunction(() => {

@@ -3,25 +3,15 @@
 // Prints one JSON line per page: UV's own state (viewing direction, paging, canvases of the current view
 // in the order UV lays them out), the title shown, the thumbnails' image URLs and screen positions,
 // the OpenSeadragon element's box, every URL requested and the requests that failed.
-import { chromium } from "playwright-core";
+import { launch, watch } from "./browser.mjs";
 
 const args = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"],
-});
+const browser = await launch();
 try {
  for (let i = 0; i + 1 < args.length; i += 2) {
   const [pageUrl, shot] = [args[i], args[i + 1]];
-  const requested = [];
-  const failed = [];
-  const errors = [];
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  page.on("request", (r) => requested.push(r.url()));
-  page.on("requestfailed", (r) => failed.push(r.url()));
-  page.on("response", (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
-  page.on("pageerror", (e) => errors.push(String(e)));
+  const { requested, failed, errors } = watch(page, { requests: true });
   await page.goto(pageUrl, { waitUntil: "load" });
   // wait until UV has loaded the manifest, drawn the main image and every thumbnail image has arrived
   // or failed (a broken image is "complete" too; the test judges them from `failed` and `loaded`)
