@@ -16,21 +16,16 @@ Install with scripts/install-viewer.sh.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import subprocess
 
 import pytest
-from test_iiif_viewer import ARTIFACTS, CHROMIUM, NODE, VIEWER, colour_x, server  # noqa: F401 (fixture)
+from test_iiif_viewer import (ARTIFACTS, CHROMIUM, NODE, VIEWER, build_with_ltr_control,  # noqa: F401 (fixture)
+                              colour_x, server)
 
-from guji.exitcodes import ExitCode
-from guji.fsutil import atomic_write_json
 from guji.iiif import uris
-from guji.iiif.stage import run
-from guji.iiif.testdata import COLOURS, make_work
-from guji.stage import StageContext
-from guji.state import StateStore
+from guji.iiif.testdata import COLOURS
 
 missing = [why for cond, why in (
     (CHROMIUM.exists(), "Debian chromium not at /usr/bin/chromium (apt-get install chromium)"),
@@ -47,23 +42,8 @@ UV_OWN_BUG = "/images/data:image/gif;base64,"
 
 
 def test_uv_opens_manifest_right_to_left(server):  # noqa: F811 (the imported fixture)
-    httpd, holder = server
-    port = httpd.server_address[1]
-    base = f"http://127.0.0.1:{port}/"
-    work = make_work(holder / "work")  # the server fixture serves holder/work/build
-    store = StateStore(work)
-    try:
-        res = run(StageContext(work=work, store=store, options={"iiif": {"base_url": base}}))
-    finally:
-        store.close()
-    assert res.exit_code == ExitCode.OK, [str(p) for p in res.problems]
-    build = work / "build"
-    m = json.loads((build / uris.manifest_path("RB-0001")).read_text())
+    base, m, ltr = build_with_ltr_control(server, "uv-ltr-manifest.json")
     assert m["id"].startswith(base)
-    ltr = copy.deepcopy(m)
-    ltr["id"] = base + "control/uv-ltr-manifest.json"
-    ltr["viewingDirection"] = "left-to-right"
-    atomic_write_json(build / "control/uv-ltr-manifest.json", ltr)
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot_rtl, shot_ltr = ARTIFACTS / "uv-rtl-first-opening.png", ARTIFACTS / "uv-ltr-control.png"

@@ -94,10 +94,11 @@ def colour_x(png: Path, box: dict, colour: tuple[int, int, int], tol: int = 40) 
     return float(np.nonzero(mask)[1].mean()) + x0
 
 
-def test_mirador_first_opening_right_page_first(server):
+def build_with_ltr_control(server, control_name: str) -> tuple[str, dict, dict]:
+    """Build the sample IIIF where the server fixture serves it (holder/work/build) and write beside
+    it a control copy of RB-0001's manifest declared left-to-right. Returns (base, manifest, control)."""
     httpd, holder = server
-    port = httpd.server_address[1]
-    base = f"http://127.0.0.1:{port}/"
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
     work = make_work(holder / "work")
     store = StateStore(work)
     try:
@@ -105,14 +106,18 @@ def test_mirador_first_opening_right_page_first(server):
     finally:
         store.close()
     assert res.exit_code == ExitCode.OK, [str(p) for p in res.problems]
-
-    # control: the same book declared left-to-right (written beside the real one)
     build = work / "build"
     m = json.loads((build / uris.manifest_path("RB-0001")).read_text())
     ltr = copy.deepcopy(m)
-    ltr["id"] = base + "control/ltr-manifest.json"
+    ltr["id"] = base + f"control/{control_name}"
     ltr["viewingDirection"] = "left-to-right"
-    atomic_write_json(build / "control/ltr-manifest.json", ltr)
+    atomic_write_json(build / "control" / control_name, ltr)
+    return base, m, ltr
+
+
+def test_mirador_first_opening_right_page_first(server):
+    # control: the same book declared left-to-right (written beside the real one)
+    base, m, ltr = build_with_ltr_control(server, "ltr-manifest.json")
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot_rtl = ARTIFACTS / "mirador-rtl-first-opening.png"
