@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import importlib
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
 from guji import __version__
-from guji.clikit import common_options, emit, guarded, make_context, out_option, work_option
-from guji.errors import GujiError
+from guji.clikit import (GujiGroup, common_options, emit, guarded, make_context, out_option, partial_results,
+                         print_json, work_option)
+from guji.errors import GujiError, NotReady
 from guji.exitcodes import ExitCode
 from guji.pipeline import STAGES, load, stage_module
 from guji.stage import StageResult
@@ -44,7 +44,7 @@ Exit codes are listed in cli.md (0 = all done, 4 = some items blocked, ...).
 """
 
 
-@click.group(help=MAIN_HELP, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=GujiGroup, help=MAIN_HELP, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="guji")
 def main() -> None:
     pass
@@ -65,7 +65,7 @@ Example:
 
 
 @main.command("run", help=RUN_HELP)
-@click.argument("batch", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("batch", type=click.Path(file_okay=False, path_type=Path))
 @work_option
 @out_option
 @common_options
@@ -77,6 +77,7 @@ def run_cmd(batch: Path, work: Path, out: Path, jobs: int, cluster: str | None, 
     ctx = make_context(work, out=out, batch_dir=batch, jobs=jobs, force=force, json_out=json_out,
                        verbose=verbose, quiet=quiet, cluster=cluster)
     results: list[StageResult] = []
+    partial_results(results)  # an error document (--json, exit 1/3/6/9/130) lists the stages done
     run_id = ctx.store.start_run(f"run {batch}")
     code = ExitCode.INTERNAL_ERROR  # what the run history says if a stage raises
     try:
@@ -119,8 +120,7 @@ def status_cmd(work: Path, json_out: bool) -> ExitCode:
     from guji.state import StateStore
 
     if not (work / BATCH_JSON).exists():
-        click.echo(f"guji: nothing ingested in {work} yet (run `guji ingest BATCH --work {work}`)", err=True)
-        return ExitCode.NOT_READY
+        raise NotReady(f"nothing ingested in {work} yet (run `guji ingest BATCH --work {work}`)")
     batch = load_batch(work)
     store = StateStore(work)
     ctx = make_context(work, quiet=True)
@@ -146,7 +146,7 @@ def status_cmd(work: Path, json_out: bool) -> ExitCode:
     ctx.store.close()
     store.close()
     if json_out:
-        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        print_json(doc)
         return ExitCode.OK
     click.echo(f"batch {batch.id}  ({work})")
     click.echo(f"  items: {items_ok} ok, {len(batch.items) - items_ok} blocked")

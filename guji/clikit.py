@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+import traceback
 from pathlib import Path
 from typing import Any, Callable
 
@@ -75,13 +76,39 @@ def make_context(work: Path, *, out: Path | None = None, batch_dir: Path | None 
     )
 
 
+# What this process has printed or may still print with --json: `emit` and `error_document` print
+# at most one document per process ("--json always prints exactly one JSON document on stdout").
+_JSON_STATE: dict[str, Any] = {"emitted": False, "results": None}
+
+
+def partial_results(results: list[StageResult]) -> None:
+    """Register the results a multi-stage command has so far: an error document then lists them."""
+    _JSON_STATE["results"] = results
+
+
+def print_json(doc: dict[str, Any]) -> None:
+    """Print ``doc`` as the process's one JSON document (a second call prints nothing)."""
+    if _JSON_STATE["emitted"]:
+        return
+    _JSON_STATE["emitted"] = True
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+def error_document(code: ExitCode | int, message: str, **extra: Any) -> dict[str, Any]:
+    """The JSON document of a command that ended in an error (exit 1, 2, 3, 6, 9, 130 …)."""
+    code = ExitCode(code)
+    results = _JSON_STATE.get("results") or []
+    return {"exit_code": int(code), "exit_name": code.name, "error": message,
+            "stages": [r.to_dict() for r in results], **extra}
+
+
 def emit(results: list[StageResult], json_out: bool, extra: dict[str, Any] | None = None) -> ExitCode:
     code = worst(*(r.exit_code for r in results))
     if json_out:
         doc = {"exit_code": int(code), "exit_name": code.name, "stages": [r.to_dict() for r in results]}
         if extra:
             doc.update(extra)
-        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        print_json(doc)
     else:
         for r in results:
             errs = [p for p in r.problems if p.severity == "error"]
@@ -108,14 +135,29 @@ def guarded(fn: Callable[..., ExitCode | int | None]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         _install_signal_handlers()
+        json_out = bool(kwargs.get("json_out"))
         try:
             code = fn(*args, **kwargs)
         except GujiError as e:
             click.echo(f"guji: error: {e}", err=True)
+            if json_out:
+                print_json(error_document(e.exit_code, str(e)))
             sys.exit(int(e.exit_code))
         except KeyboardInterrupt:
-            click.echo("guji: interrupted; finished work is kept, re-run the same command to resume", err=True)
+            msg = "interrupted; finished work is kept, re-run the same command to resume"
+            click.echo(f"guji: {msg}", err=True)
+            if json_out:
+                print_json(error_document(ExitCode.INTERRUPTED, msg))
             sys.exit(int(ExitCode.INTERRUPTED))
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise  # usage errors: answered by GujiGroup.main (with --json: one document too)
+        except Exception as e:  # noqa: BLE001 - a bug: say so, with the traceback, and exit 1
+            click.echo(traceback.format_exc(), err=True)
+            msg = f"internal error (a bug in guji; please report it with the log above): {type(e).__name__}: {e}"
+            click.echo(f"guji: {msg}", err=True)
+            if json_out:
+                print_json(error_document(ExitCode.INTERNAL_ERROR, msg))
+            sys.exit(int(ExitCode.INTERNAL_ERROR))
         sys.exit(int(code or 0))
 
     return wrapper
@@ -154,5 +196,31 @@ def stage_command(name: str, run: Callable[[StageContext], StageResult] | str, *
     cmd_fn = out_option(cmd_fn)
     cmd_fn = work_option(cmd_fn)
     if batch_argument:
-        cmd_fn = click.argument("batch", type=click.Path(exists=True, file_okay=False, path_type=Path))(cmd_fn)
+        cmd_fn = click.argument("batch", type=click.Path(file_okay=False, path_type=Path))(cmd_fn)
     return click.command(name, help=help)(cmd_fn)
+
+
+class GujiGroup(click.Group):
+    """The ``guji`` group: usage errors (unknown option, missing argument, bad value) exit 2 as
+    always, and with ``--json`` anywhere on the command line they also print the one JSON document
+    (``exit_code`` 2, ``exit_name`` USAGE, ``error``)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode:
+            return super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as e:
+            e.show()
+            if "--json" in argv:
+                code = e.exit_code if e.exit_code in {int(c) for c in ExitCode} else int(ExitCode.USAGE)
+                print_json(error_document(code, e.format_message()))
+            sys.exit(e.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            if "--json" in argv:
+                print_json(error_document(ExitCode.INTERRUPTED, "aborted"))
+            sys.exit(int(ExitCode.INTERRUPTED))
+        sys.exit(rv if isinstance(rv, int) else 0)

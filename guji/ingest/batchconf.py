@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from guji import resources
 from guji.errors import BadBatch
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "batch.schema.json"
+SCHEMA = "schemas/batch.schema.json"  # package data (guji.resources)
 
 
 def _schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_FILE.read_text("utf-8"))
+    return resources.read_json(SCHEMA)
 
 
 def read_batch_toml(batch_dir: Path) -> dict[str, Any]:

@@ -23,9 +23,11 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
+from guji import resources
+
 log = logging.getLogger(__name__)
 
-DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "charlm.npz"
+DEFAULT_PATH = resources.path("ocr/data/charlm.npz")  # package data (guji.resources)
 DEFAULT_WEIGHT = 0.1  # tuned on dzj-dev half A (0.1, 0.2, 0.3, 0.5 tried): see README
 BEAM = 8
 P_FLOOR = 1e-4  # recogniser probabilities below this count as this (log-prob floor)

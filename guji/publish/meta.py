@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from guji import resources
 from guji.textfold import fold
 
 CLASSES = ("经", "史", "子", "集", "丛")
@@ -70,11 +71,10 @@ def _first(d: dict[str, Any], *keys: str) -> str:
 @lru_cache(maxsize=1)
 def _reign_eras() -> list[tuple[str, str, int, int]]:
     """(dynasty, era folded, first year, last year) from the metadata stage's table, if present."""
-    p = Path(__file__).resolve().parent.parent / "metadata" / "data" / "reign_eras.tsv"
     out: list[tuple[str, str, int, int]] = []
-    if not p.exists():
+    if not resources.exists("metadata/data/reign_eras.tsv"):
         return out
-    for line in p.read_text("utf-8").splitlines():
+    for line in resources.read_text("metadata/data/reign_eras.tsv").splitlines():
         if not line or line.startswith("#") or line.startswith("dynasty\t"):
             continue
         parts = line.split("\t")
