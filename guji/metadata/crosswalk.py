@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from guji.metadata.sheet import fold
+from guji.xmltext import xml_text  # drops what XML 1.0 cannot carry (the sheet reader reports it)
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -44,7 +45,7 @@ def to_dc(pub: dict, *, rights: str | None = None, institution: str | None = Non
     def el(name: str, text: str | None) -> None:
         if text:
             e = etree.SubElement(root, f"{{{DC_NS}}}{name}")
-            e.text = text
+            e.text = xml_text(text)
 
     orig = pub.get("original", {})
     el("title", (pub.get("title") or {}).get("title"))
@@ -92,9 +93,9 @@ def to_mods(pub: dict, *, rights: str | None = None, institution: str | None = N
     root.set(f"{{{XSI}}}schemaLocation", f"{MODS_NS} http://www.loc.gov/standards/mods/v3/mods-3-8.xsd")
 
     def sub(parent, tag: str, text: str | None = None, **attrs: str):
-        e = etree.SubElement(parent, M + tag, **{k: v for k, v in attrs.items() if v is not None})
+        e = etree.SubElement(parent, M + tag, **{k: xml_text(v) for k, v in attrs.items() if v is not None})
         if text is not None:
-            e.text = text
+            e.text = xml_text(text)
         return e
 
     t = pub.get("title") or {}

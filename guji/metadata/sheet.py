@@ -6,6 +6,13 @@ simplified or traditional characters and in common variant wordings (普查編�
 版本年代, 行款, 版框尺寸, 鈐印, 破損定級, 備註, 館藏號, 開放級別 …): they are folded with OpenCC
 ``t2s``, spaces, underscores and brackets removed, then looked up in :data:`HEADER_ALIASES`.
 
+Encodings: UTF-8 (BOM or not) and GB18030 silently; Big5 and UTF-16 read with a ``sheet-encoding``
+note naming the encoding (Big5 is told from GB18030 by the header row, then charset-normalizer);
+bytes no Chinese encoding can read are ``undecodable-bytes`` errors per row, with the detector's
+guess at the encoding. Characters XML cannot carry (C0 controls but tab/LF/CR,
+U+FFFE/U+FFFF, lone surrogates) are dropped with an ``xml-invalid-char`` finding per cell, and an
+XLSX formula cell with no cached value is a ``formula-without-value`` finding.
+
 Values are kept exactly as written (only stripped of surrounding white space). Empty rows are
 skipped, but every row keeps its true 1-based row number in the file (header row = 1).
 Findings (duplicate header, undecodable bytes, empty sheet, values under no header) are
@@ -24,6 +31,7 @@ from pathlib import Path
 
 from guji.errors import BadBatch, Problem
 from guji.textfold import t2s
+from guji.xmltext import code_point, invalid_chars, xml_text
 
 CANONICAL_FIELDS: list[str] = [
     "普查编号", "索书号", "分类", "题名卷数", "著者", "版本", "批校题跋", "版式", "装帧", "册数",
@@ -102,32 +110,97 @@ class Sheet:
 
 # -- reading raw cells ---------------------------------------------------------------------------
 
+# Encodings a census sheet may come in besides UTF-8: (Python codec, name for people, read it?).
+# GB18030 decodes almost any byte string (Big5 bytes included, as garbage), so a strict decode is
+# not enough to tell them apart: see _decode.
+_LEGACY_ENCODINGS: list[tuple[str, str, bool]] = [
+    ("gb18030", "GB18030", True),
+    ("cp950", "Big5", True),  # Microsoft's Big5 (what Excel on traditional-Chinese Windows writes)
+    ("big5hkscs", "Big5-HKSCS", True),
+]
+_FAMILY = {"gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030", "big5": "cp950", "cp950": "cp950",
+           "big5hkscs": "big5hkscs", "shift_jis": "cp932", "cp932": "cp932", "euc_jp": "cp932",
+           "euc_kr": "cp949", "cp949": "cp949"}
+
+
+def _header_score(text: str) -> int:
+    """How many cells of the first line are census field names (the sheet's own evidence)."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    cells = re.split(r"[,\t]", first)
+    return sum(1 for c in cells if c.strip() and canonical_field(c) is not None)
+
+
+def _detect_legacy(data: bytes) -> list[tuple[str, str, bool, str]]:
+    """Legacy encodings that decode ``data`` strictly and read best, best first: (codec, name, ok, text).
+
+    First the header row: the encoding that turns most of its cells into census field names wins;
+    when that leaves a tie (headers in ASCII, or few), charset-normalizer (a maintained detector)
+    picks among the tied ones from the whole file. GB18030 stays first on a full tie (the default)."""
+    cands = []
+    for codec, name, ok in _LEGACY_ENCODINGS:
+        if codec == "big5hkscs" and any(c[0] == "cp950" for c in cands):
+            continue  # HKSCS only when plain Big5 cannot read it
+        try:
+            cands.append((codec, name, ok, data.decode(codec)))
+        except UnicodeDecodeError:
+            continue
+    if len(cands) < 2:
+        return cands
+    scores = {c[0]: _header_score(c[3]) for c in cands}
+    top = max(scores.values())
+    tied = [c for c in cands if scores[c[0]] == top]
+    if len(tied) > 1:
+        import charset_normalizer
+
+        best = charset_normalizer.from_bytes(data, cp_isolation=[c[0] for c in tied]).best()
+        fam = _FAMILY.get(best.encoding) if best is not None else None
+        tied.sort(key=lambda c: 0 if c[0] == fam else 1)
+    return tied + [c for c in cands if c not in tied]
+
+
 def _decode(data: bytes, path: Path, problems: list[Problem]) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
-        enc = "utf-8-sig"
-    else:
-        enc = None
-        for cand in ("utf-8", "gb18030"):
-            try:
-                data.decode(cand)
-                enc = cand
-                break
-            except UnicodeDecodeError:
-                continue
-    if enc is not None:
         try:
-            return data.decode(enc), enc
+            return data.decode("utf-8-sig"), "utf-8-sig"
         except UnicodeDecodeError:
             pass  # BOM but broken bytes later: fall through
-    # neither decodes cleanly: pick the one with fewer bad bytes and report the rows hit
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
+        try:
+            text = data.decode("utf-16")
+            problems.append(Problem("warning", "sheet-encoding",
+                                    "普查表是 UTF-16 编码，已按 UTF-16 读取 / the sheet is UTF-16; read as UTF-16",
+                                    path=path.name, extra={"encoding": "UTF-16"}))
+            return text, "utf-16"
+        except UnicodeDecodeError:
+            pass
+    else:
+        try:
+            return data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
+        found = _detect_legacy(data)
+        if found:
+            codec, name, _ok, text = found[0]
+            if codec != "gb18030":
+                problems.append(Problem(
+                    "warning", "sheet-encoding",
+                    f"普查表是 {name} 编码（不是 UTF-8 或 GB18030），已按 {name} 读取，请核对文字 / "
+                    f"the sheet is {name}-encoded (not UTF-8 or GB18030); read as {name}, check the text",
+                    path=path.name, extra={"encoding": name}))
+            return text, codec
+    # nothing decodes cleanly: pick the one with fewer bad bytes and report the rows hit
     best = min(("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8", "gb18030"),
                key=lambda e: data.decode(e, errors="replace").count("\ufffd"))
     text = data.decode(best, errors="replace")
+    import charset_normalizer
+
+    guess = charset_normalizer.from_bytes(data).best()
+    named = f"; the bytes look most like {guess.encoding} (charset-normalizer's guess)" if guess else ""
     for i, line in enumerate(text.splitlines(), start=1):
         if "\ufffd" in line:
             problems.append(Problem("error", "undecodable-bytes",
-                                    f"row {i} has bytes that are neither UTF-8 nor GB18030 (shown as �)",
-                                    path=path.name, row=i))
+                                    f"row {i} has bytes that are neither UTF-8, GB18030 nor Big5 (shown as �){named}; "
+                                    f"save the sheet as UTF-8", path=path.name, row=i))
     return text, best
 
 
@@ -161,18 +234,41 @@ def _cell_str(v: object) -> str:
     return str(v)
 
 
-def _read_xlsx(path: Path) -> list[list[str]]:
+def _read_xlsx(path: Path) -> tuple[list[list[str]], set[tuple[int, int]]]:
+    """Cell strings of the first worksheet, and the (row, column) indexes (0-based) of formula cells
+    that have no cached value (a file written by a program and never recalculated/saved in Excel):
+    openpyxl reads those as empty, which must not pass silently."""
     try:
         import openpyxl
 
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wf = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as e:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
         raise BadBatch(f"cannot read census sheet {path}: {type(e).__name__}: {e}") from e
     try:
-        ws = wb.worksheets[0]
-        return [[_cell_str(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        values = [[_cell_str(v) for v in row] for row in wb.worksheets[0].iter_rows(values_only=True)]
+        uncached: set[tuple[int, int]] = set()
+        for i, row in enumerate(wf.worksheets[0].iter_rows(values_only=True)):
+            for j, v in enumerate(row):
+                if isinstance(v, str) and v.startswith("=") and i < len(values) and \
+                        (j >= len(values[i]) or values[i][j] == ""):
+                    uncached.add((i, j))
+        return values, uncached
     finally:
         wb.close()
+        wf.close()
+
+
+def _drop_xml_invalid(raw: list[list[str]]) -> dict[tuple[int, int], list[str]]:
+    """Remove, in place, the characters XML cannot carry; return what was found per (row, column)."""
+    found: dict[tuple[int, int], list[str]] = {}
+    for i, cells in enumerate(raw):
+        for j, c in enumerate(cells):
+            bad = invalid_chars(c)
+            if bad:
+                found[(i, j)] = bad
+                cells[j] = xml_text(c)
+    return found
 
 
 # -- the sheet -----------------------------------------------------------------------------------
@@ -184,12 +280,14 @@ def read_sheet(path: Path) -> Sheet:
         raise BadBatch(f"census sheet {path} not found")
     problems: list[Problem] = []
     suffix = path.suffix.lower()
+    uncached: set[tuple[int, int]] = set()
     if suffix in (".xlsx", ".xlsm"):
-        raw, encoding = _read_xlsx(path), None
+        (raw, uncached), encoding = _read_xlsx(path), None
     elif suffix in (".csv", ".tsv", ".txt"):
         raw, encoding = _read_text_table(path, problems)
     else:
         raise BadBatch(f"census sheet {path}: unsupported file type {path.suffix!r} (use .csv, .tsv or .xlsx)")
+    bad_chars = _drop_xml_invalid(raw)
 
     # header = first non-empty row (normally row 1)
     hdr_index = next((i for i, r in enumerate(raw) if any(c.strip() for c in r)), None)
@@ -232,6 +330,25 @@ def read_sheet(path: Path) -> Sheet:
         else:
             seen_fields[canon] = j
             col_field[j] = canon
+
+    def field_name(j: int) -> str:
+        return headers[j] if j < len(headers) and headers[j] else f"column {j + 1}"
+
+    for (i, j), chars in sorted(bad_chars.items()):
+        cps = [code_point(c) for c in chars]
+        problems.append(Problem(
+            "warning", "xml-invalid-char",
+            f"第 {i + 1} 行“{field_name(j)}”含 XML 无法承载的字符 {'、'.join(cps)}，已从输出中删除 / "
+            f"row {i + 1}, field {field_name(j)}: character(s) XML cannot carry ({', '.join(cps)}); "
+            f"dropped from every output", path=path.name, row=i + 1, field=field_name(j),
+            extra={"code_points": [f"U+{ord(c):04X}" for c in chars]}))
+    for i, j in sorted(uncached):
+        problems.append(Problem(
+            "warning", "formula-without-value",
+            f"第 {i + 1} 行“{field_name(j)}”是公式，但文件中没有计算结果，按空值处理；请在 Excel/WPS 中打开并保存，"
+            f"或填入数值 / row {i + 1}, field {field_name(j)}: a formula with no cached value (the file was never "
+            f"recalculated in a spreadsheet program); read as empty — open and save it in Excel/WPS, or type the value",
+            path=path.name, row=i + 1, field=field_name(j)))
 
     rows: list[SheetRow] = []
     for i in range(hdr_index + 1, len(raw)):
