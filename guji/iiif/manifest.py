@@ -270,7 +270,7 @@ def _common(base: str, build: ItemBuild, params: dict[str, Any]) -> dict[str, An
         # the Agent's id resolves: the catalogue page (written by publish) at the institution's anchor
         d["provider"] = [{"id": f"{base}index.html#institution-{code}", "type": "Agent", "label": zh_map(inst),
                           "homepage": [{"id": base, "type": "Text", "label": zh_map(inst), "format": "text/html"}]}]
-    d["homepage"] = [{"id": params["homepage"].format(base_url=base, item=item.id), "type": "Text",
+    d["homepage"] = [{"id": params["homepage"].format(base_url=base, item=uris.encode_path(item.id)), "type": "Text",
                       "label": desc["label"], "format": "text/html"}]
     if build.has_mods:
         d["seeAlso"] = [{"id": uris.uri(base, uris.mods_path(item.id)), "type": "Dataset", "format": "application/xml",

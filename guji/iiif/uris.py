@@ -1,17 +1,57 @@
 """Where things live in the static build / publication, and their URIs under a base URL.
 
 One place for these names, shared by iiif (writes them), publish (uploads and indexes them) and
-serve (answers them). Paths are relative to the build / publication root; URIs are
-``base_url + path``. ``base_url`` always ends with ``/``.
+serve (answers them). ``base_url`` always ends with ``/``.
+
+Ids of any script (地文0001, full-width, spaces, ``#``, ``%``, ``?``) follow two rules, applied here
+and nowhere else:
+
+- **one normalisation**: ids are Unicode NFC (:func:`norm_id`; ingest makes every id NFC, whatever
+  the file system handed over, so an NFD folder name gives the same id as its NFC twin);
+- **one encoding**: a *path* (a file in the build, a key in the publication folder or S3 bucket,
+  what the state store and sync compare) is the plain NFC text; its *URI* is ``base_url`` plus the
+  path percent-encoded as UTF-8 (RFC 3986, :func:`encode_path`), and a URI goes back to its path only
+  through :func:`path_of`. So ``iiif/地文 #1/manifest.json`` is the key, and
+  ``…/iiif/%E5%9C%B0%E6%96%87%20%231/manifest.json`` its id; web servers and S3 decode the one
+  into the other.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import unicodedata
+from urllib.parse import quote, unquote
+
+# kept as is in URIs: unreserved characters, the path separator, and the sub-delimiters the
+# Image API's own paths use (``0,0,512,512``, ``90,``); everything else is percent-encoded
+_SAFE = "/:-_.~,"
 
 
 def norm_base(base_url: str) -> str:
     return base_url if base_url.endswith("/") else base_url + "/"
+
+
+def norm_id(identifier: str) -> str:
+    """The one normalisation of ids and paths: Unicode NFC."""
+    return unicodedata.normalize("NFC", identifier)
+
+
+def encode_path(path: str) -> str:
+    """The one encoding: a publication path (or any id put into a URI) → its URI form."""
+    return quote(norm_id(path), safe=_SAFE)
+
+
+def path_of(uri_or_path: str, base_url: str | None = None) -> str | None:
+    """The publication path a URI names (fragment and query dropped, percent-decoding undone).
+
+    With ``base_url``: None when the URI is not under it. The inverse of :func:`uri`."""
+    s = uri_or_path
+    if base_url is not None:
+        base = norm_base(base_url)
+        if not s.startswith(base):
+            return None
+        s = s[len(base):]
+    s = s.split("#", 1)[0].split("?", 1)[0]
+    return norm_id(unquote(s))
 
 
 def slug(identifier: str) -> str:
@@ -20,7 +60,8 @@ def slug(identifier: str) -> str:
 
 
 def uri(base_url: str, path: str) -> str:
-    return norm_base(base_url) + quote(path, safe="/:-_.~,")
+    """The URI of a publication path: ``base_url`` + :func:`encode_path` (inverse: :func:`path_of`)."""
+    return norm_base(base_url) + encode_path(path)
 
 
 def manifest_path(item_id: str) -> str:

@@ -19,9 +19,9 @@ import math
 import re
 from pathlib import Path
 from typing import Any, Iterator
-from urllib.parse import unquote
 
 from guji.errors import Problem
+from guji.iiif import uris
 
 DISJOINT = [
     {"auto-advance", "no-auto-advance"},
@@ -83,9 +83,7 @@ class BuildChecker:
         self.problems.append(Problem("error", code, message, path=f"build/{path}", item=item, stage="iiif"))
 
     def local_path(self, uri: str) -> str | None:
-        if not uri.startswith(self.base):
-            return None
-        return unquote(uri[len(self.base):].split("#", 1)[0])
+        return uris.path_of(uri, self.base)  # the one decoding of URIs back to build paths
 
     def _exists(self, rel: str, ref_path: str, item: str | None, what: str) -> None:
         if rel in self._checked_files:

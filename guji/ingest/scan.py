@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from guji.errors import Problem
+from guji.iiif.uris import norm_id
 from guji.ingest.images import IMAGE_EXTENSIONS
 from guji.model import (ACCESS_PUBLIC, ACCESS_RESTRICTED, PROFILE_LOCAL_DOCUMENT, PROFILE_RARE_BOOK, Batch,
                         Item, Juan, Page, Volume)
@@ -82,9 +83,9 @@ def page_key(path: Path, used: set[str]) -> str:
     letters, digits, ``.``, ``-`` and ``_`` become ``_``; a name already used in the volume (``0005.jpg``
     beside ``0005.tif``) keeps its extension.
     """
-    key = _UNSAFE_RE.sub("_", unicodedata.normalize("NFC", path.stem)).strip("._") or "page"
+    key = _UNSAFE_RE.sub("_", norm_id(path.stem)).strip("._") or "page"
     if key in used:
-        key = _UNSAFE_RE.sub("_", unicodedata.normalize("NFC", path.name))
+        key = _UNSAFE_RE.sub("_", norm_id(path.name))
     n = 2
     base = key
     while key in used:
@@ -113,7 +114,7 @@ def scan_batch(root: Path, config: dict[str, Any], sheet_rows: list[Any], sheet_
     by_key: dict[str, Any] = {}
     for r in sheet_rows:
         for f in ("普查编号", "本地编号"):
-            v = unicodedata.normalize("NFC", (r.fields.get(f) or "").strip())
+            v = norm_id((r.fields.get(f) or "").strip())
             if not v:
                 continue
             if v in by_key and by_key[v] is not r:
@@ -126,7 +127,9 @@ def scan_batch(root: Path, config: dict[str, Any], sheet_rows: list[Any], sheet_
 
     entries = sorted((p for p in root.iterdir() if not is_hidden(p.name)), key=lambda p: natural_key(p.name))
     top_names = [p.name for p in entries if p.is_dir()]
-    for twin_key, names in _nfc_twins(top_names).items():
+    twins = _nfc_twins(top_names)
+    used_ids: set[str] = set()
+    for twin_key, names in twins.items():
         batch.problems.append(Problem("error", "unicode-normalisation-twins",
                                       f"folder names {describe_twins(names)} differ only by Unicode normalisation",
                                       path=twin_key))
@@ -136,8 +139,18 @@ def scan_batch(root: Path, config: dict[str, Any], sheet_rows: list[Any], sheet_
                                           path=p.name))
 
     for folder in (p for p in entries if p.is_dir()):
-        item = Item(id=folder.name, folder=rel(folder, root))
-        key = unicodedata.normalize("NFC", folder.name)
+        # ids are NFC (guji.iiif.uris.norm_id): an NFD folder name (macOS, some NAS exports) gives the
+        # same item id, paths, URIs and keys as its NFC spelling; ``folder`` keeps the name on disk
+        key = norm_id(folder.name)
+        item_id = key
+        while item_id in used_ids:  # NFC twins (reported above): both blocked, ids kept apart
+            item_id = f"{key}~{len(used_ids)}"
+        used_ids.add(item_id)
+        item = Item(id=item_id, folder=rel(folder, root))
+        if key in twins:
+            item.problems.append(Problem("error", "unicode-normalisation-twins",
+                                         f"folder names {describe_twins(twins[key])} differ only by Unicode "
+                                         f"normalisation; rename one", path=item.folder, item=item.id))
         row = by_key.get(key)
         if row is None:
             item.problems.append(Problem("error", "no-record",
@@ -196,7 +209,7 @@ def _scan_item(root: Path, folder: Path, item: Item, *, allow_gaps: bool) -> Non
                                      "volume folders", path=item.folder, item=item.id))
     if subdirs:
         for i, d in enumerate(subdirs, 1):
-            vol = Volume(id=f"{item.id}/{d.name}", item_id=item.id, label=d.name, seq=i)
+            vol = Volume(id=f"{item.id}/{norm_id(d.name)}", item_id=item.id, label=norm_id(d.name), seq=i)
             _scan_volume(root, d, item, vol, allow_gaps=allow_gaps)
             item.volumes.append(vol)
     else:

@@ -169,8 +169,8 @@ def references(doc: Any, base_url: str) -> set[str]:
     def walk(x: Any, parent_key: str | None = None) -> None:
         if isinstance(x, dict):
             for k, v in x.items():
-                if k in ("id", "@id") and isinstance(v, str) and v.startswith(base_url):
-                    path = v[len(base_url):].split("#")[0].split("?")[0]
+                path = uris.path_of(v, base_url) if k in ("id", "@id") and isinstance(v, str) else None
+                if path is not None:  # ids are percent-encoded URIs, keys plain paths: compare keys
                     t = x.get("type") or x.get("@type") or ""
                     if t in ("ImageService3", "ImageService2", "iiif:ImageProfile") or "ImageService" in str(t):
                         out.add(path.rstrip("/") + "/info.json")
