@@ -10,7 +10,8 @@ whole-image levels that fit in one tile. We add what viewers request that dzsave
 ``info.json`` is *not* written here: it holds the published id (base URL), so the stage writes it
 from :func:`info_json` after tiling, and a new base URL never re-tiles.
 
-Tiles are written into a hidden temporary folder beside the destination. A first build renames
+Tiles are written into a hidden temporary folder beside the destination (``.<slug>.XXXX.tmp``; a
+tiling killed half-way leaves one, which the next tiling of that canvas removes first). A first build renames
 that folder into place (one rename: the IIIF layout has three folders per tile, and folder churn
 costs more than libvips on some file systems). A re-tile (changed parameter, ``--force``) merges
 file by file: files whose bytes did not change are left alone (mtime kept), changed ones are
@@ -19,7 +20,9 @@ replaced atomically (``os.replace``), stale ones removed.
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -82,6 +85,21 @@ def merge_tree(new: Path, dest: Path, *, keep: tuple[str, ...] = (INFO_JSON,)) -
             pass
 
 
+def remove_stale_temp_dirs(dest: Path) -> int:
+    """Remove the temporary folders a killed tiling of ``dest`` left beside it (``.<name>.*.tmp``).
+
+    Only this canvas's own leftovers: no other task tiles the same canvas at the same time, so
+    this is safe while other canvases are being tiled in parallel. Returns how many were removed."""
+    n = 0
+    # exactly what mkdtemp(prefix=".<name>.", suffix=".tmp") makes: 8 random [a-z0-9_] between
+    mine = re.compile(rf"\.{re.escape(Path(dest).name)}\.[a-z0-9_]{{8}}\.tmp")
+    for p in Path(dest).parent.glob(f".{glob.escape(Path(dest).name)}.*.tmp"):  # ids may hold [ * ?
+        if p.is_dir() and mine.fullmatch(p.name):
+            shutil.rmtree(p, ignore_errors=True)
+            n += 1
+    return n
+
+
 def make_tiles(src: Path, dest: Path, *, tile_size: int = 512, quality: int = 85,
                thumb_widths: tuple[int, ...] = (90, 200, 400)) -> dict[str, Any]:
     """Tile ``src`` into the image-service folder ``dest``. Returns facts for info.json.
@@ -93,6 +111,7 @@ def make_tiles(src: Path, dest: Path, *, tile_size: int = 512, quality: int = 85
     src = Path(src)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_dirs(dest)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
         image = pyvips.Image.new_from_file(str(src), access="sequential")
