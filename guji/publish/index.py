@@ -1,35 +1,52 @@
-"""The search index: one SQLite file with FTS5, published with the collection.
+"""The search index: one SQLite file with FTS5, published with the collection (docs/search.md).
 
 Design (measured in bench/bench_search.py): FTS5's ``trigram`` tokenizer cannot answer 1- and
 2-character queries, and CJK text has no spaces, so every indexed character of the *folded* text
-(:mod:`guji.publish.fold`) is one token of the ``unicode61`` tokenizer ("万 历 三 年"). Any-length
+(:mod:`guji.textfold`) is one token of the ``unicode61`` tokenizer ("万 历 三 年"). Any-length
 substring queries are then FTS5 phrase queries ("万 历"); a 1-character query is a single token.
+
+Only the page's **body text** is indexed as such (:func:`guji.pagetext.body_lines`); the centre
+column (版心) is its own FTS column (``centre:`` in queries), margin labels are left out.
+
+Search over the recogniser's alternatives: per character position the page row keeps the
+recogniser's other candidates with probability ≥ :data:`ALT_MIN_P` (folded, ``alts`` JSON) and the
+top-1 probabilities (``probs``, one byte each); the FTS column ``alts`` holds the bag of those
+candidate characters. A phrase whose characters are each the top-1 reading or a kept candidate at
+consecutive positions matches as *uncertain*: FTS5 finds the pages that have every character
+somewhere (top-1 or candidate), then the positions are checked here. Exact top-1 matches come
+first; every match carries the joint probability of its reading.
 
 Page rows get ``rowid = item_rowid << 20 | canvas order`` so a hit's item is known without a join
 and one item's pages are a rowid range (content search). Per page the index keeps the original
-indexed characters (``orig``, same length as the folded text) and their boxes in *canvas*
-coordinates (packed uint16 ``x, y, w, h, line``, zlib): a hit at folded offset i..j highlights
-boxes i..j. Only public items are ever written here.
+indexed characters (``orig``), their folded form (``folded``, same length) and their boxes in
+*canvas* coordinates (packed uint16 ``x, y, w, h, line``, zlib): a hit at folded offset i..j
+highlights boxes i..j. Only public items are ever written here.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import zlib
 from array import array
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from guji.pagetext import body_lines, centre_text
 from guji.textfold import compact, fold, fold_char, is_indexed, spaced
 from guji.publish.meta import ItemInfo
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 ROWID_SHIFT = 20
 SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
+VERIFY_CAP = 400  # candidate pages checked per query for uncertain (alternative) matches
 MAX_QUERY_CHARS = 200
+ALT_MIN_P = 0.02  # recogniser candidates below this probability are not indexed (tuned in bench/bench_recall.py)
+UNCERTAIN_BELOW = 0.5  # a match whose reading has a lower joint probability is marked uncertain
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
                "edition_type")
 FIELD_ALIASES = {
@@ -43,6 +60,7 @@ FIELD_ALIASES = {
     "type": "edition_type", "edition_type": "edition_type", "版本类型": "edition_type",
     "year": "year", "年": "year", "年代": "year",
     "item": "item",
+    "centre": "centre", "center": "centre", "版心": "centre",
 }
 
 SCHEMA = f"""
@@ -57,47 +75,110 @@ CREATE VIRTUAL TABLE items_fts USING fts5({", ".join(META_FIELDS)}, content='',
   tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE pages(
   rowid INTEGER PRIMARY KEY, canvas_id TEXT NOT NULL, canvas_uri TEXT NOT NULL, label TEXT,
-  width INTEGER, height INTEGER, orig TEXT NOT NULL, boxes BLOB);
-CREATE VIRTUAL TABLE pages_fts USING fts5(body, content='', columnsize=0,
+  width INTEGER, height INTEGER, orig TEXT NOT NULL, boxes BLOB, folded TEXT NOT NULL DEFAULT '',
+  probs BLOB, alts TEXT, centre TEXT);
+CREATE VIRTUAL TABLE pages_fts USING fts5(body, alts, centre, content='', columnsize=0,
   tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE grade_counts(grade TEXT PRIMARY KEY, books INTEGER NOT NULL);
 """
 
 
+class _FoldTable(dict):
+    """``str.translate`` table for :func:`fold_char`, filled on first use of each code point."""
+
+    def __missing__(self, cp: int) -> int:
+        v = ord(fold_char(chr(cp)))
+        self[cp] = v
+        return v
+
+
+_FOLD = _FoldTable()
+
+
+def fold_text(text: str) -> str:
+    """:func:`guji.textfold.fold` at C speed (same result: one folded character per character)."""
+    return text.translate(_FOLD)
+
+
 @dataclass
 class PageText:
-    """One canvas's indexed characters (original) with canvas-space boxes and line numbers."""
+    """One canvas's indexed characters (original) with canvas-space boxes and line numbers.
+
+    ``confidences`` (optional, one per character) are the recogniser's probabilities of the
+    characters; ``alternatives`` (optional, sparse) maps a character position to the
+    recogniser's other candidates ``[(char, p), …]``, best first; ``centre`` is the centre
+    column's (版心) text, indexed apart from the body.
+    """
 
     canvas_id: str
     canvas_uri: str
     order: int
     chars: str  # original characters (indexed ones only)
-    boxes: list[tuple[int, int, int, int, int]] = field(default_factory=list)  # x, y, w, h, line
+    boxes: Sequence[Sequence[int]] = field(default_factory=list)  # x, y, w, h, line
     label: str = ""
     width: int = 0
     height: int = 0
+    confidences: Sequence[float] | None = None
+    alternatives: Mapping[int, Sequence[tuple[str, float]]] | None = None
+    centre: str = ""
 
 
-def pack_boxes(boxes: Sequence[tuple[int, int, int, int, int]]) -> bytes:
-    a = array("H")
-    for b in boxes:
-        a.extend(max(0, min(65535, int(v))) for v in b)
+@dataclass
+class PageContent:
+    """What :func:`page_content_from_ocr` reads from a page model (fields of :class:`PageText`)."""
+
+    text: str
+    boxes: list[tuple[int, int, int, int, int]]
+    confidences: list[float]
+    alternatives: dict[int, list[tuple[str, float]]]
+    centre: str
+
+
+def pack_boxes(boxes: Sequence[Sequence[int]]) -> bytes:
+    try:
+        a = array("H", chain.from_iterable(boxes))
+    except (OverflowError, TypeError):  # negative, > 65535 or float values: clamp one by one
+        a = array("H", (max(0, min(65535, int(v))) for b in boxes for v in b))
     return zlib.compress(a.tobytes(), 1)
 
 
-def unpack_boxes(blob: bytes | None) -> list[tuple[int, int, int, int, int]]:
+def unpack_boxes(blob: bytes | None, i: int = 0, j: int | None = None) -> list[tuple[int, int, int, int, int]]:
+    """Boxes ``i..j-1`` (all by default) of a packed blob."""
     if not blob:
         return []
+    raw = zlib.decompress(blob)
     a = array("H")
-    a.frombytes(zlib.decompress(blob))
-    return [tuple(a[i:i + 5]) for i in range(0, len(a), 5)]  # type: ignore[misc]
+    a.frombytes(raw[i * 10:None if j is None else j * 10])
+    return [tuple(a[k:k + 5]) for k in range(0, len(a), 5)]  # type: ignore[misc]
 
 
-def page_text_from_ocr(doc: dict[str, Any], to_canvas=None) -> tuple[str, list[tuple[int, int, int, int, int]]]:
-    """Indexed characters of an OCR page-model JSON and their boxes mapped with ``to_canvas``.
+def _along(box: Sequence[float], vertical: bool) -> tuple[float, float]:
+    return (box[1], box[1] + box[3]) if vertical else (box[0], box[0] + box[2])
 
-    ``to_canvas`` is an affine (master → canvas pixels); chars without boxes get their line's box.
+
+def _no_overlap(cboxes: list[list[float]], vertical: bool) -> None:
+    """Make a line's character boxes follow each other without overlapping (in place).
+
+    A character's box starts where the previous one ends when they overlap: recognisers that
+    place characters by CTC time steps can give a box that begins inside the previous character
+    (guji's rapidocr decoding did, half a character early), so a highlight would cover two
+    characters. The end of each box is kept: it is where the recogniser saw the character.
     """
+    for k in range(1, len(cboxes)):
+        s0, e0 = _along(cboxes[k - 1], vertical)
+        s, e = _along(cboxes[k], vertical)
+        if s < e0 < e:
+            if vertical:
+                cboxes[k] = [cboxes[k][0], e0, cboxes[k][2], e - e0]
+            else:
+                cboxes[k] = [e0, cboxes[k][1], e - e0, cboxes[k][3]]
+
+
+def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float = ALT_MIN_P) -> PageContent:
+    """The body text of an OCR page model (:func:`guji.pagetext.body_lines`): indexed characters,
+    their boxes mapped with ``to_canvas`` (an affine master → canvas pixels; chars without boxes
+    get their line's box), the recogniser's probabilities and alternatives (those ≥ ``min_p``),
+    and the centre column's text."""
     from guji.model import box_to_master
 
     def m(box):
@@ -107,22 +188,66 @@ def page_text_from_ocr(doc: dict[str, Any], to_canvas=None) -> tuple[str, list[t
 
     chars: list[str] = []
     boxes: list[tuple[int, int, int, int, int]] = []
+    confs: list[float] = []
+    alts: dict[int, list[tuple[str, float]]] = {}
     line_no = 0
-    for region in doc.get("regions") or []:
-        for line in region.get("lines") or []:
-            lbox = m(line.get("box"))
-            cs = line.get("chars") or []
-            if cs:
-                seq = [(c.get("text", ""), m(c.get("box")) if c.get("box") else lbox) for c in cs]
-            else:
-                seq = [(c, lbox) for c in line.get("text", "")]
-            for text, box in seq:
-                for ch in text:  # a char entry may hold more than one code point (rare)
-                    if is_indexed(fold_char(ch)):
-                        chars.append(ch)
-                        boxes.append((*box, line_no))
-            line_no += 1
-    return "".join(chars), boxes
+    for _region, line in body_lines(doc):
+        lbox = m(line.get("box"))
+        cs = line.get("chars") or []
+        if cs:
+            raw = [list(c["box"]) if c.get("box") else None for c in cs]
+            known = [b for b in raw if b is not None]
+            if len(known) == len(raw):
+                _no_overlap(known, (line.get("direction") or "ttb") == "ttb")
+                raw = known
+            seq = [(c.get("text", ""), m(b) if b else lbox, c.get("confidence"), c.get("alternatives"))
+                   for c, b in zip(cs, raw)]
+        else:
+            seq = [(c, lbox, line.get("confidence"), None) for c in line.get("text", "")]
+        for text, box, conf, calts in seq:
+            for ch in text:  # a char entry may hold more than one code point (rare)
+                if is_indexed(fold_char(ch)):
+                    if calts and len(text) == 1:
+                        mine = fold_char(ch)
+                        keep = [(a, float(p)) for a, p in calts if p >= min_p and fold_char(a) != mine
+                                and is_indexed(fold_char(a))]
+                        if keep:
+                            alts[len(chars)] = keep
+                    chars.append(ch)
+                    boxes.append((*box, line_no))
+                    confs.append(1.0 if conf is None else float(conf))
+        line_no += 1
+    return PageContent("".join(chars), boxes, confs, alts, centre_text(doc))
+
+
+def page_text_from_ocr(doc: dict[str, Any], to_canvas=None) -> tuple[str, list[tuple[int, int, int, int, int]]]:
+    """Indexed body characters of an OCR page model and their canvas boxes (see :func:`page_content_from_ocr`)."""
+    c = page_content_from_ocr(doc, to_canvas)
+    return c.text, c.boxes
+
+
+def _pack_probs(confs: Sequence[float] | None, n: int) -> bytes | None:
+    if confs is None:
+        return None
+    return bytes(max(0, min(255, int(p * 255 + 0.5))) for p in confs[:n])
+
+
+def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | None) -> tuple[str | None, str]:
+    """Folded candidates per position as JSON ``{"pos": [[char, p], …]}`` and the FTS bag of them."""
+    if not alternatives:
+        return None, ""
+    out: dict[str, list[list[Any]]] = {}
+    bag: set[str] = set()
+    for pos, cands in sorted(alternatives.items()):
+        seen: dict[str, float] = {}
+        for c, p in cands:
+            f = fold_char(c)
+            if is_indexed(f) and p > seen.get(f, -1.0):
+                seen[f] = round(float(p), 4)
+        if seen:
+            out[str(pos)] = [[c, p] for c, p in seen.items()]
+            bag.update(seen)
+    return (json.dumps(out, ensure_ascii=False, separators=(",", ":")) if out else None), " ".join(sorted(bag))
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -154,9 +279,13 @@ class IndexWriter:
         fts_rows = []
         for p in pages:
             prow = (rid << ROWID_SHIFT) | p.order
+            folded = fold_text(p.chars)
+            alts_json, bag = _pack_alts(p.alternatives)
+            centre = compact(p.centre) if p.centre else ""
             page_rows.append((prow, p.canvas_id, p.canvas_uri, p.label, p.width, p.height, p.chars,
-                              pack_boxes(p.boxes)))
-            fts_rows.append((prow, spaced(fold(p.chars))))
+                              pack_boxes(p.boxes), folded, _pack_probs(p.confidences, len(p.chars)), alts_json,
+                              p.centre or None))
+            fts_rows.append((prow, " ".join(folded), bag, " ".join(centre)))
             chars += len(p.chars)
             canvases += 1
             if len(page_rows) >= 500:
@@ -178,8 +307,8 @@ class IndexWriter:
 
     def _flush_pages(self, page_rows: list, fts_rows: list) -> None:
         if page_rows:
-            self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?)", page_rows)
-            self.db.executemany("INSERT INTO pages_fts(rowid, body) VALUES (?,?)", fts_rows)
+            self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", page_rows)
+            self.db.executemany("INSERT INTO pages_fts(rowid, body, alts, centre) VALUES (?,?,?,?)", fts_rows)
             page_rows.clear()
             fts_rows.clear()
 
@@ -194,8 +323,6 @@ class IndexWriter:
             self.db.execute("INSERT INTO items_fts(items_fts) VALUES ('optimize')")
         self.db.execute("VACUUM")
         self.db.close()
-        import os
-
         os.replace(self.tmp, self.path)
 
 
@@ -211,10 +338,11 @@ class Query:
     fields: dict[str, list[str]] = field(default_factory=dict)  # field -> folded compact terms
     year: tuple[int, int] | None = None
     item: str | None = None
+    centre: list[str] = field(default_factory=list)  # folded compact terms in the centre column (版心)
 
     @property
     def empty(self) -> bool:
-        return not (self.terms or self.fields or self.year or self.item)
+        return not (self.terms or self.fields or self.year or self.item or self.centre)
 
 
 _TOKEN_RE = re.compile(r'(?:([^\s:"：]+)[:：])?(?:"([^"]*)"|“([^”]*)”|(\S+))')
@@ -244,7 +372,9 @@ def parse_query(q: str) -> Query:
         c = compact(val)
         if not c:
             continue
-        if fname:
+        if fname == "centre":
+            out.centre.append(c)
+        elif fname:
             out.fields.setdefault(fname, []).append(c)
         else:
             out.terms.append(c)
@@ -279,6 +409,55 @@ def line_boxes(boxes: list[tuple[int, int, int, int, int]], i: int, j: int) -> l
     if cur is not None:
         out.append((cur[0], cur[1], cur[2] - cur[0], cur[3] - cur[1]))
     return out
+
+
+class _Lattice:
+    """A page's folded top-1 reading with the recogniser's kept candidates per position."""
+
+    __slots__ = ("folded", "probs", "alts")
+
+    def __init__(self, folded: str, probs: bytes | None, alts: str | None):
+        self.folded = folded
+        self.probs = probs
+        self.alts: dict[int, dict[str, float]] = (
+            {int(k): dict(v) for k, v in json.loads(alts).items()} if alts else {})
+
+    def p(self, i: int) -> float:
+        return self.probs[i] / 255 if self.probs is not None and i < len(self.probs) else 1.0
+
+    def find(self, t: str) -> list[tuple[int, float, bool]]:
+        """``(start, joint probability, uses an alternative)`` of every reading of ``t``."""
+        out: list[tuple[int, float, bool]] = []
+        n = len(t)
+        for i in find_all(self.folded, t):
+            p = 1.0
+            for k in range(i, i + n):
+                p *= self.p(k)
+            out.append((i, p, False))
+        if self.alts:
+            starts: set[int] = set()
+            for pos, cands in self.alts.items():
+                for k, c in enumerate(t):
+                    if c in cands and 0 <= pos - k <= len(self.folded) - n:
+                        starts.add(pos - k)
+            f = self.folded
+            for s in sorted(starts):
+                p = 1.0
+                alt = False
+                for k, c in enumerate(t):
+                    i = s + k
+                    if f[i] == c:
+                        p *= self.p(i)
+                    else:
+                        q = self.alts.get(i, {}).get(c)
+                        if q is None:
+                            p = 0.0
+                            break
+                        p *= q
+                        alt = True
+                if p > 0 and alt:
+                    out.append((s, p, True))
+        return out
 
 
 class SearchIndex:
@@ -325,34 +504,92 @@ class SearchIndex:
         return out
 
     def _text_expr(self, q: Query) -> str:
-        return " AND ".join(_phrase(t) for t in q.terms)
+        parts = [f"body : {_phrase(t)}" for t in q.terms] + [f"centre : {_phrase(t)}" for t in q.centre]
+        return " AND ".join(parts)
+
+    @staticmethod
+    def _candidate_expr(q: Query) -> str:
+        """Pages that have every character of every term as top-1 reading or as a kept candidate."""
+        chars = sorted({c for t in q.terms for c in t})
+        parts = [f"{{body alts}} : {_phrase(c)}" for c in chars] + [f"centre : {_phrase(t)}" for t in q.centre]
+        return " AND ".join(parts)
+
+    def _uncertain_pages(self, q: Query, exact: set[int], allowed: set[int] | None, *, lo: int = 0,
+                         hi: int = (1 << 62), cap: int = VERIFY_CAP) -> tuple[dict[int, float], bool]:
+        """Pages (not in ``exact``) where every term matches through the recogniser's candidates:
+        rowid → best joint probability of a reading; and whether all candidates were checked."""
+        out: dict[int, float] = {}
+        checked = 0
+        cur = self.db.execute(
+            "SELECT p.rowid, p.folded, p.probs, p.alts FROM pages_fts f JOIN pages p ON p.rowid = f.rowid "
+            "WHERE pages_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND p.alts IS NOT NULL",
+            (self._candidate_expr(q), lo, hi))
+        complete = True
+        for rowid, folded, probs, alts in cur:
+            if rowid in exact or (allowed is not None and (rowid >> ROWID_SHIFT) not in allowed):
+                continue
+            if checked >= cap:
+                complete = False
+                break
+            checked += 1
+            lat = _Lattice(folded, probs, alts)
+            best = 1.0
+            for t in q.terms:
+                ms = lat.find(t)
+                if not ms:
+                    best = 0.0
+                    break
+                best *= max(p for _, p, _ in ms)
+            if best > 0:
+                out[rowid] = best
+        cur.close()
+        return out, complete
 
     def search(self, query: str | Query, *, limit: int = 20, offset: int = 0, hits_per_item: int = 3,
-               scan_cap: int = SCAN_CAP) -> dict[str, Any]:
-        """Items matching ``query`` (text in pages or in metadata, plus filters), with page hits and facets."""
+               scan_cap: int = SCAN_CAP, alternatives: bool = True) -> dict[str, Any]:
+        """Items matching ``query`` (text in pages or in metadata, plus filters), with page hits and facets.
+
+        Pages where the phrase is the recogniser's top-1 reading come first; with ``alternatives``
+        pages where it matches only through the recogniser's other candidates follow, marked
+        ``uncertain`` with their joint probability (docs/search.md)."""
         q = parse_query(query) if isinstance(query, str) else query
         allowed = self._filtered_items(q)
         page_hits: dict[int, list[int]] = {}
-        n_page_hits = 0
+        uncertain_hits: dict[int, list[tuple[float, int]]] = {}
+        n_page_hits = n_uncertain = 0
         exact = True
         meta_items: set[int] = set()
-        if q.terms:
+        text = bool(q.terms or q.centre)
+        if text:
             expr = self._text_expr(q)
             cur = self.db.execute("SELECT rowid FROM pages_fts WHERE pages_fts MATCH ?", (expr,))
+            exact_rows: set[int] = set()
             for (rowid,) in cur:
                 it = rowid >> ROWID_SHIFT
                 if allowed is not None and it not in allowed:
                     continue
                 n_page_hits += 1
+                exact_rows.add(rowid)
                 page_hits.setdefault(it, []).append(rowid)
                 if n_page_hits >= scan_cap:
                     exact = False
                     break
             cur.close()
-            meta_items = {r[0] for r in self.db.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ?", (expr,))}
+            if alternatives and q.terms and exact:
+                unc, complete = self._uncertain_pages(q, exact_rows, allowed)
+                exact = exact and complete
+                for rowid, p in unc.items():
+                    uncertain_hits.setdefault(rowid >> ROWID_SHIFT, []).append((p, rowid))
+                n_uncertain = len(unc)
+            if q.terms and not q.centre:
+                meta_items = {r[0] for r in self.db.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ?",
+                                                            (" AND ".join(_phrase(t) for t in q.terms),))}
             if allowed is not None:
                 meta_items &= allowed
-            item_ids = sorted(set(page_hits) | meta_items)
+            firsts = sorted(set(page_hits) | meta_items)
+            rest = sorted((it for it in uncertain_hits if it not in page_hits and it not in meta_items),
+                          key=lambda it: (-max(uncertain_hits[it])[0], it))
+            item_ids = firsts + rest
         elif allowed is not None:
             item_ids = sorted(allowed)
         else:
@@ -361,20 +598,29 @@ class SearchIndex:
         shown = item_ids[offset:offset + limit]
         results = []
         for rid in shown:
-            row = self.db.execute("SELECT * FROM items WHERE rowid = ?", (rid,)).fetchone()
-            d = {k: row[k] for k in row.keys() if k != "rowid"}
+            row = self._row("SELECT * FROM items WHERE rowid = ?", (rid,))
+            d = {k: row[k] for k in row if k != "rowid"}
             hits = page_hits.get(rid, [])
-            d["page_hits"] = len(hits)
+            unc = sorted(uncertain_hits.get(rid, []), key=lambda pr: (-pr[0], pr[1]))
+            d["page_hits"] = len(hits) + len(unc)
+            d["exact_page_hits"] = len(hits)
+            d["uncertain_page_hits"] = len(unc)
             d["metadata_match"] = rid in meta_items
-            d["pages_found"] = [self._page_hit(r, q.terms) for r in hits[:hits_per_item]]
+            rows = (hits + [r for _, r in unc])[:hits_per_item]
+            d["pages_found"] = [self._page_hit(r, q.terms, alternatives=alternatives) for r in rows]
             results.append(d)
         return {
             "query": query if isinstance(query, str) else None,
             "parsed": {"terms": q.terms, "fields": q.fields, "year": list(q.year) if q.year else None,
-                       "item": q.item},
-            "total_items": len(item_ids), "total_page_hits": n_page_hits, "counts_exact": exact,
-            "offset": offset, "limit": limit, "items": results, "facets": facets,
+                       "item": q.item, "centre": q.centre},
+            "total_items": len(item_ids), "total_page_hits": n_page_hits + n_uncertain,
+            "total_exact_page_hits": n_page_hits, "total_uncertain_page_hits": n_uncertain,
+            "counts_exact": exact, "offset": offset, "limit": limit, "items": results, "facets": facets,
         }
+
+    def _row(self, sql: str, args: tuple) -> dict[str, Any]:
+        r = self.db.execute(sql, args).fetchone()
+        return {k: r[k] for k in r.keys()} if r is not None else {}
 
     def _facets(self, item_ids: list[int]) -> dict[str, dict[str, int]]:
         facets: dict[str, dict[str, int]] = {f: {} for f in ("institution", "dynasty", "classification", "edition_type")}
@@ -394,53 +640,77 @@ class SearchIndex:
     def _page_row(self, rowid: int) -> sqlite3.Row:
         return self.db.execute("SELECT * FROM pages WHERE rowid = ?", (rowid,)).fetchone()
 
-    def matches(self, row: sqlite3.Row, terms: list[str], context: int = 10) -> list[dict[str, Any]]:
-        """Every occurrence of every term on a page: exact/prefix/suffix text and canvas boxes."""
+    def matches(self, row: Any, terms: list[str], context: int = 10, *,
+                alternatives: bool = True) -> list[dict[str, Any]]:
+        """Every occurrence of every term on a page, once each: exact/prefix/suffix text, canvas
+        boxes, the reading found, its joint probability and whether it is uncertain."""
         orig = row["orig"]
-        folded = fold(orig)
-        boxes = unpack_boxes(row["boxes"])
+        folded = row["folded"] if "folded" in row.keys() and row["folded"] else fold_text(orig)
+        keys = row.keys()
+        lat = _Lattice(folded, row["probs"] if "probs" in keys else None,
+                       row["alts"] if alternatives and "alts" in keys else None)
+        blob = row["boxes"]
+        n_boxes = len(zlib.decompress(blob)) // 10 if blob else 0
+        seen: set[tuple[int, int]] = set()
         out = []
         for t in terms:
-            for i in find_all(folded, t):
+            for i, p, alt in lat.find(t):
                 j = i + len(t)
+                if (i, j) in seen:
+                    continue
+                seen.add((i, j))
                 out.append({
                     "start": i, "end": j, "exact": orig[i:j],
                     "prefix": orig[max(0, i - context):i], "suffix": orig[j:j + context],
-                    "boxes": [list(b) for b in line_boxes(boxes, i, j)] if len(boxes) == len(orig) else [],
+                    "boxes": [list(b) for b in line_boxes(unpack_boxes(blob, i, j), 0, j - i)]
+                    if n_boxes == len(orig) else [],
+                    "reading": t, "probability": round(p, 4), "alternative": alt,
+                    "uncertain": alt or p < UNCERTAIN_BELOW,
                 })
-        out.sort(key=lambda m: m["start"])
+        out.sort(key=lambda m: (m["alternative"], m["start"] if not m["alternative"] else -m["probability"], m["start"]))
         return out
 
-    def _page_hit(self, rowid: int, terms: list[str]) -> dict[str, Any]:
+    def _page_hit(self, rowid: int, terms: list[str], *, alternatives: bool = True) -> dict[str, Any]:
         row = self._page_row(rowid)
-        ms = self.matches(row, terms)
+        ms = self.matches(row, terms, alternatives=alternatives)
         return {"canvas_id": row["canvas_id"], "canvas": row["canvas_uri"], "label": row["label"],
-                "order": rowid & ((1 << ROWID_SHIFT) - 1), "matches": ms[:5], "n_matches": len(ms)}
+                "order": rowid & ((1 << ROWID_SHIFT) - 1), "matches": ms[:5], "n_matches": len(ms),
+                "uncertain": bool(ms) and all(m["uncertain"] for m in ms),
+                "probability": max((m["probability"] for m in ms), default=None)}
 
     # -- one item (IIIF Content Search) -------------------------------------------------------
     def item(self, item_id: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM items WHERE item_id = ?", (item_id,)).fetchone()
         return {k: row[k] for k in row.keys()} if row else None
 
-    def search_item(self, item_id: str, query: str, *, max_hits: int = 1000) -> tuple[list[dict[str, Any]], int]:
-        """All matches of the text terms of ``query`` in one item: (hits, total)."""
+    def search_item(self, item_id: str, query: str, *, max_hits: int = 1000,
+                    alternatives: bool = True) -> tuple[list[dict[str, Any]], int]:
+        """All matches of the text terms of ``query`` in one item, each once: (hits, total).
+
+        Matches on the recogniser's top-1 reading come first in page order, then matches through
+        its other candidates (``uncertain``), most probable first."""
         q = parse_query(query)
         it = self.item(item_id)
         if it is None or not q.terms:
             return [], 0
         lo = it["rowid"] << ROWID_SHIFT
         hi = ((it["rowid"] + 1) << ROWID_SHIFT) - 1
-        hits: list[dict[str, Any]] = []
-        total = 0
-        for (rowid,) in self.db.execute(
-                "SELECT rowid FROM pages_fts WHERE pages_fts MATCH ? AND rowid BETWEEN ? AND ?",
-                (self._text_expr(q), lo, hi)).fetchall():
+        rows = [r for (r,) in self.db.execute(
+            "SELECT rowid FROM pages_fts WHERE pages_fts MATCH ? AND rowid BETWEEN ? AND ?",
+            (self._text_expr(q), lo, hi)).fetchall()]
+        if alternatives:
+            unc, _ = self._uncertain_pages(q, set(rows), None, lo=lo, hi=hi, cap=1 << ROWID_SHIFT)
+            rows += sorted(unc)
+        certain: list[dict[str, Any]] = []
+        uncertain: list[dict[str, Any]] = []
+        for rowid in sorted(set(rows)):
             row = self._page_row(rowid)
-            for m in self.matches(row, q.terms):
-                total += 1
-                if len(hits) < max_hits:
-                    hits.append({**m, "canvas": row["canvas_uri"], "canvas_id": row["canvas_id"]})
-        return hits, total
+            for m in self.matches(row, q.terms, alternatives=alternatives):
+                (uncertain if m["alternative"] else certain).append(
+                    {**m, "canvas": row["canvas_uri"], "canvas_id": row["canvas_id"]})
+        uncertain.sort(key=lambda h: -h["probability"])
+        hits = certain + uncertain
+        return hits[:max_hits], len(hits)
 
     # -- statistics ---------------------------------------------------------------------------
     def items_rows(self) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from guji.fsutil import atomic_write_text
 from guji.iiif import uris
 from guji.model import ACCESS_PUBLIC, IDENTITY, invert_affine, ocr_json_path
 from guji.publish import stats as stats_mod
-from guji.publish.index import IndexWriter, PageText, SearchIndex, page_text_from_ocr
+from guji.publish.index import IndexWriter, PageContent, PageText, SearchIndex, page_content_from_ocr
 from guji.publish.meta import item_info
 
 log = logging.getLogger("guji.publish")
@@ -101,20 +101,21 @@ def build_index(work: Path, build: Path, dest: Path, base_url: str) -> tuple[dic
                 curi = uris.canvas_uri(base_url, item.id, c.id)
                 f = facts.get(curi, {})
                 ocr_path = ocr_json_path(work, item.id, c.id)
-                text, boxes = "", []
+                pc = PageContent("", [], [], {}, "")
                 if ocr_path.exists():
                     try:
                         doc = json.loads(ocr_path.read_text("utf-8"))
                         to_canvas = invert_affine(tuple(c.access.to_master)) if c.access else IDENTITY
-                        text, boxes = page_text_from_ocr(doc, to_canvas)
+                        pc = page_content_from_ocr(doc, to_canvas)
                         n_text += 1
                     except (OSError, ValueError, KeyError, TypeError) as e:
                         problems.append(Problem("warning", "ocr-unreadable", f"{ocr_path}: {e}", item=item.id,
                                                 page=c.id, stage="publish"))
                 n_pages += 1
-                yield PageText(c.id, curi, c.order, text, boxes, label=f.get("label") or c.label or "",
+                yield PageText(c.id, curi, c.order, pc.text, pc.boxes, label=f.get("label") or c.label or "",
                                width=f.get("width") or (c.access.width if c.access else 0),
-                               height=f.get("height") or (c.access.height if c.access else 0))
+                               height=f.get("height") or (c.access.height if c.access else 0),
+                               confidences=pc.confidences, alternatives=pc.alternatives, centre=pc.centre)
 
         w.add_item(info, pages())
         n_items += 1
