@@ -1,11 +1,14 @@
 """Benchmark: CER and seconds per page for each engine × {whole page, layout-aware}.
 
-Usage: .venv/bin/python bench/bench_ocr.py [--data ../shared/eval/dzj-dev] [--engines rapidocr,tesseract]
-       [--modes page,layout] [--pages A|B|name,name] [--opt key=value ...] [--per-page]
+Usage: .venv/bin/python bench/bench_ocr.py [--data ../shared/eval/dzj-dev | --archival] [--engines rapidocr,tesseract]
+       [--modes page,layout] [--pages A|B|name,name] [--opt key=value ...] [--per-page] [--boxes]
 Prints one Markdown table (the one in README.md's OCR section) with missed / wrong / extra
 character counts (punctuation removed). ``--pages A`` / ``B`` take the first / second half of
 the pages in name order, a comma list names pages; ``--opt`` passes options to ``read_image``
 (e.g. ``--opt lm=off``, ``--opt lm_weight=0.5``, values parsed as JSON when possible).
+``--archival`` evaluates on the generated archival-resolution set instead (characters 44–96 px,
+degraded; scripts/make_archival_eval.py, generated into the git-ignored build/archival-eval/).
+``--boxes`` also scores character boxes against ``DATA/json/<page>.json`` (mean IoU).
 Timing includes image loading, upscaling and layout; machine load changes it, CER does not.
 """
 
@@ -45,13 +48,25 @@ def _opts(items: list[str]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/eval/dzj-dev")
+    ap.add_argument("--archival", action="store_true",
+                    help="evaluate on the generated archival-resolution set (scripts/make_archival_eval.py, written "
+                         "into build/archival-eval/ when missing) instead of --data")
     ap.add_argument("--engines", default="rapidocr,tesseract")
     ap.add_argument("--modes", default="page,layout")
     ap.add_argument("--pages", default=None, help="A, B (halves in name order) or a comma list of page names")
     ap.add_argument("--opt", action="append", default=[], help="key=value passed to read_image")
     ap.add_argument("--upscale", default="auto", help="auto (default) or a factor")
     ap.add_argument("--per-page", action="store_true", help="also print CER per page")
+    ap.add_argument("--boxes", action="store_true",
+                    help="also score character boxes against DATA/json/<page>.json (mean IoU of characters read right)")
     args = ap.parse_args()
+    if args.archival:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+        import make_archival_eval
+
+        args.data = make_archival_eval.DEFAULT_OUT
+        if not (args.data / "images").is_dir():
+            make_archival_eval.generate(args.data)
     if not (args.data / "images").is_dir():
         print(f"no data at {args.data}", file=sys.stderr)
         return 2
@@ -62,14 +77,15 @@ def main() -> int:
         for mode in args.modes.split(","):
             r = evaluate(args.data / "images", args.data / "gt_txt", engine=eng, mode=mode,
                          direction="vertical-rtl", pages=pages, ops=True,
-                         upscale=args.upscale, **opts)
+                         upscale=args.upscale, boxes=args.data / "json" if args.boxes else None, **opts)
             o = r["overall"]
             rows.append((eng, mode, o))
             print(f"# {eng} {mode}: {o}", file=sys.stderr, flush=True)
             if args.per_page:
                 for p in r["pages"]:
                     print(f"#   {p['page']}: cer {p.get('cer')} folded {p.get('cer_folded')} missed {p.get('missed')} "
-                          f"wrong {p.get('wrong')} extra {p.get('extra')} {p.get('seconds')} s", file=sys.stderr)
+                          f"wrong {p.get('wrong')} extra {p.get('extra')} {p.get('seconds')} s"
+                          f"{' boxes ' + str(p['boxes']) if p.get('boxes') else ''}", file=sys.stderr)
     print(f"\nData: {args.data} ({rows[0][2]['pages']} pages{', ' + args.pages if args.pages else ''})"
           f"{' options ' + json.dumps(opts, ensure_ascii=False) if opts else ''}\n")
     print("| engine | input | CER | CER no punct. | CER folded (t/s + variants) | missed / wrong / extra | s/page |")

@@ -45,8 +45,8 @@ def engine():
 def sample_read(engine):
     from guji.ocr.recognize import prepare, read_image
 
-    img, s = prepare(_read(SAMPLE_PAGE), "auto", engine)
-    return read_image(img, engine, direction="vertical-rtl"), s
+    prep = prepare(_read(SAMPLE_PAGE), "auto", engine)
+    return read_image(prep, engine, direction="vertical-rtl"), prep.scale
 
 
 # -- evaluation maths ------------------------------------------------------------------------

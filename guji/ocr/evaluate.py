@@ -98,10 +98,60 @@ def overall(pages: list[dict[str, Any]]) -> dict[str, Any]:
     for k in ("missed", "wrong", "extra"):
         if pages and all(k in p for p in pages):
             res[k] = sum(p[k] for p in pages)
+    bx = [p["boxes"] for p in pages if p.get("boxes") and p["boxes"]["matched"]]
+    if bx:
+        n = sum(b["matched"] for b in bx)
+        res["boxes"] = {"matched": n, **{k: round(sum(b[k] * b["matched"] for b in bx) / n, 4)
+                                         for k in ("iou", "iou50", "shift")}}
     secs = [p["seconds"] for p in pages if "seconds" in p]
     if secs:
         res["seconds_per_page"] = round(sum(secs) / len(secs), 3)
     return res
+
+
+def box_iou(a: tuple, b: tuple) -> float:
+    """Intersection over union of two ``[x, y, w, h]`` boxes."""
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def char_box_scores(ocr: list[tuple[str, tuple]], truth: list[tuple[str, tuple]]) -> dict[str, Any]:
+    """How well OCR character boxes fit the truth's: the two character sequences (reading order)
+    are aligned (difflib), and for every character read right the IoU of its box with the truth
+    box is taken. ``iou`` is their mean, ``iou50`` the share above 0.5, ``matched`` their number,
+    and ``shift`` the mean offset of the box centres along the larger side of the truth box,
+    in truth-box sizes (negative: OCR boxes too early / high)."""
+    import difflib
+
+    sm = difflib.SequenceMatcher(None, [t for t, _ in ocr], [t for t, _ in truth], autojunk=False)
+    ious, shifts = [], []
+    for blk in sm.get_matching_blocks():
+        for k in range(blk.size):
+            ob, tb = ocr[blk.a + k][1], truth[blk.b + k][1]
+            ious.append(box_iou(ob, tb))
+            if tb[3] >= tb[2]:
+                shifts.append(((ob[1] + ob[3] / 2) - (tb[1] + tb[3] / 2)) / max(1, tb[3]))
+            else:
+                shifts.append(((ob[0] + ob[2] / 2) - (tb[0] + tb[2] / 2)) / max(1, tb[2]))
+    n = len(ious)
+    return {"matched": n, "iou": round(sum(ious) / n, 4) if n else None,
+            "iou50": round(sum(1 for v in ious if v > 0.5) / n, 4) if n else None,
+            "shift": round(sum(shifts) / n, 4) if n else None}
+
+
+def dzj_truth_chars(path: Path, image_width: int) -> list[tuple[str, tuple]]:
+    """Character boxes of a dzj-dev page record (``json/<page>.json``: original-resolution
+    pixels), scaled to the image, in reading order (block, column, character)."""
+    import json
+
+    d = json.loads(Path(path).read_text("utf-8"))
+    k = image_width / float(d["width"])
+    chars = sorted(d.get("chars") or [], key=lambda c: (c.get("block_no", 0), c.get("column_no", 0),
+                                                         c.get("char_no", 0)))
+    return [(c["txt"], (c["x"] * k, c["y"] * k, c["w"] * k, c["h"] * k)) for c in chars if c.get("txt")]
 
 
 def find_pairs(images: Path, truth: Path) -> list[tuple[Path, Path]]:
@@ -115,10 +165,12 @@ def find_pairs(images: Path, truth: Path) -> list[tuple[Path, Path]]:
 
 def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str = "layout",
              direction: str = "vertical-rtl", upscale: Any = "auto",
-             pages: list[str] | None = None, ops: bool = False, **read_opts: Any) -> dict[str, Any]:
+             pages: list[str] | None = None, ops: bool = False, boxes: Path | None = None,
+             **read_opts: Any) -> dict[str, Any]:
     """Run OCR over every image that has a truth file; CER per page and overall, seconds per page.
-    ``ops`` adds missed/wrong/extra character counts (punctuation removed); ``read_opts`` go to
-    :func:`~guji.ocr.recognize.read_image`."""
+    ``ops`` adds missed/wrong/extra character counts (punctuation removed); ``boxes``, a folder of
+    dzj-style page records (``<page>.json`` with character boxes), adds character-box IoU
+    (:func:`char_box_scores`); ``read_opts`` go to :func:`~guji.ocr.recognize.read_image`."""
     import cv2
 
     from guji.ocr.engines import get_engine
@@ -135,12 +187,18 @@ def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str =
         if img is None:
             results.append({"page": img_path.stem, "error": "unreadable image"})
             continue
-        img, _ = prepare(img, upscale, eng)
-        regions, _, _, kind, _ = read_image(img, eng, mode=mode, direction=direction, **read_opts)
+        prep = prepare(img, upscale, eng)
+        regions, _, _, kind, _ = read_image(prep, eng, mode=mode, direction=direction, **read_opts)
         pm = PageModel("", "", "", eng.name, eng.version, kind, "", (img.shape[1], img.shape[0]), regions)
         hyp = pm.text
         dt = time.perf_counter() - t0
         row = {"page": img_path.stem, **page_scores(hyp, truth_path.read_text("utf-8"), ops), "seconds": round(dt, 3)}
+        rec = Path(boxes) / (img_path.stem + ".json") if boxes else None
+        if rec is not None and rec.is_file():
+            k = 1.0 / prep.scale
+            ocr = [(c.text, (c.box[0] * k, c.box[1] * k, c.box[2] * k, c.box[3] * k))
+                   for ln in pm.lines() for c in ln.chars]
+            row["boxes"] = char_box_scores(ocr, dzj_truth_chars(rec, img.shape[1]))
         results.append(row)
     ok = [r for r in results if "error" not in r]
     return {"engine": engine, "mode": mode, "direction": direction, "overall": overall(ok),

@@ -19,6 +19,7 @@ Box = tuple[int, int, int, int]
 class Segment:
     box: Box
     kind: str = "text"  # text | note (double-row small note sub-column)
+    pitch: float | None = None  # column pitch, for note sub-columns found by ink (ink_column)
 
 
 @dataclass
@@ -60,7 +61,7 @@ def union(boxes: list[Box]) -> Box:
     return (x0, y0, x1 - x0, y1 - y0)
 
 
-def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
     return max(0.0, min(a1, b1) - max(a0, b0))
 
 
@@ -164,7 +165,7 @@ def _clusters(items: list[Box], same: Any) -> list[list[Box]]:
     return list(groups.values())
 
 
-def _column_of(boxes: list[Box]) -> Column:
+def column_of(boxes: list[Box]) -> Column:
     """Order one printed column's boxes top to bottom; boxes side by side are double-row notes
     (read right sub-column first, then left)."""
     boxes = sorted(boxes, key=lambda b: (b[1], -b[0]))
@@ -173,7 +174,7 @@ def _column_of(boxes: list[Box]) -> Column:
         if bands:
             y0 = min(x[1] for x in bands[-1])
             y1 = max(x[1] + x[3] for x in bands[-1])
-            if _overlap(y0, y1, b[1], b[1] + b[3]) > 0.3 * min(b[3], y1 - y0):
+            if overlap(y0, y1, b[1], b[1] + b[3]) > 0.3 * min(b[3], y1 - y0):
                 bands[-1].append(b)
                 continue
         bands.append([b])
@@ -187,7 +188,7 @@ def _column_of(boxes: list[Box]) -> Column:
     return Column(segs)
 
 
-def _split_registers(boxes: list[Box], page_h: int) -> list[list[Box]]:
+def split_registers(boxes: list[Box], page_h: int) -> list[list[Box]]:
     """Split boxes into registers (上下栏) at horizontal gaps that (almost) no box crosses.
 
     Coverage by row: a run of rows crossed by at most a fifth of the peak number of boxes (a
@@ -236,9 +237,9 @@ def analyse_vertical(boxes: list[Box], gray: Any | None) -> Layout:
             inside.append(b)
 
     def same_col(a: Box, b: Box) -> bool:
-        return _overlap(a[0], a[0] + a[2], b[0], b[0] + b[2]) > 0.5 * min(a[2], b[2])
+        return overlap(a[0], a[0] + a[2], b[0], b[0] + b[2]) > 0.5 * min(a[2], b[2])
 
-    regs = [[_column_of(g) for g in _clusters(bs, same_col)] for bs in _split_registers(inside, H)] if inside else []
+    regs = [[column_of(g) for g in _clusters(bs, same_col)] for bs in split_registers(inside, H)] if inside else []
     cols = [c for r in regs for c in r]
     # centre column (版心): on a full leaf (frame wider than tall) the column nearest the middle
     if frame and frame[2] > 1.1 * frame[3] and cols:
@@ -261,7 +262,7 @@ def analyse_horizontal(boxes: list[Box], gray: Any | None) -> Layout:
     lay = Layout("horizontal", frame=frame)
 
     def same_row(a: Box, b: Box) -> bool:
-        return _overlap(a[1], a[1] + a[3], b[1], b[1] + b[3]) > 0.5 * min(a[3], b[3])
+        return overlap(a[1], a[1] + a[3], b[1], b[1] + b[3]) > 0.5 * min(a[3], b[3])
 
     rows = _clusters(list(boxes), same_row)
     rows.sort(key=lambda r: min(b[1] + b[3] / 2 for b in r))
@@ -452,9 +453,59 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
             for sx0, sx1 in ((xm, Ws), (0, xm)):
                 bx = tight(sx0, sx1, s, e)
                 if bx:
-                    segs.append(Segment(bx, "note"))
+                    segs.append(Segment(bx, "note", pitch))
         else:
             bx = tight(0, Ws, s, e)
             if bx:
                 segs.append(Segment(bx, "text"))
     return segs
+
+
+def note_cells(ink: Any, box: Box, max_ratio: float = 1.6, min_ratio: float = 0.6) -> list[tuple[int, int]]:
+    """Character cells of one double-row note sub-column, cut by its character pitch.
+
+    ``ink``: binary ink image (255 = ink) in the same pixels as ``box``. Note characters are about
+    as high as the sub-column is wide: for each possible character count n (cell height between
+    ``min_ratio`` and ``max_ratio`` × the ink width) the n − 1 cuts at multiples of height/n are
+    moved to the emptiest row within ±20 % of a cell, and the n whose cuts cross the least ink
+    (plus a small penalty for cells far from square) wins. Returns ``(y0, y1)`` per cell, top to
+    bottom, in ``ink`` pixels."""
+    import numpy as np
+
+    x, y, w, h = box
+    sub = ink[y:y + h, x:x + w] > 0
+    rows = np.nonzero(sub.any(axis=1))[0]
+    cols = np.nonzero(sub.any(axis=0))[0]
+    if len(rows) == 0:
+        return [(y, y + h)]
+    top, bot = int(rows[0]), int(rows[-1]) + 1
+    cw = max(2, int(cols[-1]) - int(cols[0]) + 1)
+    prof = sub[top:bot].sum(axis=1).astype(np.float64)
+    span = bot - top
+    peak = max(1.0, float(prof.max()))
+    best: tuple[float, list[int]] | None = None
+    n_lo = max(1, int(np.floor(span / (max_ratio * cw))))
+    n_hi = max(n_lo, int(np.ceil(span / (min_ratio * cw))))
+    for n in range(n_lo, n_hi + 1):
+        cell = span / n
+        cuts, cost = [], 0.0
+        for k in range(1, n):
+            c = k * cell
+            a, b = int(max(1, c - 0.2 * cell)), int(min(span - 1, c + 0.2 * cell + 1))
+            if b <= a:
+                j = int(round(c))
+            else:
+                j = a + int(np.argmin(prof[a:b]))
+            cuts.append(j)
+            cost += prof[j] / peak
+        cost = cost / max(1, n - 1) + 0.15 * abs(np.log(cell / cw))
+        if best is None or cost < best[0]:
+            best = (cost, cuts)
+    assert best is not None
+    edges = [0] + best[1] + [span]
+    cells = [(a, b) for a, b in zip(edges, edges[1:]) if b > a]
+    # specks and fragments of a neighbouring character are not characters
+    mass = [float(prof[a:b].sum()) for a, b in cells]
+    med = float(np.median(mass)) if mass else 0.0
+    keep = [c for c, m in zip(cells, mass) if m >= 0.2 * med] or cells
+    return [(y + top + a, y + top + b) for a, b in keep]

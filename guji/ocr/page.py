@@ -6,11 +6,13 @@ stage stores them in master pixel space. See docs/architecture.md for the JSON c
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 Box = tuple[int, int, int, int]
+MAX_ALTERNATIVES = 5  # candidates kept per character in the JSON
 
 
 @dataclass
@@ -84,15 +86,19 @@ class PageModel:
         lines = [ln for ln in self.lines() if ln.text]
         return round(sum(ln.confidence for ln in lines) / len(lines), 4) if lines else None
 
-    def to_dict(self, *, alternatives: bool = False) -> dict[str, Any]:
+    def to_dict(self, *, alternatives: bool = True) -> dict[str, Any]:
+        """The JSON contract (docs/architecture.md). ``alternatives``: each character keeps its
+        ``"alternatives": [[char, p], …]`` (the recogniser's top-5, best first, probabilities
+        rounded down to 4 decimals so that they sum to ≤ 1)."""
         d = asdict(self)
         for r in d["regions"]:
             for ln in r["lines"]:
                 ln["confidence"] = round(ln["confidence"], 4)
                 for c in ln["chars"]:
                     c["confidence"] = round(c["confidence"], 4)
-                    if alternatives and len(c["alternatives"]) > 1:
-                        c["alternatives"] = [[a, round(p, 4)] for a, p in c["alternatives"]]
+                    if alternatives and c["alternatives"]:
+                        alts = sorted(c["alternatives"], key=lambda a: -a[1])[:MAX_ALTERNATIVES]
+                        c["alternatives"] = [[a, math.floor(max(0.0, p) * 1e4) / 1e4] for a, p in alts]
                     else:
                         c.pop("alternatives")
                     if not c["low"]:

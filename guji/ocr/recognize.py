@@ -8,7 +8,9 @@ reading order: the baseline the benchmark compares with).
 
 from __future__ import annotations
 
+import math
 import statistics
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from guji.ocr import layout as L
@@ -21,39 +23,58 @@ LOW_CONFIDENCE = 0.5
 SMALL_TEXT_PX = 40  # text lines/columns thinner than this are upscaled before recognition
 
 
-def upscale_factor(img: Any, setting: Any, detector: Engine | None = None) -> float:
-    """``auto``: measure the text size with the detector (median thickness of the text boxes:
+@dataclass
+class Prepared:
+    """A page ready to read: ``image`` (what the detector and the layout see: upscaled by ``scale``
+    and enhanced when the text is small), ``original`` (the pixels as given, what the recogniser
+    reads) and ``boxes`` (the detector's boxes on ``image`` when :func:`prepare` already has them)."""
+
+    image: Any
+    scale: float = 1.0
+    original: Any = None
+    boxes: list[L.Box] | None = None
+
+
+def upscale_factor(img: Any, setting: Any, detector: Engine | None = None) -> tuple[float, list[L.Box] | None]:
+    """The factor and the detector's boxes on ``img`` (None when it did not run).
+
+    ``auto``: measure the text size with the detector (median thickness of the text boxes:
     column width or line height); below 40 px (characters of ~10–25 px, e.g. reduced
     reproductions) upscale 2×, else leave as is. A number is used as given."""
     if setting not in (None, "auto"):
-        return float(setting)
+        return float(setting), None
     if detector is None or not detector.has_detector:
-        return 2.0 if max(img.shape[:2]) < 1600 else 1.0
+        return (2.0 if max(img.shape[:2]) < 1600 else 1.0), None
     boxes = detector.detect(_to_bgr(img))
     if not boxes:
-        return 1.0
+        return 1.0, boxes
     thick = statistics.median(min(w, h) for _, _, w, h in boxes)
-    return 2.0 if thick < SMALL_TEXT_PX else 1.0
+    return (2.0 if thick < SMALL_TEXT_PX else 1.0), boxes
 
 
-def prepare(img: Any, setting: Any, engine: Engine, enhance: bool | None = None) -> tuple[Any, float]:
-    """The image to read (upscaled when the text is small) and the factor used.
+def prepare(img: Any, setting: Any, engine: Engine, enhance: bool | None = None) -> Prepared:
+    """The page to read: the detection image (upscaled when the text is small), the factor, the
+    original pixels and, when the image was not changed, the boxes already detected on it (the
+    factor is measured with a full-page detection: it is not run twice).
 
     An upscaled image is also ``enhance``d (default: for rapidocr only): grey levels stretched
     between the 1st and 99th percentile, then an unsharp mask (σ 2 px, amount 0.6) against the
     interpolation's blur. On dzj-dev this took rapidocr's CER 0.296 → 0.284 (stretch alone 0.288,
-    unsharp alone 0.288); Tesseract layout-aware got worse (0.798 → 0.856), so not for it."""
+    unsharp alone 0.288); Tesseract layout-aware got worse (0.798 → 0.856), so not for it.
+    The recogniser reads the original pixels (see :func:`read_image`)."""
     if enhance is None:
         enhance = engine.name == "rapidocr"
     import cv2
 
+    img = _to_bgr(img)
     det = engine if engine.has_detector else _default_detector()
-    s = upscale_factor(img, setting, det)
-    if s != 1.0:
-        img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
-        if enhance:
-            img = enhance_image(img)
-    return img, s
+    s, boxes = upscale_factor(img, setting, det)
+    if s == 1.0:
+        return Prepared(img, 1.0, img, boxes)
+    up = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
+    if enhance:
+        up = enhance_image(up)
+    return Prepared(up, s, img, None)
 
 
 def enhance_image(img: Any) -> Any:
@@ -78,23 +99,86 @@ def _to_bgr(img: Any) -> Any:
     return img
 
 
-def _crop(img: Any, box: L.Box, vertical: bool, engine: Engine, pad: float = 0.0) -> Any:
-    """The segment's pixels, widened across the reading direction by ``pad`` × its thickness."""
+class CropSource:
+    """Where the recogniser's crops come from: the detection image itself, or the original pixels
+    (boxes found on the detection image, which is ``scale`` × larger, are mapped back)."""
+
+    def __init__(self, image: Any, scale: float = 1.0):
+        self.image = image
+        self.scale = scale
+
+    def crop(self, box: L.Box, vertical: bool, engine: Engine, pad: float = 0.0) -> tuple[Any, float, float]:
+        """The segment's pixels (widened across the reading direction by ``pad`` × its thickness)
+        in reading orientation, and ``(a, k)``: a position ``u`` along the crop (crop pixels) lies
+        at ``a + k·u`` detection-image pixels from the box's start."""
+        import numpy as np
+
+        s = self.scale
+        H, W = self.image.shape[:2]
+        x, y, w, h = box
+        x0, y0, x1, y1 = x / s, y / s, (x + w) / s, (y + h) / s
+        if pad:
+            if vertical:
+                d = pad * (x1 - x0)
+                x0, x1 = x0 - d, x1 + d
+            else:
+                d = pad * (y1 - y0)
+                y0, y1 = y0 - d, y1 + d
+        ix0, iy0 = min(W - 1, max(0, int(round(x0)))), min(H - 1, max(0, int(round(y0))))
+        ix1, iy1 = max(ix0 + 1, min(W, int(round(x1)))), max(iy0 + 1, min(H, int(round(y1))))
+        c = self.image[iy0:iy1, ix0:ix1]
+        if vertical and engine.name == "rapidocr":
+            c = np.ascontiguousarray(np.rot90(c))  # column top → left: the recogniser reads left to right
+        start = iy0 if vertical else ix0
+        return c, start * s - (y if vertical else x), s
+
+
+def _cells_line(src: CropSource, box: L.Box, cells: list[tuple[int, int]], engine: Engine
+                ) -> tuple[Any, list[tuple[float, float]]]:
+    """One horizontal line image of a note sub-column's character cells, each upright, left to
+    right on the paper colour with a gap between them; and each cell's x range in that image."""
     import numpy as np
 
-    x, y, w, h = box
-    if pad:
-        H, W = img.shape[:2]
-        if vertical:
-            d = int(round(pad * w))
-            x, w = max(0, x - d), min(W, x + w + d) - max(0, x - d)
-        else:
-            d = int(round(pad * h))
-            y, h = max(0, y - d), min(H, y + h + d) - max(0, y - d)
-    c = img[y:y + h, x:x + w]
-    if vertical and engine.name == "rapidocr":
-        c = np.ascontiguousarray(np.rot90(c))  # column top → left: the recogniser reads left to right
-    return c
+    x, _, w, _ = box
+    pieces = [src.crop((x, y0, w, y1 - y0), False, engine)[0] for y0, y1 in cells]
+    hmax = max(p.shape[0] for p in pieces)
+    wmax = max(p.shape[1] for p in pieces)
+    H = max(hmax, wmax)
+    gap = max(1, int(round(0.25 * H)))
+    allpx = np.concatenate([p.reshape(-1, p.shape[2]) for p in pieces])
+    paper = np.percentile(allpx, 90, axis=0).astype(np.uint8)
+    W = sum(p.shape[1] for p in pieces) + gap * (len(pieces) + 1)
+    line = np.empty((H, W, 3), np.uint8)
+    line[:] = paper
+    xr, cx = [], gap
+    for p in pieces:
+        ph, pw = p.shape[:2]
+        oy = (H - ph) // 2
+        line[oy:oy + ph, cx:cx + pw] = p
+        xr.append((cx, cx + pw))
+        cx += pw + gap
+    return line, xr
+
+
+def _cells_spans(res: LineResult, xr: list[tuple[float, float]], cells: list[tuple[int, int]], box: L.Box
+                 ) -> LineResult:
+    """Map characters read from a cells line back to the sub-column: each character's span is the
+    cell (or cells) its line position falls in, in detection-image pixels from the box's top."""
+    y = box[1]
+    for c in res.chars:
+        mid = (c.span[0] + c.span[1]) / 2
+        k = min(range(len(xr)), key=lambda j: 0 if xr[j][0] <= mid < xr[j][1] else min(abs(mid - xr[j][0]), abs(mid - xr[j][1])))
+        c.span = (float(cells[k][0] - y), float(cells[k][1] - y))
+    res.vertical = True
+    return res
+
+
+def _map_spans(res: LineResult, a: float, k: float) -> LineResult:
+    """Character spans from crop pixels to detection-image pixels relative to the box start."""
+    if a or k != 1.0:
+        for c in res.chars:
+            c.span = (a + k * c.span[0], a + k * c.span[1])
+    return res
 
 
 def _line(lid: str, box: L.Box, res: LineResult, vertical: bool, kind: str, column: int) -> Line:
@@ -111,22 +195,36 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
                detector: Engine | None = None, rerank: Callable[[list[Line]], None] | None = None,
                square: str | float = 0.0, lm: Any = "auto", lm_weight: float | None = None,
                recall: bool = True, split: bool = False, crop_pad: float = 0.0,
-               notes: bool = True) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
-    """Recognise ``img`` (BGR or grey array). Returns regions, centre-column fields, layout facts
-    (frame in image pixels), the layout name and the frame box.
+               notes: bool = True, rec_source: str = "auto", note_upright: bool = False,
+               ) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
+    """Recognise ``img`` (a :class:`Prepared` page, or a BGR or grey array). Returns regions,
+    centre-column fields, layout facts (frame in detection-image pixels), the layout name and the
+    frame box.
+
+    Detection and layout run on the prepared (upscaled, enhanced) image; ``rec_source``
+    "original" (the default for rapidocr: "auto") cuts the recogniser's crops from the original
+    pixels, which the recogniser resizes bilinearly to its 48 px input (dzj-dev CER 0.269 → see
+    docs/ocr.md), "image" from the detection image.
 
     ``lm``: "auto" re-ranks each line's candidates with the installed character LM when present
     (:mod:`guji.ocr.lm`), "off" never, or a model path / :class:`~guji.ocr.lm.CharLM`;
     ``lm_weight`` its weight (default :data:`guji.ocr.lm.DEFAULT_WEIGHT`)."""
-    img = _to_bgr(img)
+    prep = img if isinstance(img, Prepared) else Prepared(_to_bgr(img))
+    img = _to_bgr(prep.image)
+    if rec_source == "auto":
+        rec_source = "original" if engine.name == "rapidocr" else "image"
+    if rec_source == "original" and prep.original is not None:
+        src = CropSource(_to_bgr(prep.original), prep.scale)
+    else:
+        src = CropSource(img, 1.0)
     if rerank is None:
         rerank = lm_reranker(lm, lm_weight)
     det = detector if detector is not None else (engine if engine.has_detector else _default_detector())
     if mode == "page" or det is None:
-        return _read_whole(img, engine, direction, rerank)
+        return _read_whole(img, engine, direction, rerank, boxes=prep.boxes if detector is None else None)
     import cv2
 
-    boxes = det.detect(img)
+    boxes = list(prep.boxes) if prep.boxes is not None and detector is None else det.detect(img)
     if recall:
         boxes = recall_pass(img, boxes, det, split=split)
     if direction == "auto":
@@ -138,6 +236,7 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
         note_layout(lay, boxes, gray)
     # recognise all segments in one batch
     jobs: list[tuple[str, L.Box, str, int, str]] = []  # region id, box, kind, column, region type
+    job_pitch: list[float | None] = []  # the column pitch of note sub-columns found by ink
     regions: list[Region] = []
     col_no = 0
     for k, reg in enumerate(lay.registers, 1):
@@ -146,14 +245,17 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
             col_no += 1
             for seg in col.segments:
                 jobs.append((f"r{k}", seg.box, seg.kind, col_no, "body"))
+                job_pitch.append(seg.pitch)
     if lay.centre is not None:
         regions.append(Region("rc", "centre-column", lay.centre.box))
         for seg in lay.centre.segments:
             jobs.append(("rc", seg.box, "text", 0, "centre-column"))
+            job_pitch.append(None)
     if lay.other:
         regions.append(Region("ro", "other", L.union([c.box for c in lay.other])))
         for col in lay.other:
             jobs.append(("ro", col.segments[0].box, "text", 0, "other"))
+            job_pitch.append(None)
     # a column is read rotated. A squarish box (one or two characters) is ambiguous: one upright
     # character or a short column. ``square`` = r reads boxes with h < r·w upright; "both" reads
     # them both ways and keeps the more confident reading. Measured on dzj-dev (CER): r = 0 (all
@@ -167,20 +269,38 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
     else:
         r = float(square)
         seg_vertical = [vertical and b[3] >= r * b[2] and not b[2] > 2.5 * b[3] for _, b, _, _, _ in jobs]
-    crops = [_crop(img, b, v, engine, crop_pad) for (_, b, _, _, _), v in zip(jobs, seg_vertical)]
+    # note sub-columns read as upright characters cut by their pitch, side by side in one line
+    upright: dict[int, list[tuple[int, int]]] = {}
+    if note_upright and vertical and engine.name == "rapidocr":
+        ink = L.text_ink(gray, statistics.median(min(b[2], b[3]) for b in boxes))
+        for i, (_, b, kind, _, _) in enumerate(jobs):
+            pitch = job_pitch[i]
+            if kind == "note" and seg_vertical[i] and pitch and b[2] <= 0.6 * pitch:
+                upright[i] = L.note_cells(ink, b)
+    cut = [src.crop(b, v, engine, crop_pad) if i not in upright else (None, 0.0, 1.0)
+           for i, ((_, b, _, _, _), v) in enumerate(zip(jobs, seg_vertical))]
+    crops = [c for c, _, _ in cut]
     results: list[LineResult] = []
+    results_map: dict[int, LineResult] = {}
+    if upright:
+        idx = sorted(upright)
+        lines_ = [_cells_line(src, jobs[i][1], upright[i], engine) for i in idx]
+        for i, (line_img, xr), r in zip(idx, lines_, engine.recognize([li for li, _ in lines_], False)):
+            results_map[i] = _cells_spans(r, xr, upright[i], jobs[i][1])
     # recognise vertical and horizontal segments separately (Tesseract uses different packs)
     by_v: dict[bool, list[int]] = {}
     for i, v in enumerate(seg_vertical):
-        by_v.setdefault(v, []).append(i)
-    results_map: dict[int, LineResult] = {}
+        if i not in upright:
+            by_v.setdefault(v, []).append(i)
     for v, idx in by_v.items():
         for i, r in zip(idx, engine.recognize([crops[i] for i in idx], v)):
-            results_map[i] = r
+            results_map[i] = _map_spans(r, cut[i][1], cut[i][2])
     results = [results_map[i] for i in range(len(jobs))]
     if both:
-        alt = engine.recognize([_crop(img, jobs[i][1], not seg_vertical[i], engine) for i in both], False)
-        for i, r in zip(both, alt):
+        cut2 = [src.crop(jobs[i][1], not seg_vertical[i], engine) for i in both]
+        alt = engine.recognize([c for c, _, _ in cut2], False)
+        for i, r, (_, a, k) in zip(both, alt, cut2):
+            r = _map_spans(r, a, k)
             if _score(r) > _score(results[i]):
                 results[i] = r
                 seg_vertical[i] = not seg_vertical[i]
@@ -257,7 +377,7 @@ def note_layout(lay: L.Layout, boxes: list[L.Box], gray: Any, min_uncovered: flo
             segs = L.ink_column(ink, a, b, y0, y1, pitch)
             if not any(s.kind == "note" for s in segs):  # no notes: the detector's boxes stay
                 segs = [s for s in old if a <= s.box[0] + s.box[2] / 2 < b]
-                segs = L._column_of([s.box for s in segs]).segments if segs else []
+                segs = L.column_of([s.box for s in segs]).segments if segs else []
             if segs:
                 cols.append(L.Column(segs))
         if cols:
@@ -327,7 +447,7 @@ def recall_pass(img: Any, boxes: list[L.Box], det: Engine, gray: Any | None = No
     for bx, by, bw_, bh in new:
         b = (bx + x0, by + y0, bw_, bh)
         a = bw_ * bh
-        if any(L._overlap(b[0], b[0] + b[2], o[0], o[0] + o[2]) * L._overlap(b[1], b[1] + b[3], o[1], o[1] + o[3])
+        if any(L.overlap(b[0], b[0] + b[2], o[0], o[0] + o[2]) * L.overlap(b[1], b[1] + b[3], o[1], o[1] + o[3])
                > 0.3 * min(a, o[2] * o[3]) for o in out):
             continue
         if cv2.countNonZero(left[b[1]:b[1] + b[3], b[0]:b[0] + b[2]]) < 0.02 * a:
@@ -356,16 +476,17 @@ def lm_reranker(lm: Any, weight: float | None = None) -> Callable[[list[Line]], 
     return lambda lines: LM.rerank_lines(lines, model, w, LOW_CONFIDENCE)
 
 
-def _read_whole(img: Any, engine: Engine, direction: str, rerank: Callable[[list[Line]], None] | None = None):
+def _read_whole(img: Any, engine: Engine, direction: str, rerank: Callable[[list[Line]], None] | None = None,
+                boxes: list[L.Box] | None = None):
     vertical = direction != "horizontal"
-    res = engine.read_page(img, vertical)
+    res = engine.read_page(img, vertical, boxes)
     if direction == "auto":
         boxes = [r.box for r in res if r.box]
         vertical = L.guess_direction(boxes) == "vertical-rtl" if boxes else True
     if vertical:
         # registers (上下栏) first, top to bottom, then the engine's lines right to left in each: the
         # fair baseline (sorting all lines by x alone interleaves the two registers' columns)
-        groups = L._split_registers([r.box for r in res], img.shape[0]) if res else []
+        groups = L.split_registers([r.box for r in res], img.shape[0]) if res else []
         reg_of = {b: k for k, g in enumerate(groups) for b in g}
         res.sort(key=lambda r: (reg_of.get(r.box, 0), -(r.box[0] + r.box[2] / 2), r.box[1]))
     else:

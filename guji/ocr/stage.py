@@ -24,7 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "upscale": "auto",  # auto (2× when the image's longer side < 1600 px) or a factor
     "tesseract_vertical": "chi_tra_vert",
     "tesseract_horizontal": "chi_tra",
-    "alternatives": False,  # keep each character's alternative readings in the JSON
+    "alternatives": True,  # keep each character's top-5 readings with probabilities in the JSON (search uses them)
     "lm": "auto",  # auto (character-LM re-ranking when guji/ocr/data/charlm.npz exists) | off | a model path
     "lm_weight": 0.1,  # weight of the LM log-probability against the recogniser's
 }
@@ -104,9 +104,10 @@ def worker(task: PageTask) -> TaskOutput:
     if img is None:
         raise ValueError(f"cannot read OCR image {p['image']}")
     engine = _engine(prm)
-    img, s = prepare(img, prm["upscale"], engine)
+    prep = prepare(img, prm["upscale"], engine)
+    s = prep.scale
     direction = _direction(str(prm["layout"]), p.get("profile"))
-    regions, centre, facts, kind, frame = read_image(img, engine, mode=str(prm["mode"]), direction=direction,
+    regions, centre, facts, kind, frame = read_image(prep, engine, mode=str(prm["mode"]), direction=direction,
                                                      lm=prm.get("lm", "auto"), lm_weight=prm.get("lm_weight"))
     m = tuple(p["to_master"])
 
@@ -144,7 +145,7 @@ def worker(task: PageTask) -> TaskOutput:
     import json
 
     base = Path(STAGE) / p["item"] / p["slug"]
-    d = pm.to_dict(alternatives=bool(prm.get("alternatives")))
+    d = pm.to_dict(alternatives=bool(prm.get("alternatives", True)))
     name = Path(p["image"]).name
     outputs = {}
     for rel, text in ((f"{base}.json", json.dumps(d, ensure_ascii=False, indent=1, sort_keys=False) + "\n"),
