@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from guji.errors import Problem
-from guji.executor import Executor, SerialExecutor, TaskFailure
+from guji.executor import DEFAULT_TIMEOUT, DEFAULT_TRIES, Executor, SerialExecutor, TaskFailure
 from guji.exitcodes import ExitCode, worst
 from guji.model import Batch, Canvas, load_batch, load_canvases
 from guji.progress import Reporter
@@ -79,12 +79,13 @@ class StageResult:
     exit_code: ExitCode = ExitCode.OK
     not_built: bool = False
     info: dict[str, Any] = field(default_factory=dict)  # stage-specific figures for reports / --json
+    workers: list[dict[str, Any]] = field(default_factory=list)  # where the tasks ran: host, pid, address, tasks
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "stage": self.stage, "done": self.done, "skipped": self.skipped, "failed": self.failed,
             "exit_code": int(self.exit_code), "exit_name": self.exit_code.name, "not_built": self.not_built,
-            "problems": [p.to_dict() for p in self.problems], "info": self.info,
+            "problems": [p.to_dict() for p in self.problems], "info": self.info, "workers": self.workers,
         }
 
     def summary(self) -> str:
@@ -102,6 +103,19 @@ def not_built(stage: str, issue: str) -> StageResult:
     """For a stage whose issue is not done: say so plainly, produce nothing."""
     log.warning("%s: not built yet (%s); nothing was produced", stage, issue)
     return StageResult(stage=stage, not_built=True)
+
+
+# Worker settings a stage table of batch.toml may hold (``[ocr] page_timeout = 900``). They decide how
+# long a page may run and how often it is tried, never what it produces: kept out of fingerprints.
+WORKER_SETTINGS = {"page_timeout": DEFAULT_TIMEOUT, "page_tries": DEFAULT_TRIES}
+
+
+def worker_settings(ctx: "StageContext", stage: str) -> tuple[float | None, int]:
+    """``(timeout seconds or None, tries)`` for ``stage``: defaults ← ``[stage]`` of batch.toml."""
+    cfg = ctx.params(stage, WORKER_SETTINGS)
+    timeout = cfg["page_timeout"]
+    timeout = float(timeout) if timeout not in (None, 0, "0", "none", "off") else None
+    return timeout, max(1, int(cfg["page_tries"]))
 
 
 @dataclass
@@ -147,7 +161,8 @@ def run_tasks(
     writes its outputs atomically under WORK and returns a :class:`TaskOutput`.
     """
     result = StageResult(stage=stage)
-    params = dict(params)
+    params = {k: v for k, v in params.items() if k not in WORKER_SETTINGS}
+    timeout, tries = worker_settings(ctx, stage)
     todo: list[tuple[PageTask, str]] = []
     tasks = list(tasks)
     for t in tasks:
@@ -159,17 +174,36 @@ def run_tasks(
                 assert rec is not None
                 on_result(t, TaskOutput(outputs=rec.outputs, info=rec.info))
             continue
+        if not ctx.force:
+            rec = ctx.store.get(stage, t.key)
+            if rec is not None and rec.status == "quarantined" and rec.fingerprint == fp:
+                # set aside by an earlier run: not tried again until its input or settings change
+                # (or --force), so one poison page does not kill workers on every run
+                result.failed += 1
+                result.problems.append(_quarantine_problem(stage, t, rec.message or "", earlier=True))
+                continue
         t.payload["_params"] = params
         t.payload["_work"] = str(ctx.work)
         todo.append((t, fp))
     fps = {t.key: fp for t, fp in todo}
+    where: dict[tuple, dict[str, Any]] = {}
     if todo:
         with ctx.reporter.progress(description or stage, len(todo)) as bar:
-            for t, res in ctx.executor.map_unordered(worker, (t for t, _ in todo)):
+            for d in ctx.executor.map_tasks(worker, (t for t, _ in todo), timeout=timeout, tries=tries):
+                t, res = d.task, d.result
+                if d.worker:
+                    w = where.setdefault(tuple(sorted(d.worker.items())), {**d.worker, "tasks": 0})
+                    w["tasks"] += 1
                 if isinstance(res, TaskFailure):
                     result.failed += 1
-                    ctx.store.record(stage, t.key, fingerprint=fps[t.key], status="failed", inputs=t.inputs,
-                                     params=params, tools=tools, message=str(res))
+                    status = "quarantined" if res.quarantined else "failed"
+                    ctx.store.record(stage, t.key, fingerprint=fps[t.key], status=status, inputs=t.inputs,
+                                     params=params, tools=tools, message=res.error if res.quarantined else str(res))
+                    if res.quarantined:
+                        log.error("%s %s quarantined: %s", stage, t.key, res.error)
+                        result.problems.append(_quarantine_problem(stage, t, res.error))
+                        bar.advance(1, f"{t.key} QUARANTINED")
+                        continue
                     log.debug("%s %s failed:\n%s", stage, t.key, res.traceback)
                     result.problems.append(Problem("error", f"{stage}-failed", str(res), item=t.item_id,
                                                    page=t.key, stage=stage))
@@ -186,6 +220,15 @@ def run_tasks(
                 if on_result is not None:
                     on_result(t, res)
                 bar.advance(1, t.key)
+    result.workers = sorted(where.values(), key=lambda w: (str(w.get("host")), str(w.get("address") or ""),
+                                                           int(w.get("pid") or 0)))
     if result.failed:
         result.exit_code = worst(result.exit_code, ExitCode.ITEMS_BLOCKED)
     return result
+
+
+def _quarantine_problem(stage: str, t: PageTask, reason: str, earlier: bool = False) -> Problem:
+    msg = f"page quarantined: {reason}"
+    if earlier:
+        msg += " (in an earlier run; not tried again until its input or settings change, or --force)"
+    return Problem("error", f"{stage}-quarantined", msg, item=t.item_id, page=t.key, stage=stage)

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS records (
     stage TEXT NOT NULL,
     key TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
-    status TEXT NOT NULL,            -- ok | failed
+    status TEXT NOT NULL,            -- ok | failed | quarantined (see guji.stage.run_tasks)
     inputs TEXT NOT NULL,            -- JSON {name: sha256}
     params TEXT NOT NULL,            -- JSON
     tools TEXT NOT NULL,             -- JSON {tool: version}

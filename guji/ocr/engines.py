@@ -359,7 +359,13 @@ class TesseractEngine(Engine):
 
 @functools.lru_cache(maxsize=4)
 def get_engine(name: str, lang_vertical: str = "chi_tra_vert", lang_horizontal: str = "chi_tra") -> Engine:
-    """One engine instance per process (models load once)."""
+    """One engine instance per process (models load once). ``name`` may also be ``module:factory``,
+    a function returning an :class:`Engine` (plugin hook; the tests' fake engines use it)."""
+    if ":" in name:
+        import importlib
+
+        mod, _, attr = name.partition(":")
+        return getattr(importlib.import_module(mod), attr)()
     if name == "rapidocr":
         return RapidEngine()
     if name == "tesseract":

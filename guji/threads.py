@@ -1,0 +1,80 @@
+"""Thread limits for page workers: each worker process uses its share of the cores, no more.
+
+N worker processes on N cores only give close to N× when each one keeps to one core: OpenCV,
+OpenMP/BLAS (numpy), libvips and onnxruntime all start a thread per core by default, so two
+workers on two cores would run four or more busy threads and lose time to switching. Workers
+call :func:`limit_threads` once, first thing (the local pool's initialiser; on dask the first
+task in each worker process). onnxruntime's own pools are sized by the engine
+(``guji.ocr.engines.RapidEngine(threads=1)``): one intra-op and one inter-op thread, which also
+keeps its results independent of the machine.
+
+Environment variables are set before the libraries are imported where possible (the worker
+initialiser runs before any task imports numpy or cv2); for libraries already loaded,
+threadpoolctl (BLAS/OpenMP), ``cv2.setNumThreads`` and ``pyvips.concurrency_set`` apply the same
+limit at run time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+# Read by OpenMP runtimes, OpenBLAS, MKL, Apple Accelerate, numexpr, Tesseract (OMP_THREAD_LIMIT)
+# and libvips (VIPS_CONCURRENCY) when they start.
+ENV_VARS = ("OMP_NUM_THREADS", "OMP_THREAD_LIMIT", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+            "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "VIPS_CONCURRENCY")
+
+_applied: int | None = None
+
+
+def available_cores() -> int:
+    """Cores this process may run on (CPU affinity / cgroup cpuset aware where the OS says)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def limit_threads(n: int = 1) -> dict[str, Any]:
+    """Cap every thread pool of this process at ``n`` threads; returns what was set (for checks).
+
+    Safe to call more than once: later calls with the same ``n`` do nothing.
+    """
+    global _applied
+    n = max(1, int(n))
+    if _applied == n:
+        return {"threads": n}
+    for k in ENV_VARS:
+        os.environ[k] = str(n)
+    done: dict[str, Any] = {"threads": n}
+    if "cv2" in sys.modules or _importable("cv2"):
+        import cv2
+
+        cv2.setNumThreads(n)
+        done["opencv"] = cv2.getNumThreads()
+    if "pyvips" in sys.modules:  # when not loaded yet, VIPS_CONCURRENCY above applies at its start
+        import pyvips
+
+        pyvips.concurrency_set(n)
+        done["vips"] = pyvips.concurrency_get()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency; env vars still apply
+        pass
+    else:
+        threadpool_limits(limits=n)
+        done["blas_openmp"] = n
+    _applied = n
+    return done
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def init_worker(n: int = 1) -> None:
+    """Initialiser of local worker processes (runs before any task)."""
+    limit_threads(n)
