@@ -234,10 +234,13 @@ def test_reign_table_agrees_with_dila():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     r = mod.compare(DILA)
-    print(f"reign table: {r['exact']}/{r['eras']} exact ({100 * r['agreement']:.1f}%), "
-          f"Ming/Qing {r['ming_qing_exact']}/{r['ming_qing']}")
-    assert r["ming_qing"] >= 34 and r["ming_qing_exact"] == r["ming_qing"], r["disagreements"]
-    assert r["agreement"] >= 0.9
+    print(f"reign table: {r['exact']}/{r['kept']} kept eras identical, {len(r['deliberate'])} deliberate")
+    assert r["exact"] == r["kept"], r["disagreements"]
+    assert r["dila_not_in_table"] == []
+    assert all(d["note"] for d in r["deliberate"])
+    # every dynasty the issue names is in the table
+    for dyn in ("西漢", "東漢", "遼", "金", "西夏", "後唐", "吳越", "武周", "南明", "太平天國", "民國", "清"):
+        assert dyn in r["dynasties"], dyn
 
 
 def test_demo_batch_rows_parse_cleanly():
