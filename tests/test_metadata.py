@@ -75,9 +75,11 @@ def test_every_example_record_parses_without_errors():
 
 @needs_examples
 @pytest.mark.parametrize("field,bad,code", [
-    ("版本", "明嘉靖三十年（1552）芝城銅活字印本", "year-mismatch"),
-    ("版本", "清乾隆四十年（1776）刻本", "year-mismatch"),
-    ("版本", "明萬曆五十年刻本", "era-year-out-of-range"),
+    ("版本", "明嘉靖三十年（1555）芝城銅活字印本", "year-mismatch"),
+    ("版本", "明嘉靖三十年（1552）芝城銅活字印本", "year-bracket-off-by-one"),
+    ("版本", "清乾隆四十年（1778）刻本", "year-mismatch"),
+    ("版本", "明萬曆六十年刻本", "era-year-out-of-range"),
+    ("版本", "明弘治十九年（1506）刻本", "era-year-beyond-end"),
     ("普查编号", "110000-0101-001379", "census-no-format"),
     ("普查编号", "990000-0101-0013797", "census-no-province"),
     ("普查编号", "110000-0202-0013797", "census-no-unit"),
