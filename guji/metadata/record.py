@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from guji.errors import Problem
+from pydantic import ValidationError
+
 from guji.metadata import checks as C
+from guji.metadata.census import CensusRecord, facets_of, parse_classification
 from guji.metadata import parsers as P
 from guji.metadata.sheet import fold
 
@@ -39,7 +42,11 @@ def validate_record(rec: dict) -> list[tuple[str, str]]:
 
 
 def normalise(fields: dict[str, str], *, item: str, row: int | None, institution_code: str | None = None,
-              default_access: str = "public", default_profile: str = "rare-book") -> tuple[dict, list[Problem]]:
+              default_access: str = "public", default_profile: str = "rare-book",
+              institution: str | None = None) -> tuple[dict, list[Problem]]:
+    """Parse and check one census row; returns ``CensusRecord.to_dict()`` and the findings.
+
+    ``institution``: the holding unit (batch.toml) when the row has no 收藏单位."""
     g = {k: (v or "").strip() for k, v in fields.items()}
     problems: list[Problem] = []
 
@@ -82,7 +89,9 @@ def normalise(fields: dict[str, str], *, item: str, row: int | None, institution
     rec: dict[str, Any] = {
         "item": item, "row": row, "original": {k: v for k, v in fields.items() if v},
         "identifier": identifier, "census_no": census, "local_id": g.get("本地编号") or None,
-        "call_number": g.get("索书号") or None, "classification": g.get("分类") or None,
+        "call_number": g.get("索书号") or None,
+        "classification": (lambda c: c.model_dump(mode="json") if c else None)(parse_classification(g.get("分类"))),
+        "institution": g.get("收藏单位") or institution or None,
         "title": title, "authors": authors, "edition": edition,
         "annotations": [x for x in g.get("批校题跋", "").split() if x] or None,
         "layout": layout, "binding": g.get("装帧") or None, "volumes": volumes, "extant": extant,
@@ -90,9 +99,14 @@ def normalise(fields: dict[str, str], *, item: str, row: int | None, institution
         "profile": profile or default_profile, "access": access or default_access,
     }
     rec["search"] = search_keys(rec)
-    for path, msg in validate_record(rec):
-        problems.append(Problem("error", "schema", f"{path}: {msg}", item=item, row=row,
-                                field=path.split("/")[0], stage="metadata"))
+    rec["facets"] = facets_of(rec).model_dump(mode="json")
+    try:
+        rec = CensusRecord.from_dict(rec).to_dict()
+    except ValidationError as err:  # a parser produced what the record model does not allow
+        for e in err.errors():
+            path = "/".join(str(x) for x in e["loc"]) or "(record)"
+            problems.append(Problem("error", "schema", f"{path}: {e['msg']}", item=item, row=row,
+                                    field=path.split("/")[0], stage="metadata"))
     rec["findings"] = [p.to_dict() for p in problems]
     return rec, problems
 
@@ -115,6 +129,8 @@ def public_view(rec: dict) -> dict[str, Any]:
                        if P.fold(k) not in ("定级", "破损级别", "附注") and _canonical(k) not in ("定级", "破损级别", "附注")}
     notes = rec.get("notes") or {}
     out["notes"] = list(notes.get("public", []))
+    cls = rec.get("classification")
+    out["classification"] = cls.get("value") if isinstance(cls, dict) else cls  # a string, as before
     return out
 
 
