@@ -43,6 +43,7 @@ QUALIFIERS = ("前期", "中期", "後期", "后期", "晚期", "早期", "中�
 _GAN = "甲乙丙丁戊己庚辛壬癸"
 _ZHI = "子丑寅卯辰巳午未申酉戌亥"
 BRACKET_YEAR = re.compile(r"[（(]\s*(?:公元)?\s*(前)?(\d{1,4})\s*年?\s*(?:[-–—~至到、,，]\s*(\d{1,4})\s*年?)?\s*[）)]")
+FOREIGN_LABELS = ("日本", "朝鮮", "高麗", "越南", "安南", "琉球")
 BEYOND_END_TOLERANCE = 5  # an era counted on after its end (弘治十九年): a warning up to this many years
 
 
@@ -116,7 +117,9 @@ class _Scanner:
         before = self.f[:pos].rstrip(" 　，,、")
         after_ok = match_dynasty(self.f, nxt) or any(rest.startswith(fold(q)) for q in QUALIFIERS) \
             or any(rest.startswith(w) for w in _TYPE_FOLDED)
-        if after_ok and (_type_suffix(before) or match_dynasty(before[-2:], 0) or match_dynasty(before[-1:], 0)):
+        after_qualifier = any(before.endswith(fold(q)) for q in QUALIFIERS) and bool(match_dynasty(before, 0))
+        if after_ok and (_type_suffix(before) or match_dynasty(before[-2:], 0) or match_dynasty(before[-1:], 0)
+                         or after_qualifier):  # 明末清初
             return d
         return None
 
@@ -138,6 +141,12 @@ class _Scanner:
                 ev["year"] = int(wy.group(1))
         elif era_hit:
             pos = self._read_era(pos, ev, era_hit)
+        elif dyn and not DYNASTY_PREFIXES.get(dyn) and dyn in FOREIGN_LABELS:
+            # 日本寬永二十年（1643）: a foreign era is not in the tables; the bracketed year dates it
+            fm = re.match(rf"([^\s（(\d]{{2}})(元|{N}+)年(?=\s*[（(]\s*\d)", f[pos:])
+            if fm:
+                ev["era"], ev["era_year"] = self.o[pos:pos + 2], 1 if fm.group(2) == "元" else cn_to_int(fm.group(2))
+                pos += fm.end()
         for q in QUALIFIERS:
             if f.startswith(fold(q), pos):
                 ev["qualifier"] = (ev["qualifier"] or "") + self.o[pos:pos + len(q)]
@@ -381,7 +390,7 @@ class _Scanner:
 
     def _close_event(self, ev: dict[str, Any], seg_start: int, end: int) -> None:
         ev["text"] = self.o[seg_start:end].strip(" 　")
-        a = self.o[ev.get("agent_from", end):end].strip(" 　，,、")
+        a = self.o[ev.get("agent_from", end):end].strip(" 　，,、至到")
         ev["agent"] = a or None
 
     def _close_layer(self, layer: dict, end: int, ev: dict | None, seg_start: int) -> None:
@@ -430,11 +439,11 @@ def _date_text(ev: dict) -> str:
     return ev.get("dynasty") or ""
 
 
-def _role(type_words: str | None, index: int) -> str:
+def _role(type_words: str | None, index: int, text: str = "") -> str:
     if index == 0:
         return "base"
     t = fold(type_words or "")
-    if any(t.endswith(r) or r in t for r in RECUT):
+    if any(t.endswith(r) or r in t for r in RECUT) or any(r in fold(text) for r in ("递修", "重修", "补修", "修补")):
         return "recut"
     if any(t.endswith(r) for r in REPRINT):
         return "reprint"
@@ -523,7 +532,7 @@ def parse_edition(s: str) -> tuple[dict | None, list[Finding]]:
     layers = []
     for i, L in enumerate(sc.layers):
         prev = fold(sc.layers[i - 1]["type"] or "") if i else ""
-        role = "model" if i and any(prev.endswith(m) for m in MODEL) else _role(L["type"], i)
+        role = "model" if i and any(prev.endswith(m) for m in MODEL) else _role(L["type"], i, L["text"])
         layers.append({"role": role, "type": L["type"], "scope": None, "text": L["text"],
                        "part_of": L["part_of"], "events": L["events"]})
     other_notes = []
@@ -547,7 +556,7 @@ def parse_edition(s: str) -> tuple[dict | None, list[Finding]]:
         res["dynasty"] = _label_of(bev["era_dynasty"])
     # several dated events in the base layer (嘉靖二十五年、三十年): the edition spans them
     spans = [sp for sp in (_event_span(e) for e in base["events"]) if sp]
-    if len(spans) > 1 and res["year"] is not None:
+    if len(spans) > 1:
         res["year_range"] = [min(a for a, _ in spans), max(b for _, b in spans)]
     # edition type: the statement's closing type words (遞修本, 朱墨套印本); category from the base layer
     if last_main is not None and last_main["type"]:

@@ -73,6 +73,8 @@ DYNASTY_PREFIXES: dict[str, tuple[str, ...]] = {
     "太平天國": ("太平天國",), "民國": ("民國",), "中華民國": ("民國",),
     # no eras in the table: dated by span only
     "先秦": (), "周代": (), "春秋": (), "戰國": (), "秦": (), "大理": (), "大理國": (),
+    # foreign editions (日本刻本, 朝鮮銅活字本): a place of origin, not dated by the Chinese tables
+    "日本": (), "朝鮮": (), "高麗": (), "越南": (), "安南": (), "琉球": (),
 }
 # spans (first, last Western year) a catalogue's dynasty label stands for; dynasties with eras get
 # theirs from the era table (first 元年 .. last year in use) unless given here
