@@ -4,9 +4,10 @@
 
 For every era in our table, finds the DILA era(s) with the same name (folded with OpenCC t2s, so
 啓/啟 variants match) in the same dynasty, merges DILA rows split at an emperor change, and
-compares first year (元年, Western year in which the era's first Chinese year begins) and the number
-of nominal years. Prints each disagreement and the overall agreement; the test asserts all Ming and
-Qing eras agree exactly.
+compares first year (元年, Western year in which the era's first Chinese year begins) and the highest
+year number in use; also lists DILA eras (漢 … 民國) missing from our table. Eras the table marks as a
+deliberate difference (source DILA+guji or guji, with a note) are listed with the reason and not
+counted. Exit 0 only when every kept era is identical and none is missing; the test asserts that.
 """
 
 from __future__ import annotations
@@ -16,13 +17,9 @@ import sys
 from pathlib import Path
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dila" / "dila_time_chinese.sqlite"
-
-# our dynasty -> DILA dynasty names that count as the same
-DYNASTY_ALIASES = {
-    "唐": {"唐"}, "北宋": {"北宋", "宋"}, "南宋": {"南宋", "宋"}, "金": {"金"}, "元": {"元", "蒙古"},
-    "明": {"明"}, "南明": {"南明", "明"}, "後金": {"後金", "清"}, "清": {"清"}, "民國": {"中華民國", "民國"},
-}
-MING_QING = {"明", "南明", "後金", "清"}
+# a dynasty's last year: DILA keeps counting some eras after the fall (崇禎 in Korea, 至正 by the
+# Northern Yuan, 建興 by 前涼); the table stops at the fall (same rule as scripts/build_eras.py)
+DYNASTY_END = {"西晉": 316, "元": 1368, "明": 1644}
 
 
 def jd_to_year_month_day(jd: int) -> tuple[int, int, int]:
@@ -63,14 +60,14 @@ def dila_segments(db: Path) -> list[dict]:
         ms = months.get(era_id)
         if not ms:
             continue
-        # 正月 (month 1) always begins inside its western year: it fixes the year offset
-        zheng = sorted((y, f) for y, m, f in ms if m == 1)
-        if zheng:
-            y, f = zheng[0]
-            offset = jd_to_year_month_day(f)[0] - y
-        else:
-            y, _m, f = min(ms, key=lambda t: t[2])
-            offset = jd_to_year_month_day(f)[0] - y
+        # 正月 begins between late January and late February: (first day of month m - (m-1) lunar months
+        # + 20 days) falls in the Western year of the nominal year even across a leap month or in a row
+        # that holds only the last months of an era; the most common answer over the row's months wins
+        votes: dict[int, int] = {}
+        for y, m, f in ms:
+            o = jd_to_year_month_day(int(f - (m - 1) * 29.53 + 20))[0] - y
+            votes[o] = votes.get(o, 0) + 1
+        offset = max(sorted(votes), key=lambda o: votes[o])
         per_year: dict[int, int] = {}
         for y, _m, _f in ms:
             per_year[y] = per_year.get(y, 0) + 1
@@ -97,32 +94,69 @@ def dila_span(segs: list[dict], dynasty_end: int | None) -> tuple[int, int]:
 
 
 def compare(db: Path = DEFAULT_DB) -> dict:
-    from guji.metadata.eras import DYNASTY_SPANS, load_eras
-    from guji.metadata.sheet import fold
+    """Every era of our table against DILA; every DILA era (漢 … 民國) looked up in our table."""
+    from guji.metadata.eras import load_eras
 
     segs_by_name: dict[str, list[dict]] = {}
     for s in dila_segments(db):
-        segs_by_name.setdefault(fold(s["name"]), []).append(s)
+        if s["name"].startswith("（") or s["dynasty"] == "日本":
+            continue
+        segs_by_name.setdefault(s["name"], []).append(s)
+    notes = _table_notes()
     results = []
     for era in load_eras():
-        dyns = {fold(d) for d in DYNASTY_ALIASES.get(era.dynasty, {era.dynasty})}
-        cands = [s for s in segs_by_name.get(fold(era.name), []) if fold(s["dynasty"]) in dyns]
+        cands = segs_by_name.get(era.name, [])
         best = None
         if cands:
-            # rows of the same era share one year offset; an era name reused later has another
+            # rows of one era share a year offset (split at an emperor change, or 蒙古/元 sharing 至元);
+            # a homonym used at another time has another
             off = min({s["offset"] for s in cands}, key=lambda o: abs(o + 1 - era.first_year))
             same = [s for s in cands if s["offset"] == off]
-            best = dila_span(same, DYNASTY_SPANS.get(era.dynasty, (None, None))[1])
-        status = "missing" if best is None else ("exact" if best == (era.first_year, era.max_year) else "differs")
-        results.append({"dynasty": era.dynasty, "era": era.name, "ours": (era.first_year, era.max_year),
-                        "dila": best, "status": status})
-    mq = [r for r in results if r["dynasty"] in MING_QING]
-    exact = sum(r["status"] == "exact" for r in results)
+            dyn = max(sorted({s["dynasty"] for s in same}),
+                      key=lambda d: sum(sum(s["months"].values()) for s in same if s["dynasty"] == d))
+            best = dila_span(same, DYNASTY_END.get(dyn))
+        source, note = notes.get((era.dynasty, era.name, era.first_year), ("DILA", ""))
+        ours = (era.first_year, era.max_year)
+        if best == ours:
+            status = "exact"
+        elif source != "DILA" and note:
+            status = "deliberate"
+        else:
+            status = "missing" if best is None else "differs"
+        results.append({"dynasty": era.dynasty, "era": era.name, "ours": ours, "dila": best, "status": status,
+                        "note": note})
+    ours_keys = {(e.name, e.first_year) for e in load_eras()}
+    deliberate_names = {r["era"] for r in results if r["status"] == "deliberate"}
+    uncovered = []
+    for name, segs in segs_by_name.items():
+        for off in sorted({s["offset"] for s in segs}):
+            same = [s for s in segs if s["offset"] == off]
+            first = off + min(min(s["months"]) for s in same)
+            if (name, first) not in ours_keys and name not in deliberate_names:
+                uncovered.append({"dynasty": same[0]["dynasty"], "era": name, "dila_first_year": first})
+    kept = [r for r in results if r["status"] != "deliberate"]
+    exact = sum(r["status"] == "exact" for r in kept)
     return {
-        "eras": len(results), "exact": exact, "agreement": exact / len(results) if results else 0.0,
-        "ming_qing": len(mq), "ming_qing_exact": sum(r["status"] == "exact" for r in mq),
-        "disagreements": [r for r in results if r["status"] != "exact"],
+        "eras": len(results), "kept": len(kept), "exact": exact,
+        "agreement": exact / len(kept) if kept else 0.0,
+        "deliberate": [r for r in results if r["status"] == "deliberate"],
+        "disagreements": [r for r in kept if r["status"] != "exact"],
+        "dila_not_in_table": uncovered,
+        "dynasties": sorted({e.dynasty for e in load_eras()}),
     }
+
+
+def _table_notes() -> dict[tuple[str, str, int], tuple[str, str]]:
+    from importlib import resources
+
+    text = resources.files("guji.metadata").joinpath("data/reign_eras.tsv").read_text("utf-8")
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("#") or line.startswith("dynasty\t") or not line.strip():
+            continue
+        c = line.split("\t")
+        out[(c[0], c[1], int(c[2]))] = (c[6] if len(c) > 6 else "DILA", c[7] if len(c) > 7 else "")
+    return out
 
 
 def main(argv: list[str]) -> int:
@@ -132,11 +166,16 @@ def main(argv: list[str]) -> int:
         return 2
     r = compare(db)
     for d in r["disagreements"]:
-        print(f"  {d['status']:8s} {d['dynasty']} {d['era']}: ours {d['ours']} (first year, highest year number), DILA {d['dila']}")
-    print(f"eras in our table: {r['eras']}; exact agreement with DILA: {r['exact']} "
-          f"({100 * r['agreement']:.1f}%)")
-    print(f"Ming/Qing (incl. 南明, 後金): {r['ming_qing_exact']}/{r['ming_qing']} exact")
-    return 0
+        print(f"  {d['status']:8s} {d['dynasty']} {d['era']}: ours {d['ours']} (first year, highest year number), "
+              f"DILA {d['dila']}")
+    for d in r["deliberate"]:
+        print(f"  deliberate {d['dynasty']} {d['era']}: ours {d['ours']}, DILA {d['dila']} — {d['note']}")
+    for d in r["dila_not_in_table"]:
+        print(f"  not in our table: DILA {d['dynasty']} {d['era']} ({d['dila_first_year']})")
+    print(f"eras in our table: {r['eras']} in {len(r['dynasties'])} dynasties; kept as DILA has them: {r['kept']}, "
+          f"identical: {r['exact']} ({100 * r['agreement']:.1f}%); deliberate differences: {len(r['deliberate'])}; "
+          f"DILA eras missing from the table: {len(r['dila_not_in_table'])}")
+    return 0 if r["exact"] == r["kept"] and not r["dila_not_in_table"] else 1
 
 
 if __name__ == "__main__":

@@ -75,9 +75,11 @@ def test_every_example_record_parses_without_errors():
 
 @needs_examples
 @pytest.mark.parametrize("field,bad,code", [
-    ("版本", "明嘉靖三十年（1552）芝城銅活字印本", "year-mismatch"),
-    ("版本", "清乾隆四十年（1776）刻本", "year-mismatch"),
-    ("版本", "明萬曆五十年刻本", "era-year-out-of-range"),
+    ("版本", "明嘉靖三十年（1555）芝城銅活字印本", "year-mismatch"),
+    ("版本", "明嘉靖三十年（1552）芝城銅活字印本", "year-bracket-off-by-one"),
+    ("版本", "清乾隆四十年（1778）刻本", "year-mismatch"),
+    ("版本", "明萬曆六十年刻本", "era-year-out-of-range"),
+    ("版本", "明弘治十九年（1506）刻本", "era-year-beyond-end"),
     ("普查编号", "110000-0101-001379", "census-no-format"),
     ("普查编号", "990000-0101-0013797", "census-no-province"),
     ("普查编号", "110000-0202-0013797", "census-no-unit"),
@@ -234,10 +236,13 @@ def test_reign_table_agrees_with_dila():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     r = mod.compare(DILA)
-    print(f"reign table: {r['exact']}/{r['eras']} exact ({100 * r['agreement']:.1f}%), "
-          f"Ming/Qing {r['ming_qing_exact']}/{r['ming_qing']}")
-    assert r["ming_qing"] >= 34 and r["ming_qing_exact"] == r["ming_qing"], r["disagreements"]
-    assert r["agreement"] >= 0.9
+    print(f"reign table: {r['exact']}/{r['kept']} kept eras identical, {len(r['deliberate'])} deliberate")
+    assert r["exact"] == r["kept"], r["disagreements"]
+    assert r["dila_not_in_table"] == []
+    assert all(d["note"] for d in r["deliberate"])
+    # every dynasty the issue names is in the table
+    for dyn in ("西漢", "東漢", "遼", "金", "西夏", "後唐", "吳越", "武周", "南明", "太平天國", "民國", "清"):
+        assert dyn in r["dynasties"], dyn
 
 
 def test_demo_batch_rows_parse_cleanly():

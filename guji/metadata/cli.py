@@ -149,4 +149,43 @@ def apply_cmd(corrections: Path, work: Path, who: str | None, json_out: bool) ->
     return ExitCode.ITEMS_BLOCKED if problems else ExitCode.OK
 
 
+@metadata_group.command("import-catalogue",
+                        help="Turn a printed catalogue (名录 / 普查登记目录 style: one entry per line, segments separated "
+                             "by U+3000) into a census sheet: INPUT is a .txt file or a sheet (.csv/.tsv/.xlsx) with a "
+                             "column of entries; OUTPUT is the census sheet (.csv, .tsv or .xlsx).")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--check/--no-check", default=True, show_default=True,
+              help="Also run every parser and check over the entries and report the findings.")
+@click.option("--json", "json_out", is_flag=True, help="Print entries and findings as JSON.")
+@guarded
+def import_catalogue_cmd(source: Path, output: Path, check: bool, json_out: bool) -> ExitCode:
+    from collections import Counter
+
+    from guji.metadata.catalogue import import_catalogue, write_census_sheet
+    from guji.metadata.record import normalise
+
+    entries, problems = import_catalogue(source)
+    write_census_sheet(output, entries)
+    findings = list(problems)
+    if check:
+        for e in entries:
+            fields = {k: v for k, v in e.fields.items() if k != "收藏单位"}
+            fields.setdefault("本地编号", f"line-{e.line}")
+            _rec, probs = normalise(fields, item=fields["本地编号"], row=None)
+            for p in probs:
+                p.path, p.row = source.name, e.line
+            findings.extend(probs)
+    errs = sum(1 for p in findings if p.severity == "error")
+    if json_out:
+        click.echo(json.dumps({"entries": [{"line": e.line, "fields": e.fields} for e in entries],
+                               "findings": [p.to_dict() for p in findings]}, ensure_ascii=False, indent=2))
+    else:
+        by_code = Counter((p.severity, p.code) for p in findings)
+        for (sev, code), n in sorted(by_code.items()):
+            click.echo(f"  {sev:7s} {code}: {n}", err=True)
+        click.echo(f"{len(entries)} entries → {output}; {errs} errors, {len(findings) - errs} warnings", err=True)
+    return ExitCode.VALIDATION_FAILED if errs else ExitCode.OK
+
+
 commands = [metadata_group]

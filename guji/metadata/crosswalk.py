@@ -130,6 +130,23 @@ def to_mods(pub: dict, *, rights: str | None = None, institution: str | None = N
         sub(oi, "edition", ed["edition_type"])
     if not len(oi):
         root.remove(oi)
+    # later layers of the edition: re-cuttings and later printings (manufacture), supplements (production)
+    for layer in (ed.get("layers") or [])[1:]:
+        role = layer.get("role")
+        if role not in LAYER_EVENTS:
+            continue
+        event_type, label_zh, _en = LAYER_EVENTS[role]
+        lo = sub(root, "originInfo", eventType=event_type, displayLabel=layer.get("type") or label_zh)
+        date_tag = "dateCreated" if role == "supplement" else "dateIssued"
+        for ev in layer.get("events") or []:
+            if ev.get("agent"):
+                sub(lo, "publisher", ev["agent"])
+            if ev.get("year") is not None:
+                sub(lo, date_tag, str(ev["year"]), encoding="w3cdtf")
+            elif ev.get("year_range"):
+                sub(lo, date_tag, str(ev["year_range"][0]), encoding="w3cdtf", point="start", qualifier="approximate")
+                sub(lo, date_tag, str(ev["year_range"][1]), encoding="w3cdtf", point="end", qualifier="approximate")
+        sub(lo, date_tag, _layer_text(layer))
     lang = sub(root, "language")
     sub(lang, "languageTerm", "chi", type="code", authority="iso639-2b")
     pd = sub(root, "physicalDescription")
@@ -172,6 +189,16 @@ def to_mods(pub: dict, *, rights: str | None = None, institution: str | None = N
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+# edition layer role -> (MODS originInfo eventType, label zh-Hant, label en)
+LAYER_EVENTS = {"recut": ("manufacture", "修版", "Re-cut"), "reprint": ("manufacture", "後印", "Later printing"),
+                "supplement": ("production", "配補", "Supplemented from")}
+
+def _layer_text(layer: dict) -> str:
+    text = layer.get("text") or ""
+    scope = layer.get("scope")
+    return text if not scope or text.startswith(scope) else f"{scope}：{text}"
+
+
 LABELS: list[tuple[str, str, str]] = [  # (canonical field, zh label (trad), en)
     ("题名卷数", "題名卷數", "Title and juan"), ("著者", "著者", "Author"), ("版本", "版本", "Edition"),
     ("批校题跋", "批校題跋", "Annotations and colophons"), ("版式", "版式", "Layout"), ("装帧", "裝幀", "Binding"),
@@ -203,9 +230,14 @@ def iiif_block(pub: dict, *, rights: str | None = None, institution: str | None 
                 val["en"] = [v] if canon != "册数" else [f"{pub['volumes']['count']} {pub['volumes']['unit']}"
                                                          if pub.get("volumes") else v]
             metadata.append({"label": _lm(zh, en), "value": val})
+    ed = pub.get("edition") or {}
+    for layer in (ed.get("layers") or [])[1:]:  # each part of a compound edition after the base
+        if layer.get("role") in LAYER_EVENTS:
+            _t, zh, en = LAYER_EVENTS[layer["role"]]
+            text = _layer_text(layer)
+            metadata.append({"label": _lm(zh, en), "value": _lm(text)})
     for n in pub.get("notes") or []:
         metadata.append({"label": _lm("附註", "Note"), "value": _lm(n)})
-    ed = pub.get("edition") or {}
     nav = None
     y = ed.get("year") or (ed["year_range"][0] if ed.get("year_range") else None)
     if y is not None and 0 < y < 10000:

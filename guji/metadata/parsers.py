@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from guji.metadata.eras import DYNASTY_PREFIXES, DYNASTY_SPANS, NUMERAL_CHARS, Era, cn_to_int, match_dynasty, match_era_at
+from guji.metadata.eras import NUMERAL_CHARS, cn_to_int
 from guji.metadata.sheet import fold
 
 Finding = tuple[str, str, str]
@@ -115,7 +115,10 @@ def parse_title(s: str) -> tuple[dict | None, list[Finding]]:
 
 ROLES = sorted("""撰 輯 编 編 注 註 纂 修 纂修 修纂 重修 校 校注 校註 評 点 點 評點 评点 譯 述 著 編纂 辑录 輯錄 增訂 重訂 音辯 音義
 註釋 注釋 箋 箋注 疏 集解 集注 集註 書 繪 刻 訂 校刊 校勘 編次 选 選 抄 鈔 序 跋 題 考 補 續 輯注 輯註 编辑 編輯 撰輯 同撰
-輯評 批 批點 參訂 鑒定 鑑定 参 參 閱 同校 補注 補註 考證 考正 圖 绘 編校 纂輯 撰注 撰註 撰并書 口述 譯述 主編 編著 修訂""".split(),
+輯評 批 批點 參訂 鑒定 鑑定 参 參 閱 同校 補注 補註 考證 考正 圖 绘 編校 纂輯 撰注 撰註 撰并書 口述 譯述 主編 編著 修訂
+補正 衍義 校正 合入 集 纂集 改誤 校定 釋文 索隱 錄 录 音釋 音解 音注 音註 傳 正義 重增 增注 增註 考異 章句 句讀 批校 評注 評註
+集評 彙編 匯編 删 刪定 刪補 重編 重輯 增輯 增補 合注 合註 集傳 註解 注解 解 說 講 箋釋 校補 校釋 校訂 校錄 藏 手錄 抄錄 鈔錄 節錄
+譯注 同譯 詮 述義 義疏 記 編集 撰集 評選 選評 纂注 纂註 翻譯 合譯 重譯 繪圖 畫 書丹 篆 摹 臨 校閱 定""".split(),
                key=len, reverse=True)
 _DYN_RE = re.compile(r"[（(［\[〔]([^）)］\]〕]{1,4})[）)］\]〕]")
 
@@ -124,6 +127,14 @@ def _split_role(chunk: str) -> tuple[str, str | None]:
     for r in ROLES:
         if chunk.endswith(r) and len(chunk) - len(r) >= 2:
             return chunk[: -len(r)], r
+    return chunk, None
+
+
+def _guess_role(chunk: str) -> tuple[str, str | None]:
+    """A role word not in ROLES (發明, 集論, 質實, 筆受 …): names are 2–3 characters (4 with 釋 or a double
+    surname), so a chunk of 5+ characters, or 4 not starting with 釋, ends with a two-character role."""
+    if len(chunk) >= 5 or (len(chunk) == 4 and not chunk.startswith(("釋", "释"))):
+        return chunk[:-2], chunk[-2:]
     return chunk, None
 
 
@@ -160,12 +171,28 @@ def parse_authors(s: str) -> tuple[list[dict] | None, list[Finding]]:
                 if not chunk:
                     continue
                 et_al = False
+                attributed = False
+                for q in ("舊題", "旧题", "原題", "原题", "題", "题"):
+                    if chunk.startswith(q) and len(chunk) > len(q):
+                        chunk, attributed = chunk[len(q):], True
+                        break
+                else:
+                    if chunk in ("舊題", "旧题", "原題", "原题", "題", "题"):
+                        continue  # 題（宋）王十朋纂集: "attributed to", not a person
                 name, role = _split_role(chunk)
+                guessed = False
+                if role is None:
+                    name, role = _guess_role(chunk)
+                    guessed = role is not None
                 if name.endswith("等"):
                     name, et_al = name[:-1], True
                 p = {"name": name, "dynasty": dynasty, "role": role, "scope": scope}
                 if et_al:
                     p["et_al"] = True
+                if attributed:
+                    p["attributed"] = True
+                if guessed:
+                    p["role_guessed"] = True
                 if role is None:
                     pending.append(p)
                 else:
@@ -179,198 +206,8 @@ def parse_authors(s: str) -> tuple[list[dict] | None, list[Finding]]:
 
 
 # -- 版本 ----------------------------------------------------------------------------------------
-
-TYPE_WORDS = sorted("""銅活字 木活字 泥活字 磁活字 活字 朱墨套印 套印 朱墨 三色 四色 五色 藍印 朱印 石印 影印 鉛印 油印 曬印 刻 刊 抄 鈔 稿 寫
-拓 遞修 補修 重修 增修 修 補刻 翻刻 覆刻 重刻 影抄 影鈔 精刻 印 手""".split(), key=len, reverse=True)
-_TYPE_FOLDED = sorted({(fold(w), w) for w in TYPE_WORDS}, key=lambda t: -len(t[0]))
-CATEGORIES = [  # (folded keyword present in the type words, category)
-    ("活字", "活字本"), ("套印", "套印本"), ("朱墨", "套印本"), ("色", "套印本"), ("石印", "石印本"), ("影印", "影印本"),
-    ("铅印", "铅印本"), ("油印", "油印本"), ("晒印", "晒印本"), ("稿", "稿本"), ("影抄", "抄本"), ("抄", "抄本"),
-    ("钞", "抄本"), ("写", "写本"), ("拓", "拓本"), ("刻", "刻本"), ("刊", "刻本"), ("印", "印本"),
-]
-OTHER_TYPES = [("竹简", "简牍"), ("木简", "简牍"), ("简牍", "简牍"), ("帛书", "帛书"), ("写本", "写本"), ("拓本", "拓本"),
-               ("稿本", "稿本"), ("抄本", "抄本"), ("钞本", "抄本"), ("刻本", "刻本")]
-_GAN = "甲乙丙丁戊己庚辛壬癸"
-_ZHI = "子丑寅卯辰巳午未申酉戌亥"
-_BRACKET_YEAR_RE = re.compile(r"[（(]\s*(?:公元)?\s*(\d{3,4})\s*(?:年)?\s*(?:[-–—~至到]\s*(\d{3,4})\s*(?:年)?)?\s*[）)]")
-
-
-def _ganzhi_index(gz: str) -> int | None:
-    if len(gz) != 2 or gz[0] not in _GAN or gz[1] not in _ZHI:
-        return None
-    g, z = _GAN.index(gz[0]), _ZHI.index(gz[1])
-    for i in range(60):
-        if i % 10 == g and i % 12 == z:
-            return i
-    return None
-
-
-def _eras_for(eras: list[Era], dynasty: str | None) -> list[Era]:
-    if dynasty is None:
-        return eras
-    allowed = DYNASTY_PREFIXES.get(dynasty, ())
-    return [e for e in eras if e.dynasty in allowed]
-
-
-def parse_edition(s: str) -> tuple[dict | None, list[Finding]]:
-    if not s:
-        return None, []
-    out: list[Finding] = []
-    inferred = bool(re.search(r"[\[［〔]", s))
-    orig = re.sub(r"[\[\]［］〔〕]", "", s).strip()
-    brackets = list(_BRACKET_YEAR_RE.finditer(orig))
-    bracket_years: tuple[int, int] | None = None
-    if brackets:
-        b = brackets[0]
-        y0 = int(b.group(1))
-        bracket_years = (y0, int(b.group(2)) if b.group(2) else y0)
-    body = _BRACKET_YEAR_RE.sub("", orig)
-    f = _same_len_fold(body)
-    pos = 0
-    while pos < len(f) and f[pos] in " 　":
-        pos += 1
-    res: dict[str, Any] = {"dynasty": None, "era": None, "era_year": None, "year": None, "year_range": None,
-                           "bracket_year": list(bracket_years) if bracket_years else None,
-                           "publisher": None, "edition_type": None, "category": None, "inferred": inferred}
-    era_hit = match_era_at(f, pos)
-    dyn = None
-    wy = re.match(r"(\d{3,4})\s*年?(?:[-–—至到](\d{3,4})\s*年?)?", f[pos:])
-    if wy:  # Western year written out: 1953年铅印本
-        pos += wy.end()
-        if wy.group(2):
-            res["year_range"] = [int(wy.group(1)), int(wy.group(2))]
-        else:
-            res["year"] = int(wy.group(1))
-        era_hit = None
-    elif era_hit and era_hit[1][0].dynasty == "民國":
-        dyn = "民國"
-    else:
-        dyn = match_dynasty(f, pos)
-        if dyn:
-            pos += len(fold(dyn))
-            while pos < len(f) and f[pos] in " 　":
-                pos += 1
-            era_hit = match_era_at(f, pos)
-    res["dynasty"] = dyn
-    eras: list[Era] = []
-    if era_hit:
-        eras = _eras_for(era_hit[1], dyn)
-        if not eras:
-            era_hit = None
-    if era_hit and eras:
-        pos += len(era_hit[0])
-        era = eras[0]
-        if len(eras) > 1 and bracket_years:
-            fit = [e for e in eras if e.first_year <= bracket_years[0] <= e.first_year + e.max_year - 1]
-            era = fit[0] if fit else era
-        elif len(eras) > 1:
-            out.append(("warning", "era-ambiguous",
-                        f"年号 {era_hit[0]} is used by several eras ({', '.join(f'{e.dynasty} {e.first_year}' for e in eras)}); "
-                        "add the dynasty or a bracketed year"))
-        res["dynasty"] = dyn or era.dynasty
-        res["era"] = era.name
-        res["era_dynasty"] = era.dynasty
-        ym = re.match(rf"(元|{N}+)年", f[pos:])
-        gz = f[pos:pos + 2]
-        if ym:
-            n = 1 if ym.group(1) == "元" else cn_to_int(ym.group(1))
-            pos += ym.end()
-            if n is None or n < 1 or n > era.max_year:
-                out.append(("error", "era-year-out-of-range",
-                            f"{era.name}{ym.group(0)}: {era.name} has years 1–{era.max_year} "
-                            f"({era.first_year}–{era.first_year + era.max_year - 1})"))
-            else:
-                res["era_year"] = n
-                res["year"] = era.year(n)
-        elif _ganzhi_index(gz) is not None:
-            gi = _ganzhi_index(gz)
-            pos += 2
-            hits = [y for y in range(era.first_year, era.first_year + era.max_year) if (y - 4) % 60 == gi]
-            if hits:
-                res["year"] = hits[0]
-                res["era_year"] = hits[0] - era.first_year + 1
-                res["ganzhi"] = gz
-            else:
-                out.append(("error", "era-year-out-of-range", f"{era.name}{gz}: no {gz} year in {era.name}"))
-        else:
-            rng = [era.first_year, era.first_year + era.years - 1]
-            tm = re.match(r"[至到-]", f[pos:])
-            if tm:
-                nxt = match_era_at(f, pos + 1)
-                if nxt:
-                    e2 = _eras_for(nxt[1], dyn) or nxt[1]
-                    cand = [e for e in e2 if e.first_year >= era.first_year] or e2
-                    rng[1] = cand[0].first_year + cand[0].years - 1
-                    pos += 1 + len(nxt[0])
-            res["year_range"] = rng
-        if f[pos:pos + 1] in ("间", "中", "时") and res["year"] is None:
-            pos += 1
-            if f[pos:pos + 1] == "间":
-                pos += 1
-    elif dyn:
-        span = DYNASTY_SPANS.get(dyn)
-        if span:
-            res["year_range"] = list(span)
-    # cross-check with the bracketed year
-    if bracket_years:
-        if res["year"] is not None and not (bracket_years[0] <= res["year"] <= bracket_years[1]):
-            out.append(("error", "year-mismatch",
-                        f"{res['era']}{res['era_year'] if res['era_year'] != 1 else '元'}年 is {res['year']}, "
-                        f"but the bracket says {b.group(0)}"))
-        elif res["year"] is None and res["year_range"]:
-            lo, hi = res["year_range"]
-            if not (lo - 1 <= bracket_years[0] and bracket_years[1] <= hi + 1):
-                out.append(("error", "year-mismatch",
-                            f"bracketed year {b.group(0)} lies outside {res['era'] or res['dynasty']} ({lo}–{hi})"))
-            elif bracket_years[0] == bracket_years[1]:
-                res["year"] = bracket_years[0]
-        elif res["year"] is None and not res["year_range"]:
-            res["year"] = bracket_years[0] if bracket_years[0] == bracket_years[1] else None
-            if bracket_years[0] != bracket_years[1]:
-                res["year_range"] = list(bracket_years)
-    # publisher and edition type from the rest
-    rest_f = f[pos:].strip(" 　，,")
-    rest_o = body[pos:].strip(" 　，,") if len(f) == len(body) else rest_f
-    t_f, t_o = rest_f, rest_o
-    if t_f.endswith("本"):
-        t_f, t_o = t_f[:-1], t_o[:-1]
-        words: list[str] = []
-        changed = True
-        while changed and t_f:
-            changed = False
-            for wf, _w in _TYPE_FOLDED:
-                if t_f.endswith(wf):
-                    words.insert(0, t_o[len(t_o) - len(wf):])
-                    t_f, t_o = t_f[: -len(wf)], t_o[: -len(wf)]
-                    changed = True
-                    break
-        if words:
-            res["edition_type"] = "".join(words) + "本"
-            res["publisher"] = t_o.strip(" 　") or None
-        else:
-            for wf, w in _TYPE_FOLDED:  # 刻合刻分體李杜全集本: 刻 + the collection it belongs to
-                if rest_f.startswith(wf):
-                    res["edition_type"] = rest_o[: len(wf)] + "本"
-                    res["part_of"] = rest_o[len(wf):]
-                    break
-    if res["edition_type"]:
-        tf = fold(res["edition_type"])
-        res["category"] = next((c for k, c in CATEGORIES if k in tf), "其他")
-    else:
-        for k, c in OTHER_TYPES:
-            i = rest_f.find(k)
-            if i >= 0:
-                res["edition_type"] = rest_o[i:i + len(k)] if len(rest_o) == len(rest_f) else k
-                res["category"] = c
-                rest_note = (rest_o[:i] + rest_o[i + len(k):]).strip(" 　")
-                if rest_note:
-                    res["note"] = rest_note
-                break
-    if res["edition_type"] is None:
-        out.append(("warning", "edition-type-unknown", f"版本 {s!r}: no edition type (刻本, 抄本, 稿本 …) recognised"))
-    if res["dynasty"] is None and res["year"] is None:
-        out.append(("warning", "edition-undated", f"版本 {s!r}: no dynasty, era or year recognised"))
-    return res, out
+# layered parsing (base edition, re-cuttings, supplements) lives in guji.metadata.edition
+from guji.metadata.edition import parse_edition  # noqa: E402,F401
 
 
 # -- 版式 ----------------------------------------------------------------------------------------
@@ -431,43 +268,60 @@ def _juan_list(text: str) -> list[int] | None:
     return nums
 
 
-def parse_extant(s: str, juan_total: int | None) -> tuple[dict | None, list[Finding]]:
+def parse_extant(s: str, title: dict | None) -> tuple[dict | None, list[Finding]]:
+    """存卷 against 题名卷数: ``title`` is parse_title's result (or a juan count, or None)."""
     if not s:
         return None, []
+    if isinstance(title, dict):
+        works = title.get("works") or []
+        juan_total = title.get("juan_total")
+        known = [w.get("juan") for w in works]
+        all_known = bool(works) and all(isinstance(j, int) for j in known)
+        juan_all = sum(known) if all_known else None  # every work of 题名卷数 (前集 + 後集 + 附錄 …)
+        juan_max = max(known) if all_known else None
+    else:
+        juan_total = juan_all = juan_max = title
     out: list[Finding] = []
     f = _same_len_fold(s.strip())
     res: dict[str, Any] = {"count": None, "juan": None, "missing": None}
     if f in ("全", "全帙", "完整", "足本"):
-        res["count"] = juan_total
+        res["count"] = juan_all
         return res, out
-    if m := re.match(rf"存({N}+)卷(?:[（(](.+?)[）)])?", f):
+    if m := re.match(rf"(?:残)?存({N}+)卷(?:[（(](.+?)[）)])?", f):
         res["count"] = cn_to_int(m.group(1))
         if m.group(2):
             res["juan"] = _juan_list(m.group(2))
-    elif m := re.match(r"存(?:卷)?(.+)", f):
+    elif m := re.match(r"(?:残)?存(?:卷)?(.+)", f):
         res["juan"] = _juan_list(m.group(1))
         if res["juan"] is not None:
             res["count"] = len(res["juan"])
+        else:
+            res["text"] = s  # 存清道光六年至同治二年 (a diary's span), 存二卷合爲一軸
     elif m := re.match(r"缺(?:卷)?(.+)", f):
         res["missing"] = _juan_list(m.group(1))
         if res["missing"] is not None and juan_total:
             res["count"] = juan_total - len(res["missing"])
     else:
-        out.append(("warning", "extant-unparsed", f"存卷 {s!r} not recognised (e.g. 存四卷（十六至十九）, 存卷一至五)"))
+        out.append(("warning", "extant-unparsed", f"存卷「{s}」无法识别（如 存四卷（十六至十九）、存卷一至五）",
+                    f"存卷 {s!r} not recognised (e.g. 存四卷（十六至十九）, 存卷一至五)"))
         return res, out
     if res["juan"] is not None and res["count"] is not None and len(res["juan"]) != res["count"]:
-        out.append(("error", "extant-count-mismatch",
-                    f"存卷 {s!r}: says {res['count']} juan but lists {len(res['juan'])}"))
+        out.append(("warning", "extant-count-mismatch",
+                    f"存卷「{s}」：称{res['count']}卷，列出{len(res['juan'])}卷（卷分上下、首卷等可致不同，请核对）",
+                    f"存卷 {s!r}: says {res['count']} juan but lists {len(res['juan'])} (juan split into 上/下 or a "
+                    "首卷 can explain it; please check)"))
     listed = (res["juan"] or []) + (res["missing"] or [])
-    if juan_total:
-        if res["count"] is not None and res["count"] > juan_total:
-            out.append(("error", "extant-exceeds-total",
-                        f"存卷 {s!r}: {res['count']} juan extant but 题名卷数 gives {juan_total}"))
-        elif listed and max(listed) > juan_total:
-            out.append(("error", "extant-exceeds-total",
-                        f"存卷 {s!r}: juan {max(listed)} does not exist in a work of {juan_total} juan"))
     if res["count"] is not None and res["count"] <= 0:
-        out.append(("error", "extant-exceeds-total", f"存卷 {s!r}: no juan extant"))
+        out.append(("error", "extant-exceeds-total", f"存卷「{s}」：存卷为零", f"存卷 {s!r}: no juan extant"))
+    elif juan_all and res["count"] is not None and res["count"] > juan_all:
+        named_parts = res["juan"] is None and bool(re.search(r"[（(].*[^\d一二三四五六七八九十百千〇、，,至卷（）()]", f))
+        out.append(("warning" if named_parts else "error", "extant-exceeds-total",
+                    f"存卷「{s}」：存{res['count']}卷，但题名卷数合计只有{juan_all}卷",
+                    f"存卷 {s!r}: {res['count']} juan extant but 题名卷数 gives {juan_all} in all"))
+    elif juan_max and listed and max(listed) > juan_max:
+        out.append(("error", "extant-exceeds-total",
+                    f"存卷「{s}」：卷{max(listed)}不存在（题名卷数最多{juan_max}卷）",
+                    f"存卷 {s!r}: juan {max(listed)} does not exist in a work of {juan_max} juan"))
     return res, out
 
 

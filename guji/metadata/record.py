@@ -12,6 +12,10 @@ from typing import Any
 
 from guji import resources
 from guji.errors import Problem
+from pydantic import ValidationError
+
+from guji.metadata import checks as C
+from guji.metadata.census import CensusRecord, facets_of, parse_classification
 from guji.metadata import parsers as P
 from guji.metadata.sheet import fold
 
@@ -33,13 +37,18 @@ def validate_record(rec: dict) -> list[tuple[str, str]]:
 
 
 def normalise(fields: dict[str, str], *, item: str, row: int | None, institution_code: str | None = None,
-              default_access: str = "public", default_profile: str = "rare-book") -> tuple[dict, list[Problem]]:
+              default_access: str = "public", default_profile: str = "rare-book",
+              institution: str | None = None) -> tuple[dict, list[Problem]]:
+    """Parse and check one census row; returns ``CensusRecord.to_dict()`` and the findings.
+
+    ``institution``: the holding unit (batch.toml) when the row has no 收藏单位."""
     g = {k: (v or "").strip() for k, v in fields.items()}
     problems: list[Problem] = []
 
-    def add(field: str, findings: list[P.Finding]) -> None:
-        for sev, code, msg in findings:
-            problems.append(Problem(sev, code, msg, item=item, row=row, field=field, stage="metadata"))
+    def add(field: str, findings: list) -> None:
+        for f in findings:  # (severity, code, message) or (severity, code, message zh, message en)
+            extra = {"message_en": f[3]} if len(f) > 3 else {}
+            problems.append(Problem(f[0], f[1], f[2], item=item, row=row, field=field, stage="metadata", extra=extra))
 
     def parse(field: str, parser, *extra):
         value, findings = parser(g.get(field, ""), *extra)
@@ -49,9 +58,9 @@ def normalise(fields: dict[str, str], *, item: str, row: int | None, institution
     census = parse("普查编号", P.parse_census_no, institution_code)
     title = parse("题名卷数", P.parse_title)
     authors = parse("著者", P.parse_authors)
-    edition = parse("版本", P.parse_edition)
+    edition, ed_findings = P.parse_edition(g.get("版本", ""))
     layout = parse("版式", P.parse_layout)
-    extant = parse("存卷", P.parse_extant, title["juan_total"] if title else None)
+    extant = parse("存卷", P.parse_extant, title)
     volumes = parse("册数", P.parse_volumes)
     size = parse("尺寸", P.parse_size)
     seals = parse("钤印", P.parse_seals)
@@ -61,35 +70,23 @@ def normalise(fields: dict[str, str], *, item: str, row: int | None, institution
     profile = parse("文献类型", P.parse_doc_type)
     access = parse("访问级别", P.parse_access)
 
+    if C.date_manuscript_by_author(edition, authors):  # 稿本 of a （清） author is dated 清
+        ed_findings = [f for f in ed_findings if f[1] != "edition-undated"]
+    add("版本", ed_findings)
     if not g.get("普查编号") and not g.get("本地编号"):
-        add("普查编号", [("error", "no-identifier", "neither 普查编号 nor 本地编号 is given")])
-    # date–grade sanity (WH/T 20: grades are for books made before 1912; Song/Yuan editions rank high)
-    year = None
-    if edition:
-        year = edition.get("year") or (edition["year_range"][0] if edition.get("year_range") else None)
-    if grade and grade.get("level") and year is not None:
-        lvl = grade["level"]
-        if year >= 1912:
-            add("定级", [("warning", "grade-date", f"定级 {grade['value']} but 版本 dates from {year} (after 1911)")])
-        elif lvl == 4 and edition and edition.get("year_range") and edition["year_range"][1] <= 1368:
-            add("定级", [("warning", "grade-date", f"定级 {grade['value']} for an edition before 1368 (宋元 or earlier)")])
-        elif lvl == 1 and year > 1795 and (edition or {}).get("category") not in ("稿本", "抄本", "写本"):
-            add("定级", [("warning", "grade-date", f"定级 {grade['value']} for a {year} printed edition")])
-    # gazetteer reign prefix vs edition era
-    if title and title.get("prefix") and edition and edition.get("era"):
-        if fold(title["prefix"]) != fold(edition["era"]) and edition.get("year") is not None:
-            from guji.metadata.eras import match_era_at
-
-            hit = match_era_at(fold(title["prefix"]), 0)
-            if hit and all(e.first_year > edition["year"] for e in hit[1]):
-                add("题名卷数", [("warning", "title-prefix-after-edition",
-                                   f"题名 prefix ［{title['prefix']}］ is later than the edition ({edition['year']})")])
+        add("普查编号", [("error", "no-identifier", "普查编号和本地编号都没有", "neither 普查编号 nor 本地编号 is given")])
+    for fld, sev, code, zh, en in (C.check_authors(authors, edition) + C.check_layout(layout, g.get("版式", ""))
+                                   + C.check_scope(edition, g.get("版本", "")) + C.check_title_prefix(title, edition)
+                                   + C.check_grade(grade, edition)):
+        add(fld, [(sev, code, zh, en)])
 
     identifier = (census or {}).get("value") or g.get("本地编号") or item
     rec: dict[str, Any] = {
         "item": item, "row": row, "original": {k: v for k, v in fields.items() if v},
         "identifier": identifier, "census_no": census, "local_id": g.get("本地编号") or None,
-        "call_number": g.get("索书号") or None, "classification": g.get("分类") or None,
+        "call_number": g.get("索书号") or None,
+        "classification": (lambda c: c.model_dump(mode="json") if c else None)(parse_classification(g.get("分类"))),
+        "institution": g.get("收藏单位") or institution or None,
         "title": title, "authors": authors, "edition": edition,
         "annotations": [x for x in g.get("批校题跋", "").split() if x] or None,
         "layout": layout, "binding": g.get("装帧") or None, "volumes": volumes, "extant": extant,
@@ -97,9 +94,14 @@ def normalise(fields: dict[str, str], *, item: str, row: int | None, institution
         "profile": profile or default_profile, "access": access or default_access,
     }
     rec["search"] = search_keys(rec)
-    for path, msg in validate_record(rec):
-        problems.append(Problem("error", "schema", f"{path}: {msg}", item=item, row=row,
-                                field=path.split("/")[0], stage="metadata"))
+    rec["facets"] = facets_of(rec).model_dump(mode="json")
+    try:
+        rec = CensusRecord.from_dict(rec).to_dict()
+    except ValidationError as err:  # a parser produced what the record model does not allow
+        for e in err.errors():
+            path = "/".join(str(x) for x in e["loc"]) or "(record)"
+            problems.append(Problem("error", "schema", f"{path}: {e['msg']}", item=item, row=row,
+                                    field=path.split("/")[0], stage="metadata"))
     rec["findings"] = [p.to_dict() for p in problems]
     return rec, problems
 
@@ -122,6 +124,8 @@ def public_view(rec: dict) -> dict[str, Any]:
                        if P.fold(k) not in ("定级", "破损级别", "附注") and _canonical(k) not in ("定级", "破损级别", "附注")}
     notes = rec.get("notes") or {}
     out["notes"] = list(notes.get("public", []))
+    cls = rec.get("classification")
+    out["classification"] = cls.get("value") if isinstance(cls, dict) else cls  # a string, as before
     return out
 
 

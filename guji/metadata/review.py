@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from datetime import datetime, timezone
@@ -63,79 +62,94 @@ def write_csv(path: Path, records: list[dict], entries: list[dict]) -> str:
     return atomic_write_text(path, "\ufeff" + buf.getvalue())  # BOM: opens right in Excel
 
 
-def _parsed_summary(rec: dict) -> str:
-    bits = []
+ROLE_ZH = {"base": "底本", "recut": "修版", "reprint": "後印", "supplement": "配補", "model": "所據", "other": "其他"}
+SEVERITY_ZH = {"error": "錯誤", "warning": "警告", "info": "提示"}
+
+
+def _when(d: dict) -> str:
+    if d.get("year") is not None:
+        return str(d["year"])
+    if d.get("year_range"):
+        return "–".join(map(str, d["year_range"]))
+    return "?"
+
+
+def parsed_summary(rec: dict) -> list[tuple[str, str]]:
+    """(label, value) pairs of what the parsers read, for people (Chinese labels)."""
+    bits: list[tuple[str, str]] = []
     t = rec.get("title") or {}
     if t:
-        bits.append("題名: " + " / ".join(f"{w['title']}{'' if w.get('juan') is None else ' ' + str(w['juan']) + '卷'}"
-                                         for w in t.get("works", [])))
+        bits.append(("題名", " / ".join(f"{w['title']}{'' if w.get('juan') is None else ' ' + str(w['juan']) + '卷'}"
+                                       for w in t.get("works", []))))
     if rec.get("authors"):
-        bits.append("著者: " + "；".join(f"{p.get('dynasty') or ''} {p['name']} [{p.get('role') or '?'}]" for p in rec["authors"]))
+        bits.append(("著者", "；".join(f"{p.get('dynasty') or '？'} {p['name']}［{p.get('role') or '？'}］"
+                                      for p in rec["authors"])))
     ed = rec.get("edition") or {}
     if ed:
-        when = ed.get("year") or ("–".join(map(str, ed["year_range"])) if ed.get("year_range") else "?")
-        bits.append(f"版本: {ed.get('dynasty') or ''} {ed.get('era') or ''} → {when}; {ed.get('publisher') or ''} "
-                    f"{ed.get('edition_type') or ''}")
+        bits.append(("版本", f"{ed.get('dynasty') or ''}{ed.get('era') or ''} → {_when(ed)}；"
+                             f"{ed.get('publisher') or ''} {ed.get('edition_type') or ''}（{ed.get('category') or '？'}）"))
+        for L in (ed.get("layers") or [])[1:]:
+            evs = "；".join(f"{e.get('dynasty') or ''}{e.get('era') or ''} {_when(e)} {e.get('agent') or ''}".strip()
+                           for e in L.get("events") or [])
+            bits.append((ROLE_ZH.get(L.get("role"), L.get("role") or ""), f"{L.get('text')}（{evs}）" if evs else L.get("text")))
     lay = rec.get("layout") or {}
     if lay:
-        bits.append(f"版式: {lay.get('lines')}行 {lay.get('chars')}字")
+        bits.append(("版式", f"{lay.get('lines')}行{lay.get('chars')}字"))
     if rec.get("extant"):
-        bits.append(f"存卷: {rec['extant'].get('count')}")
+        bits.append(("存卷", f"{rec['extant'].get('count')}卷"))
     if rec.get("volumes"):
-        bits.append(f"册数: {rec['volumes']['count']}{rec['volumes']['unit']}")
+        bits.append(("冊數", f"{rec['volumes']['count']}{rec['volumes']['unit']}"))
     sz = rec.get("size") or {}
     if sz.get("frame_cm") or sz.get("page_cm"):
-        bits.append(f"尺寸: frame {sz.get('frame_cm')} page {sz.get('page_cm')} (w,h cm)")
-    return "\n".join(bits)
+        bits.append(("尺寸", f"版框 {sz.get('frame_cm')} 開本 {sz.get('page_cm')}（寬、高，厘米）"))
+    cls = rec.get("classification")
+    if isinstance(cls, dict) and cls.get("path"):
+        bits.append(("分類", " › ".join(cls["path"])))
+    return bits
 
 
-_JS = """
-function sortBy(th){const t=th.closest('table'),i=[...th.parentNode.children].indexOf(th),asc=th.dataset.asc!=='1';
-th.dataset.asc=asc?'1':'0';const rows=[...t.tBodies[0].rows];rows.sort((a,b)=>{const x=a.cells[i].dataset.v??a.cells[i].innerText,
-y=b.cells[i].dataset.v??b.cells[i].innerText;const nx=parseFloat(x),ny=parseFloat(y);
-const c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y,'zh');return asc?c:-c});rows.forEach(r=>t.tBodies[0].appendChild(r));}
-function filt(){const q=document.getElementById('q').value.toLowerCase(),s=document.getElementById('sev').value;
-for(const r of document.querySelectorAll('#rec tbody tr')){const okq=!q||r.innerText.toLowerCase().includes(q);
-const oks=!s||(s==='error'&&r.dataset.errors>0)||(s==='warning'&&r.dataset.warnings>0)||(s==='clean'&&r.dataset.errors==0&&r.dataset.warnings==0);
-r.style.display=(okq&&oks)?'':'none';}}
-"""
+def code_counts(entries: list[dict]) -> list[dict]:
+    """One row per (code, severity): count, fields, one example message."""
+    by: dict[tuple[str, str], dict] = {}
+    for e in entries:
+        for f in e["findings"]:
+            k = (f["code"], f["severity"])
+            d = by.setdefault(k, {"code": k[0], "severity": k[1], "count": 0, "fields": set(), "example": f["message"]})
+            d["count"] += 1
+            if f.get("field"):
+                d["fields"].add(f["field"])
+    out = sorted(by.values(), key=lambda d: (d["severity"] != "error", -d["count"], d["code"]))
+    for d in out:
+        d["fields"] = "、".join(sorted(d["fields"]))
+    return out
 
 
 def write_html(path: Path, records: list[dict], entries: list[dict], batch_id: str) -> str:
-    e = html.escape
+    """review.html from the Jinja2 template ``review.html`` beside this module (autoescaped)."""
+    from importlib import resources
+
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    tpl = env.from_string(resources.files("guji.metadata").joinpath("review.html").read_text("utf-8"))
     recs = {r["item"]: r for r in records}
-    n_err = sum(1 for x in entries if x["errors"])
-    n_warn = sum(1 for x in entries if x["warnings"] and not x["errors"])
     rows = []
     for ent in entries:
         r = recs[ent["item"]]
-        orig = "".join(f"<div><b>{e(k)}</b>: {e(v)}</div>" for k, v in (r.get("original") or {}).items())
-        finds = "".join(f"<div class='{e(f['severity'])}'>{e(f['severity'])} <code>{e(f['code'])}</code> "
-                        f"[{e(f.get('field') or '')}] {e(f['message'])}</div>" for f in ent["findings"]) or "ok"
-        rows.append(f"<tr data-errors='{ent['errors']}' data-warnings='{ent['warnings']}'>"
-                    f"<td data-v='{ent['row'] or 0}'>{ent['row'] or ''}</td><td>{e(ent['item'])}</td>"
-                    f"<td>{e(ent['census_no'] or '')}</td><td class='o'>{orig}</td>"
-                    f"<td class='p'>{e(_parsed_summary(r))}</td>"
-                    f"<td data-v='{ent['errors'] * 1000 + ent['warnings']}'>{finds}</td></tr>")
-    page = f"""<!doctype html><html lang="zh-Hant"><head><meta charset="utf-8">
-<title>guji metadata review {e(batch_id)}</title><style>
-body{{font-family:sans-serif;margin:1em}} table{{border-collapse:collapse;width:100%}}
-td,th{{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:13px}} th{{cursor:pointer;background:#eee}}
-.p{{white-space:pre-wrap}} .error{{color:#b00}} .warning{{color:#a60}} code{{font-size:12px}}
-</style><script>{_JS}</script></head><body>
-<h1>Metadata review: {e(batch_id)}</h1>
-<p>{len(entries)} records; {n_err} with errors; {n_warn} with warnings only. Click a column header to sort.
-Corrections: fill <code>corrected_value</code> and <code>reviewer</code> in review.csv, then run
-<code>guji metadata apply review.csv --work WORK</code>.</p>
-<p><input id="q" placeholder="filter…" oninput="filt()"> <select id="sev" onchange="filt()">
-<option value="">all</option><option value="error">with errors</option><option value="warning">with warnings</option>
-<option value="clean">clean</option></select></p>
-<table id="rec"><thead><tr><th onclick="sortBy(this)">row</th><th onclick="sortBy(this)">item</th>
-<th onclick="sortBy(this)">普查编号</th><th onclick="sortBy(this)">original</th><th onclick="sortBy(this)">parsed</th>
-<th onclick="sortBy(this)">findings</th></tr></thead><tbody>
-{''.join(rows)}
-</tbody></table></body></html>
-"""
+        rows.append({
+            "row": ent["row"], "item": ent["item"], "census_no": ent["census_no"],
+            "errors": ent["errors"], "warnings": ent["warnings"],
+            "codes": " ".join(sorted({f["code"] for f in ent["findings"]})),
+            "original": list((r.get("original") or {}).items()), "parsed": parsed_summary(r),
+            "findings": [{"severity": f["severity"], "code": f["code"], "field": f.get("field") or "",
+                          "message": f["message"], "message_en": (f.get("extra") or {}).get("message_en", "")}
+                         for f in ent["findings"]],
+        })
+    n_err = sum(1 for x in entries if x["errors"])
+    n_warn = sum(1 for x in entries if x["warnings"] and not x["errors"])
+    page = tpl.render(batch_id=batch_id, total=len(entries), n_errors=n_err, n_warnings=n_warn,
+                      n_clean=len(entries) - n_err - n_warn, codes=code_counts(entries), rows=rows,
+                      severity_zh=SEVERITY_ZH)
     return atomic_write_text(path, page)
 
 

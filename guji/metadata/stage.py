@@ -32,7 +32,7 @@ from guji.state import fingerprint
 
 STAGE = "metadata"
 DEFAULTS: dict[str, Any] = {"frame_tolerance_cm": 1.0, "layout_tolerance": 1}
-VERSION = "1"
+VERSION = "2"  # 2: typed record (census.CensusRecord), edition layers, facets, reviewer checks
 
 
 def _tools() -> dict[str, str]:
@@ -164,7 +164,7 @@ def run(ctx: StageContext) -> StageResult:
         fields = dict(it.record)
         fields.update(corrections.get(it.id, {}))
         rec, probs = normalise(fields, item=it.id, row=it.record_row, institution_code=inst_code,
-                               default_access=it.access, default_profile=it.profile)
+                               default_access=it.access, default_profile=it.profile, institution=institution)
         cn = (rec.get("census_no") or {}).get("value")
         if cn:
             if cn in census_seen:

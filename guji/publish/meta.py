@@ -1,8 +1,9 @@
 """What the catalogue and the index know about an item: public fields only.
 
-Sources, best first: ``WORK/metadata/<item>.public.json`` (the metadata stage's public record),
-then the raw census row in ``batch.json`` (``item.record``) for title/author/edition/
-classification. Fields the census marks restricted (定级 grade, 破损 damage, 索书号 call number,
+Sources, best first: ``WORK/metadata/<item>.public.json`` (the metadata stage's public record and
+its typed ``facets``, :class:`guji.metadata.census.Facets`), then the raw census row in
+``batch.json`` (``item.record``) run through the metadata stage's own parser — dynasty, years and
+edition type are never re-parsed here. Fields the census marks restricted (定级 grade, 破损 damage, 索书号 call number,
 钤印 seals ...) are never copied into :class:`ItemInfo` — except ``grade``, which is kept only for
 aggregate counts (:mod:`guji.publish.stats`) and never written per record.
 """
@@ -10,20 +11,14 @@ aggregate counts (:mod:`guji.publish.stats`) and never written per record.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from guji import resources
+from guji.metadata.census import Facets
 from guji.textfold import fold
 
 CLASSES = ("经", "史", "子", "集", "丛")
-DYNASTIES = ("先秦", "秦", "汉", "三国", "晋", "南北朝", "隋", "唐", "五代", "宋", "辽", "金", "西夏", "元", "明",
-             "清", "民国", "中华人民共和国")
-EDITION_TYPES = ("活字印本", "活字本", "刻本", "抄本", "钞本", "稿本", "石印本", "铅印本", "影印本", "拓本", "写本",
-                 "套印本", "油印本", "晒印本")
 
 
 @dataclass
@@ -68,62 +63,26 @@ def _first(d: dict[str, Any], *keys: str) -> str:
     return ""
 
 
-@lru_cache(maxsize=1)
-def _reign_eras() -> list[tuple[str, str, int, int]]:
-    """(dynasty, era folded, first year, last year) from the metadata stage's table, if present."""
-    out: list[tuple[str, str, int, int]] = []
-    if not resources.exists("metadata/data/reign_eras.tsv"):
-        return out
-    for line in resources.read_text("metadata/data/reign_eras.tsv").splitlines():
-        if not line or line.startswith("#") or line.startswith("dynasty\t"):
-            continue
-        parts = line.split("\t")
-        try:
-            out.append((fold(parts[0]), fold(parts[1]), int(parts[2]), int(parts[2]) + int(parts[3]) - 1))
-        except (IndexError, ValueError):
-            continue
-    out.sort(key=lambda r: -len(r[1]))
-    return out
-
-
-_YEAR_RE = re.compile(r"[（(]\s*(\d{3,4})(?:\s*[-–—至]\s*(\d{3,4}))?\s*[)）]")
-
-
-def parse_edition(edition: str) -> tuple[str, int | None, int | None, str]:
-    """(dynasty, year_from, year_to, edition type) from an edition statement like 明萬曆刻本."""
-    f = fold(edition)
-    dynasty = ""
-    for d in sorted(DYNASTIES, key=len, reverse=True):
-        if f.startswith(d):
-            dynasty = d
-            break
-    y0 = y1 = None
-    m = _YEAR_RE.search(edition)
-    if m:
-        y0 = int(m.group(1))
-        y1 = int(m.group(2)) if m.group(2) else y0
-    else:
-        for dyn, era, first, last in _reign_eras():
-            if era and era in f and (not dynasty or dyn == dynasty):
-                y0, y1 = first, last
-                dynasty = dynasty or dyn
-                break
-    etype = ""
-    for t in EDITION_TYPES:
-        if t in f:
-            etype = {"钞本": "抄本", "活字印本": "活字本"}.get(t, t)
-            break
-    return dynasty, y0, y1, etype
-
-
 def classification_of(value: str) -> str:
-    f = fold(value).strip()
-    if f[:1] in CLASSES:
-        return f[:1]
-    for c, word in (("经", "经部"), ("史", "史部"), ("子", "子部"), ("集", "集部"), ("丛", "丛部")):
-        if word in f:
-            return c
-    return ""
+    """经 史 子 集 丛 (folded) of a 四部 classification as written, or "" when it names none."""
+    from guji.metadata.census import parse_classification
+
+    c = parse_classification(value)
+    return fold(c.division)[:1] if c and c.division else ""
+
+
+def _facets(work: Path, item: Any, pub: dict[str, Any]) -> Facets:
+    """The typed browsing facets: from the public record, or (no metadata stage run yet) from the one
+    census-record parser over the raw row — never re-parsed with tables of our own."""
+    if isinstance(pub.get("facets"), dict):
+        try:
+            return Facets.model_validate(pub["facets"])
+        except ValueError:
+            pass
+    from guji.metadata.record import normalise
+
+    rec, _ = normalise(dict(item.record or {}), item=item.id, row=None)
+    return Facets.model_validate(rec["facets"])
 
 
 def item_info(work: Path, item: Any, institution: str = "") -> ItemInfo:
@@ -139,7 +98,6 @@ def item_info(work: Path, item: Any, institution: str = "") -> ItemInfo:
     if not isinstance(pub, dict):
         pub = {}
     orig = pub.get("original") if isinstance(pub.get("original"), dict) else {}
-    ed = pub.get("edition") if isinstance(pub.get("edition"), dict) else {}
     info = ItemInfo(item_id=item.id, profile=item.profile)
     # display strings: the original census wording (public view first, raw row as fallback)
     info.title = _first(orig, "题名卷数") or _first(rec, "题名卷数", "题名")
@@ -147,16 +105,12 @@ def item_info(work: Path, item: Any, institution: str = "") -> ItemInfo:
     info.edition = _first(orig, "版本") or _first(rec, "版本")
     info.census_no = _first(pub, "census_no") or item.census_no or _first(rec, "普查编号")
     info.institution = institution or _first(rec, "收藏单位")
-    info.classification = classification_of(_first(pub, "classification") or _first(rec, "分类"))
-    dyn, y0, y1, etype = parse_edition(info.edition)
-    info.dynasty = fold(str(ed.get("dynasty") or ed.get("era_dynasty") or "")) or dyn
-    years = [v for v in (ed.get("year_range") or ed.get("bracket_year") or []) if isinstance(v, int)]
-    if isinstance(ed.get("year"), int):
-        years = years or [ed["year"]]
-    if years:
-        y0, y1 = min(years), max(years)
-    info.year_from, info.year_to = y0, (y1 if y1 is not None else y0)
-    info.edition_type = fold(str(ed.get("edition_type") or ed.get("category") or "")) or etype
+    fac = _facets(work, item, pub)
+    info.classification = fold(fac.division)[:1] if fac.division else classification_of(_first(rec, "分类"))
+    info.institution = info.institution if institution else (fac.institution or info.institution)
+    info.dynasty = fold(fac.dynasty or "")
+    info.year_from, info.year_to = fac.year_from, fac.year_to
+    info.edition_type = fold(fac.category or fac.edition_type or "")
     # grade is restricted: read from the full record for counts only
     full = Path(work) / "metadata" / f"{item.id}.json"
     grade = ""
