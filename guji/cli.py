@@ -16,7 +16,7 @@ from guji.exitcodes import ExitCode
 from guji.pipeline import STAGES, load, stage_module
 from guji.stage import StageResult
 
-STAGE_PACKAGES = ["ingest", "clean", "ocr", "metadata", "iiif", "publish"]
+STAGE_PACKAGES = ["ingest", "clean", "ocr", "metadata", "iiif", "publish", "package"]
 
 MAIN_HELP = """\
 guji: digitise and preserve Chinese ancient books (古籍) and local documents (地方文献).
