@@ -44,10 +44,10 @@ from typing import Any
 from guji import __version__
 from guji.errors import NotReady, Problem
 from guji.exitcodes import ExitCode, worst
-from guji.fsutil import sha256_bytes, sha256_file
+from guji.fsutil import canonical_json, sha256_bytes, sha256_file
 from guji.model import Batch, Canvas, Item
 from guji.package.mets import BagFile, build_mets, master_work_path
-from guji.package.provenance import item_provenance
+from guji.package.provenance import FIXITY_CHECK, Provenance, item_provenance
 from guji.stage import StageContext, StageResult
 from guji.state import fingerprint
 
@@ -204,6 +204,21 @@ def _published_record(folder: str | None) -> dict[str, Any] | None:
             "objects": {k: v.get("sha256") for k, v in objs.items()}}
 
 
+def provenance_fingerprint(prov: Provenance) -> str:
+    """What of the provenance makes a new bag: every event except later fixity checks (recorded in the
+    work folder; they appear in the next bag written for another reason), publications without their
+    date (publish rewrites its record on every run)."""
+    evs = []
+    for e in prov.events:
+        if e.stage == "events" and e.type == FIXITY_CHECK:
+            continue
+        d = e.to_dict()
+        if e.stage == "publish":
+            d.pop("id"), d.pop("date")
+        evs.append(d)
+    return sha256_bytes(canonical_json(evs).encode())
+
+
 def bag_info(batch: Batch, item: Item, prov_dates: list[str]) -> dict[str, str]:
     inst = batch.institution
     info = {
@@ -259,8 +274,10 @@ def run(ctx: StageContext) -> StageResult:
             res.problems.extend(probs)
             prov = item_provenance(ctx.store, batch, item, ctx.work, canvases=canvases, published=published)
             mets = build_mets(batch, item, canvases, files, prov, mods=_load_mods(ctx.work, item))
-            files.append(BagFile(rel="mets.xml", group="", sha256=sha256_bytes(mets), data=mets, size=len(mets)))
             inputs = {f.rel: f.sha256 for f in files}
+            inputs["(item)"] = sha256_bytes(canonical_json(item.__dict__).encode())
+            inputs["(provenance)"] = provenance_fingerprint(prov)
+            files.append(BagFile(rel="mets.xml", group="", sha256=sha256_bytes(mets), data=mets, size=len(mets)))
             key = f"{dest_desc}#{item.id}"
             fp = fingerprint(inputs, {"dest": dest_desc}, tools)
             rec = ctx.store.get(STAGE, key)
