@@ -292,8 +292,10 @@ def run(ctx: StageContext) -> StageResult:
                     res.skipped += 1
                     bar.advance(1, f"{item.id} current")
                     continue
+            if storage is not None and remote is None:
+                remote = storage.list()
             try:
-                info = _make_bag(bagit, ctx, p, batch, item, files, prov, storage, out_dir)
+                info = _make_bag(bagit, ctx, p, batch, item, files, prov, storage, out_dir, remote)
             except SourceChanged as e:
                 res.failed += 1
                 for path, why in e.files:
@@ -368,7 +370,7 @@ def _copy(f: BagFile, dest: Path) -> None:
 
 
 def _make_bag(bagit, ctx: StageContext, p: dict[str, Any], batch: Batch, item: Item, files: list[BagFile], prov,
-              storage, out_dir: Path | None) -> dict[str, Any]:
+              storage, out_dir: Path | None, remote: dict[str, Any] | None) -> dict[str, Any]:
     parent = out_dir if out_dir is not None else ctx.work / "package" / "staging"
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{item.id}.", suffix=".tmp", dir=parent))
@@ -406,7 +408,7 @@ def _make_bag(bagit, ctx: StageContext, p: dict[str, Any], batch: Batch, item: I
                 shutil.rmtree(old, ignore_errors=True)
             where = str(final)
         else:
-            _upload(storage, staging, item.id, bag)
+            _upload(storage, staging, item.id, bag, remote or {})
             where = f"{storage.description.split(' at ')[0].rstrip('/')}/{item.id}/"
         return {"bag": where, "payload_oxum": oxum, "files": len(files), **tags}
     finally:
@@ -414,7 +416,9 @@ def _make_bag(bagit, ctx: StageContext, p: dict[str, Any], batch: Batch, item: I
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _upload(storage, bag_dir: Path, item_id: str, bag) -> None:
+def _upload(storage, bag_dir: Path, item_id: str, bag, remote: dict[str, Any]) -> None:
+    """Upload a bag (payload first, tag files last), verify each object, delete what an older
+    version of the bag had and this one has not (``remote``: the target's listing before)."""
     from guji.errors import GujiError
 
     rels = sorted(p.relative_to(bag_dir).as_posix() for p in bag_dir.rglob("*") if p.is_file())
@@ -443,7 +447,7 @@ def _upload(storage, bag_dir: Path, item_id: str, bag) -> None:
         else:
             raise GujiError(f"bag object {key} did not verify after upload to {storage.description}",
                             ExitCode.PUBLISH_FAILED)
-    for key in sorted(storage.list()):
+    for key in sorted(remote):
         if key.startswith(f"{item_id}/") and key not in keys:
             storage.delete(key)
 
