@@ -16,7 +16,7 @@ from guji.exitcodes import ExitCode
 from guji.pipeline import STAGES, load, stage_module
 from guji.stage import StageResult
 
-STAGE_PACKAGES = ["ingest", "clean", "ocr", "metadata", "iiif", "publish"]
+STAGE_PACKAGES = ["ingest", "clean", "ocr", "metadata", "iiif", "publish", "package"]
 
 MAIN_HELP = """\
 guji: digitise and preserve Chinese ancient books (古籍) and local documents (地方文献).
@@ -159,32 +159,107 @@ def status_cmd(work: Path, json_out: bool) -> ExitCode:
 
 
 VERIFY_HELP = """\
-Fixity check: re-hash every master recorded at ingest and compare with the ledger.
+Fixity check of everything guji keeps: masters, work folder, publication, bags.
 
-Reports masters that changed, vanished or cannot be read; exit code 5 if any.
-The batch folder is the one recorded at ingest unless --batch points elsewhere
-(e.g. after the batch was moved to long-term storage).
+\b
+  masters      re-hash every master recorded at ingest (always, with a work folder)
+  work folder  every derivative, OCR file, metadata file and tile against the hash
+               its stage recorded; files no stage wrote in the derivative/OCR folders
+  --out DIR    a publication folder against what `guji publish` recorded
+  --target S3  a bucket: each object downloaded and hashed against its sha256 metadata
+  BAG ...      BagIt bags from `guji package` (--fast: Payload-Oxum and file list only)
+
+Every missing, changed or unexpected file is named; exit code 5 if any. Each check is
+recorded in the work folder's state store as a fixity-check event (PREMIS in packages).
+The batch folder is the one recorded at ingest unless --batch points elsewhere.
+
+\b
+Examples:
+  guji verify --work work
+  guji verify --work work --out out
+  guji verify bags/350000-2001-0000101 --fast
 """
 
 
 @main.command("verify", help=VERIFY_HELP)
-@work_option
+@click.argument("bags", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--work", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Work folder (default $GUJI_WORK or ./guji-work; with BAG arguments only when given).")
 @click.option("--batch", "batch_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=None, help="Where the batch folder is now (default: where it was ingested).")
+@click.option("--out", "-o", "out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Also check this publication folder against what publish recorded.")
+@click.option("--target", default=None, help="Also check this publication target (s3://bucket/prefix).")
+@click.option("--endpoint-url", default=None, help="S3 endpoint (MinIO, Ceph, OSS, COS ...).")
+@click.option("--region", default=None, help="S3 region.")
+@click.option("--addressing-style", type=click.Choice(["auto", "path", "virtual"]), default=None)
+@click.option("--fast", is_flag=True, help="Bags: Payload-Oxum and completeness only, no checksums.")
 @common_options
 @guarded
-def verify_cmd(work: Path, batch_dir: Path | None, jobs: int, cluster: str | None, force: bool, json_out: bool,
-               verbose: int, quiet: bool) -> ExitCode:
-    from guji.ingest.fixity import verify
+def verify_cmd(bags: tuple[Path, ...], work: Path | None, batch_dir: Path | None, out_dir: Path | None,
+               target: str | None, endpoint_url: str | None, region: str | None, addressing_style: str | None,
+               fast: bool, jobs: int, cluster: str | None, force: bool, json_out: bool, verbose: int,
+               quiet: bool) -> ExitCode:
+    import os
 
-    ctx = make_context(work, batch_dir=batch_dir, jobs=jobs, json_out=json_out, verbose=verbose, quiet=quiet,
-                       cluster=cluster)
+    from guji.ingest import fixity
+    from guji.model import BATCH_JSON
+    from guji.progress import setup_logging
+
+    results: list[StageResult] = []
+    if work is None and not bags:
+        work = Path(os.environ.get("GUJI_WORK", "guji-work"))
+    ctx = None
+    if work is not None:
+        ctx = make_context(work, batch_dir=batch_dir, jobs=jobs, json_out=json_out, verbose=verbose, quiet=quiet,
+                           cluster=cluster)
+    else:
+        setup_logging(verbose, quiet)
     try:
-        res = verify(ctx)
+        items: list[str] = []
+        if ctx is not None:
+            ingested = (ctx.work / BATCH_JSON).exists()
+            if ingested:
+                items = [it.id for it in ctx.batch().items]
+            if ctx.store.masters() or not (bags or out_dir or target):
+                res = fixity.verify(ctx)
+                fixity.record_check(ctx.store, "masters", res, items=items)
+                results.append(res)
+            if ingested:
+                res = fixity.verify_work(ctx)
+                fixity.record_check(ctx.store, "work", res, items=items)
+                results.append(res)
+            if out_dir is not None:
+                res = fixity.verify_published_folder(out_dir)
+                fixity.record_check(ctx.store, f"published {res.info['target']}", res, items=items)
+                results.append(res)
+        elif out_dir is not None:
+            results.append(fixity.verify_published_folder(out_dir))
+        if target:
+            from guji.publish.storage import open_storage
+
+            storage = open_storage(out=None, target=target, endpoint_url=endpoint_url, region=region,
+                                   addressing_style=addressing_style)
+            if target.startswith("s3://"):
+                expected = fixity.expected_publication(ctx) if ctx is not None and items else None
+                res = fixity.verify_published_s3(storage, expected)
+            else:
+                res = fixity.verify_published_folder(Path(target))
+            if ctx is not None:
+                fixity.record_check(ctx.store, f"published {res.info['target']}", res, items=items)
+            results.append(res)
+        for bag in bags:
+            res = fixity.verify_bag(bag, fast=fast, processes=max(1, jobs or 1))
+            if ctx is not None:
+                item = res.info.get("item")
+                fixity.record_check(ctx.store, f"bag {Path(bag).resolve()}", res, items=[item] if item else [],
+                                    item_ids=[item] if item else [], params={"mode": res.info["mode"]})
+            results.append(res)
     finally:
-        ctx.executor.close()
-        ctx.store.close()
-    return emit([res], json_out)
+        if ctx is not None:
+            ctx.executor.close()
+            ctx.store.close()
+    return emit(results, json_out)
 
 
 def _register() -> None:

@@ -57,6 +57,19 @@ CREATE TABLE IF NOT EXISTS fixity (
     size INTEGER NOT NULL,
     recorded REAL NOT NULL
 );
+-- provenance events that are not stage records (fixity checks, publication ...): append-only, one
+-- row per event, read by the PREMIS export (guji.package.provenance). Added with the preservation
+-- packages; older work folders simply get the empty table.
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,              -- PREMIS event type: "fixity check", "publication" ...
+    scope TEXT NOT NULL,             -- what it concerned: masters | work | published <target> | bag <path>
+    date REAL NOT NULL,
+    agent TEXT NOT NULL,             -- JSON {name: version} of the software that did it
+    params TEXT NOT NULL,            -- JSON
+    outcome TEXT NOT NULL,           -- success | failure
+    detail TEXT NOT NULL             -- JSON: counts, and per item the files that failed
+);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     command TEXT NOT NULL,
@@ -200,6 +213,44 @@ class StateStore:
     def masters(self) -> list[tuple[str, str, str, int]]:
         """(page_id when first recorded, path, sha256, size) of every master in the fixity ledger."""
         return list(self.db.execute("SELECT page_id, path, sha256, size FROM fixity ORDER BY path"))
+
+    def all_records(self) -> list[Record]:
+        """Every stage record, ordered by stage then key (read-only view for provenance export)."""
+        stages = [r[0] for r in self.db.execute("SELECT DISTINCT stage FROM records ORDER BY stage")]
+        return [rec for st in stages for rec in self.records(st)]
+
+    def stages(self) -> list[str]:
+        """Names of the stages that have records in this work folder."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT stage FROM records ORDER BY stage")]
+
+    def master_entry(self, path: str) -> tuple[str, str, int, float] | None:
+        """(page id, sha256, size, recorded time) of one master in the fixity ledger, by batch-relative path."""
+        row = self.db.execute("SELECT page_id, sha256, size, recorded FROM fixity WHERE path=?", (path,)).fetchone()
+        return (row[0], row[1], int(row[2]), float(row[3])) if row else None
+
+    # -- provenance events ---------------------------------------------------------------------
+    def record_event(self, type: str, scope: str, *, agent: Mapping[str, str], outcome: str,
+                     params: Mapping[str, Any] | None = None, detail: Mapping[str, Any] | None = None,
+                     date: float | None = None) -> int:
+        """Append one event (e.g. a fixity check) to the provenance log; returns its id."""
+        cur = self.db.execute(
+            "INSERT INTO events(type, scope, date, agent, params, outcome, detail) VALUES (?,?,?,?,?,?,?)",
+            (type, scope, time.time() if date is None else date, canonical_json(dict(agent)),
+             canonical_json(dict(params or {})), outcome, canonical_json(dict(detail or {}))))
+        return int(cur.lastrowid)
+
+    def events(self, type: str | None = None) -> list[dict[str, Any]]:
+        """Recorded events, oldest first: dicts with id, type, scope, date, agent, params, outcome, detail."""
+        sql = "SELECT id, type, scope, date, agent, params, outcome, detail FROM events"
+        rows = self.db.execute(sql + (" WHERE type=? ORDER BY id" if type else " ORDER BY id"),
+                               (type,) if type else ())
+        return [{"id": r[0], "type": r[1], "scope": r[2], "date": r[3], "agent": json.loads(r[4]),
+                 "params": json.loads(r[5]), "outcome": r[6], "detail": json.loads(r[7])} for r in rows]
+
+    def runs(self) -> list[dict[str, Any]]:
+        """The command history: id, command, started, finished, exit_code."""
+        return [{"id": r[0], "command": r[1], "started": r[2], "finished": r[3], "exit_code": r[4]}
+                for r in self.db.execute("SELECT id, command, started, finished, exit_code FROM runs ORDER BY id")]
 
     # -- runs ---------------------------------------------------------------------------------
     def start_run(self, command: str) -> int:
