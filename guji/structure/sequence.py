@@ -223,12 +223,13 @@ def decode(obs: list[Obs], similar: Callable[[int, int], bool | None]) -> Decode
 # -- analysis ------------------------------------------------------------------------------------
 
 def _lis(keys: list[tuple]) -> list[int]:
-    """Indices of a longest non-decreasing subsequence of ``keys`` (earliest choice on ties)."""
+    """Indices of a longest strictly increasing subsequence of ``keys``; among equal keys the
+    earliest position that keeps the order is used (the original, not its later copy)."""
     tails: list[tuple] = []
     tails_idx: list[int] = []
     back = [-1] * len(keys)
     for i, k in enumerate(keys):
-        pos = bisect.bisect_right(tails, k)
+        pos = bisect.bisect_left(tails, k)
         if pos == len(tails):
             tails.append(k)
             tails_idx.append(i)
@@ -241,7 +242,11 @@ def _lis(keys: list[tuple]) -> list[int]:
     while i >= 0:
         out.append(i)
         i = back[i]
-    return out[::-1]
+    out = out[::-1]
+    for p, i in enumerate(out):
+        lo = out[p - 1] if p > 0 else -1
+        out[p] = next(j for j in range(lo + 1, i + 1) if keys[j] == keys[i])
+    return out
 
 
 def analyse(obs: list[Obs], labels: list[Label | None], similar: Callable[[int, int], bool | None]) -> dict[str, Any]:
