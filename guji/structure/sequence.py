@@ -36,7 +36,7 @@ DUP_DISSIMILAR = 4.0  # the same number on two different-looking canvases: proba
 UNREAD = 0.8  # a label guessed for a canvas with no reading
 UNKNOWN_PART = 0.4  # juan or leaf not read, filled in from the neighbours
 NOT_A_LEAF_UNREAD = 0.3  # "not a leaf" for a canvas with no centre-column reading
-NOT_A_LEAF_READ = 4.0  # "not a leaf" for a canvas whose centre column was read
+NOT_A_LEAF_READ = 6.0  # "not a leaf" for a canvas whose centre column was read
 OVERRIDE = 3.0  # overriding a read leaf number or juan (plus more for every further character)
 OVERRIDE_STEP = 1.5
 
@@ -63,16 +63,30 @@ class Decoded:
     cost: float
 
 
+# numerals OCR confuses with each other (stroke counts, similar shapes): cheaper to override
+CONFUSABLE = [set("一二三"), set("十千干士土"), set("七匕"), set("八入人"), set("上下"), set("六大")]
+
+
+def _sub(a: str, b: str) -> float:
+    if a == b:
+        return 0.0
+    return 1.0 if any(a in g and b in g for g in CONFUSABLE) else 2.0
+
+
 def _leaf_dist(a: LeafNo, b: LeafNo) -> float:
+    """Edit distance between the printed forms (十二 vs 十三 = 1, 二 vs 十二 = 1, 四 vs 二 = 2):
+    substituting a look-alike numeral costs 1, any other 2, dropping or adding 一 1, others 1.5."""
     sa, sb = a.label(), b.label()
-    # Levenshtein on the printed forms (十二 vs 十三 = 1, 二 vs 十二 = 1, 三 vs 二十 = 2)
-    prev = list(range(len(sb) + 1))
-    for i, ca in enumerate(sa, 1):
-        cur = [i]
+    indel = lambda c: 1.0 if c == "一" else 1.5  # noqa: E731
+    prev = [0.0]
+    for cb in sb:
+        prev.append(prev[-1] + indel(cb))
+    for ca in sa:
+        cur = [prev[0] + indel(ca)]
         for j, cb in enumerate(sb, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+            cur.append(min(prev[j] + indel(ca), cur[j - 1] + indel(cb), prev[j - 1] + _sub(ca, cb)))
         prev = cur
-    return max(1.0, float(prev[-1]))
+    return max(1.0, prev[-1])
 
 
 def mismatch(r: Reading, s: Label) -> float:
