@@ -16,7 +16,7 @@ from guji.exitcodes import ExitCode
 from guji.pipeline import STAGES, load, stage_module
 from guji.stage import StageResult
 
-STAGE_PACKAGES = ["ingest", "clean", "ocr", "metadata", "iiif", "publish", "package"]
+STAGE_PACKAGES = ["ingest", "clean", "ocr", "structure", "metadata", "iiif", "publish", "package"]
 
 MAIN_HELP = """\
 guji: digitise and preserve Chinese ancient books (古籍) and local documents (地方文献).
@@ -29,6 +29,7 @@ parses the census records and publishes IIIF manifests with full-text search:
   ingest    validate the batch, record every master's SHA-256 (fixity)
   clean     deskew, crop, split spreads, make derivatives, scan QC
   ocr       layout (columns right to left) and text recognition
+  structure leaf order, missing/misordered/duplicated leaves, juan from the centre column
   metadata  parse and check the census records; DC, MODS, IIIF metadata
   iiif      image tiles and Presentation 3 manifests
   publish   copy to a folder or S3 storage, build the search index
@@ -51,7 +52,7 @@ def main() -> None:
 
 
 RUN_HELP = """\
-Run the whole pipeline on BATCH: ingest, clean, ocr, metadata, iiif, publish.
+Run the whole pipeline on BATCH: ingest, clean, ocr, structure, metadata, iiif, publish.
 
 Stage parameters come from BATCH/batch.toml (one table per stage, see cli.md).
 Each stage skips work that is already current, so running again after an

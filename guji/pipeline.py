@@ -14,6 +14,7 @@ STAGES: list[tuple[str, str, str]] = [
     ("ingest", "guji.ingest.stage:run", "validate the batch, record masters with fixity"),
     ("clean", "guji.clean.stage:run", "deskew, crop, split spreads, derivatives, QC"),
     ("ocr", "guji.ocr.stage:run", "layout analysis and text recognition"),
+    ("structure", "guji.structure.stage:run", "leaf order, juan ranges and page labels from the centre column"),
     ("metadata", "guji.metadata.stage:run", "parse and validate census records, crosswalks"),
     ("iiif", "guji.iiif.stage:run", "IIIF image tiles, manifests, annotations"),
     ("publish", "guji.publish.stage:run", "upload to storage, build the search index"),

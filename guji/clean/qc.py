@@ -141,6 +141,9 @@ def write_reports(work: Path, rows: list[dict[str, Any]], profiles: dict[str, di
         "thresholds": profiles,
         "pages": rows,
     }
+    structure = work / "structure" / "report.json"  # leaf-sequence findings (guji structure), when run
+    if structure.is_file():
+        doc["structure"] = json.loads(structure.read_text("utf-8"))
     out = {"clean/qc/qc.json": atomic_write_json(qc_dir / "qc.json", doc)}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -176,4 +179,13 @@ def render_html(doc: dict[str, Any]) -> str:
     summary = (f'{doc["canvases"]} canvases, {doc["flagged"]} with flags, {doc["reshoot"]} pages to re-shoot. '
                + ", ".join(f"{html.escape(k)}: {v}" for k, v in doc["flag_counts"].items()))
     return (tpl.replace("{{SUMMARY}}", summary).replace("{{CARDS}}", "\n".join(cards))
+            .replace("{{STRUCTURE}}", _structure_section(doc.get("structure")))
             .replace("{{THRESHOLDS}}", html.escape(json.dumps(doc["thresholds"], ensure_ascii=False, indent=1))))
+
+
+def _structure_section(doc: dict[str, Any] | None) -> str:
+    if not doc:
+        return ""
+    from guji.structure.report import qc_section
+
+    return qc_section(doc)

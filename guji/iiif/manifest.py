@@ -136,6 +136,7 @@ class CanvasInfo:
     has_text: bool = False
     annotations: bool = False
     part: str = "full"
+    label_map: dict[str, list[str]] | None = None  # page label from the centre column (卷一 葉三), zh-Hant/zh-Hans/en
 
 
 @dataclass
@@ -145,6 +146,9 @@ class ItemBuild:
     desc: dict[str, Any]
     has_mods: bool
     config: dict[str, Any] = field(default_factory=dict)
+    # juan ranges from the centre column (guji structure), used when the batch has no structure.csv:
+    # [{"label": language map, "canvases": [canvas id, …]}] in book order
+    juan_ranges: list[dict[str, Any]] | None = None
 
 
 def _image_ref(base: str, c: CanvasInfo, size: dict[str, int]) -> dict[str, Any]:
@@ -183,7 +187,8 @@ def _canvas(base: str, item_id: str, c: CanvasInfo) -> Any:
 
     cid = uris.canvas_uri(base, item_id, c.id)
     d: dict[str, Any] = {
-        "id": cid, "label": {"none": [c.label]}, "width": c.width, "height": c.height,
+        "id": cid, "label": order_map(c.label_map) if c.label_map else {"none": [c.label]},
+        "width": c.width, "height": c.height,
         "thumbnail": _thumb(base, c, 90),
         "items": [{
             "id": cid + "/page", "type": "AnnotationPage",
@@ -217,6 +222,17 @@ def _structures(base: str, build: ItemBuild, canvases: list[CanvasInfo], prefix:
     shown = {c.id for c in canvases}
     starts = [(j, next((i for i, c in enumerate(whole) if c.page_id == j.start_page), None)) for j in item.juan]
     starts = [(j, i) for j, i in starts if i is not None]
+    if not starts and build.juan_ranges:
+        # no structure.csv: the juan as the centre column shows them (may cross volumes)
+        children = []
+        for n, jr in enumerate(build.juan_ranges):
+            members = [c for c in whole if c.id in set(jr["canvases"]) and c.id in shown]
+            if members:
+                children.append({"id": uris.range_uri(base, iid, f"{prefix}juan-{n + 1}"), "type": "Range",
+                                 "label": order_map(jr["label"]), "items": [ref(c) for c in members]})
+        if children:
+            ranges.append({"id": uris.range_uri(base, iid, f"{prefix}juan"), "type": "Range",
+                           "label": zh_map("卷", "Juan"), "items": children})
     if starts:
         children = []
         for n, (j, i) in enumerate(starts):

@@ -2,7 +2,8 @@
 
 Inputs: ``WORK/clean/canvases.json`` (access derivative = the image to tile), ``WORK/ingest/batch.json``,
 ``WORK/ocr/<item>/<canvas-slug>.json`` (optional), ``WORK/metadata/<item>.public.json`` and
-``<item>.mods.xml`` (optional). Output: ``WORK/build/`` laid out by :mod:`guji.iiif.uris`.
+``<item>.mods.xml`` (optional), ``WORK/structure/<item>.json`` (optional: page labels 卷一 葉三 and,
+when the batch has no structure.csv, the juan ranges read from the centre column). Output: ``WORK/build/`` laid out by :mod:`guji.iiif.uris`.
 
 Tiling is the per-canvas work (``run_tasks``: resumable, parallel). Documents (info.json,
 annotation pages, manifests, collections, build index) are cheap and rebuilt every run, but a file
@@ -22,6 +23,7 @@ from guji.fsutil import atomic_write_bytes, sha256_file
 from guji.iiif import uris
 from guji.model import ocr_json_path
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
+from guji.structure.model import load_item_structure
 
 log = logging.getLogger("guji")
 
@@ -178,6 +180,8 @@ def run(ctx: StageContext) -> StageResult:
             result.problems.append(Problem("warning", "iiif-no-canvases", "no tiled canvases: no manifest",
                                            item=item.id, stage=STAGE))
             continue
+        structure = load_item_structure(ctx.work, item.id)
+        page_labels = structure.labels() if structure is not None else {}
         infos: list[CanvasInfo] = []
         files: list[str] = []
         for c in item_canvases:
@@ -200,7 +204,8 @@ def run(ctx: StageContext) -> StageResult:
                 id=c.id, page_id=c.page_id, volume_id=c.volume_id, order=c.order, width=f["width"],
                 height=f["height"], sizes=f["sizes"], tiles=f["tiles"], label=c.label or str(c.order),
                 non_paged=bool(set(c.qc_flags) & NON_PAGED_FLAGS),
-                has_text=bool(ocr and (ocr.get("text") or "").strip()), annotations=has_ann, part=c.part))
+                has_text=bool(ocr and (ocr.get("text") or "").strip()), annotations=has_ann, part=c.part,
+                label_map=page_labels.get(c.id)))
         first_paged = next((ci for ci in infos if not ci.non_paged), None)
         if first_paged is not None and first_paged.part == "right":
             result.problems.append(Problem(
@@ -213,7 +218,9 @@ def run(ctx: StageContext) -> StageResult:
             files.append(uris.mods_path(item.id))
         public = _read_json(ctx.work / "metadata" / f"{item.id}.public.json")
         build = ItemBuild(item=item, canvases=infos, desc=descriptive(item, public, config),
-                          has_mods=mods_src.is_file(), config=config)
+                          has_mods=mods_src.is_file(), config=config,
+                          juan_ranges=[{"label": j.label, "canvases": j.canvases} for j in structure.juans]
+                          if structure is not None and not item.juan else None)
         multi = int(params.get("multi_part") or 0)
         vols = [v for v in item.volumes if any(ci.volume_id == v.id for ci in infos)]
         if multi > 0 and len(infos) > multi and len(vols) > 1:
