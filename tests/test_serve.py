@@ -77,7 +77,9 @@ def test_static_files_types_and_catalogue(served):
     assert s == 200 and h["content-type"].startswith("application/ld+json") and h["access-control-allow-origin"] == "*"
     assert json.loads(body)["type"] == "Manifest"
     s, h, body = get(port, "/")
-    assert s == 200 and h["content-type"].startswith("text/html") and b"api/search" in body
+    assert s == 200 and h["content-type"].startswith("text/html") and b"viewer/assets/catalogue.js" in body
+    s, h, body = get(port, "/viewer/assets/catalogue.js")
+    assert s == 200 and h["content-type"].startswith("text/javascript") and b"api/catalogue" in body
     s, h, body = get(port, "/stats/stats.svg")
     assert s == 200 and h["content-type"] == "image/svg+xml" and body.startswith(b"<svg")
     s, h, _ = get(port, "/" + uris.manifest_path(A), method="OPTIONS")
@@ -101,6 +103,36 @@ def test_oversized_and_bad_queries_are_refused(served):
     assert get(port, "/api/search?q=" + quote("year:abc"))[0] == 400
     assert get(port, "/api/search?q=a&limit=zz")[0] == 400
     assert get(port, "/api/search", method="POST")[0] == 405
+
+
+def test_catalogue_api_facets_sort_paging(served):
+    port, _ = served
+    d = json.loads(get(port, "/api/catalogue")[2])
+    assert d["total"] == 2 and {i["item_id"] for i in d["items"]} == {A, "DF-0001"}
+    tree = d["facets"]["classification"]
+    assert [n["label"] for n in tree] == ["史部", "子部"] and all(n["count"] == 1 for n in tree)
+    # a facet filters; the other facets are counted within the filter, its own keeps its choices
+    d = json.loads(get(port, "/api/catalogue?f=" + quote("dynasty:明"))[2])
+    assert [i["item_id"] for i in d["items"]] == [A]
+    assert {v["value"]: v["count"] for v in d["facets"]["dynasty"]} == {"明": 1, "清": 1}
+    assert [n["label"] for n in d["facets"]["classification"]] == ["史部"]
+    # values of one facet OR, facets AND
+    both = "f=" + quote("dynasty:明") + "&f=" + quote("dynasty:清")
+    assert json.loads(get(port, "/api/catalogue?" + both)[2])["total"] == 2
+    assert json.loads(get(port, "/api/catalogue?" + both + "&f=" + quote("classification:子部"))[2])["total"] == 1
+    assert json.loads(get(port, "/api/catalogue?year=1700-1800")[2])["total"] == 1  # 清乾隆 1736-1795
+    # sorting and paging
+    by_date = json.loads(get(port, "/api/catalogue?sort=date")[2])
+    assert [i["item_id"] for i in by_date["items"]] == [A, "DF-0001"]  # 萬曆 before 乾隆
+    p1 = json.loads(get(port, "/api/catalogue?sort=date&per_page=1&page=1")[2])
+    p2 = json.loads(get(port, "/api/catalogue?sort=date&per_page=1&page=2")[2])
+    assert p1["pages"] == 2 and [i["item_id"] for i in p1["items"] + p2["items"]] == [A, "DF-0001"]
+    # full text: per-book page hit counts (the text "萬曆" is on both pages of A)
+    d = json.loads(get(port, "/api/catalogue?q=" + quote("万历"))[2])
+    hits = {i["item_id"]: i["page_hits"] for i in d["items"]}
+    assert hits[A] == 2 and d["items"][0]["item_id"] == A
+    for bad in ("f=" + quote("grade:一级"), "sort=random", "page=x", "year=abc"):
+        assert get(port, "/api/catalogue?" + bad)[0] == 400, bad
 
 
 def test_guji_serve_command_runs(served, tmp_path):

@@ -1,20 +1,22 @@
 """The catalogue: one public record per book, facets that filter and combine, sorting and paging.
 
-At publish, :func:`build_records` writes ``catalogue/records.json`` (public items only): the
+At publish, :func:`build_records` writes ``search/records.json`` (public items only): the
 catalogue fields of :class:`guji.publish.meta.ItemInfo`, the 四部 classification as a path
 (經部 › 四書類 › 論語之屬), every public field of the manifest (its ``metadata`` pairs), paths of
 the manifest, MODS/DC and thumbnails *relative to the publication root* (so the catalogue works on
 any host), and the book's volumes and juan (from the manifest's ``structures``) with the canvas
-each starts at. :func:`write_texts` writes the reader's text files (``text/<item>/<canvas>.json``:
+each starts at. :func:`write_texts` writes the reader's text files
+(``search/text/<item>/<canvas>.json``:
 lines and characters with boxes in canvas pixels, low-confidence characters flagged; and the
-whole book as ``text/<item>.txt``).
+whole book as ``search/text/<item>.txt``). Everything is under prefixes that publish prunes
+(``search/``, ``viewer/``), so a book withdrawn or made restricted leaves nothing behind.
 
 At serve time, :class:`Catalogue` answers ``/api/catalogue``: full text and metadata through
 :meth:`guji.publish.index.SearchIndex.search` (the index stays the only full-text engine), then
 facet filters (values of one facet OR, facets AND; a classification value matches its subtree),
 a year range, facet counts (each facet counted with the *other* facets' filters applied, so
 choices stay visible), sorting (relevance, title, date) and paging. The catalogue page does the
-same filtering over ``records.json`` in the browser when no server answers (a plain static host),
+same filtering over ``search/records.json`` in the browser when no server answers (a plain static host),
 without full text.
 """
 
@@ -29,7 +31,8 @@ from typing import Any
 
 from guji.iiif import uris
 
-RECORDS_PATH = "catalogue/records.json"
+RECORDS_PATH = "search/records.json"
+TEXT_DIR = "search/text"
 FACETS = ("classification", "dynasty", "edition_type", "institution", "profile")
 SORTS = ("relevance", "title", "date")
 PER_PAGE = 20
@@ -151,7 +154,7 @@ def build_records(work: Path, build: Path, batch: Any, base_url: str) -> list[di
         rec["canvas_count"] = len(canvases)
         rec["links"] = {k: p for k, p in (("mods", f"metadata/{item.id}.mods.xml"), ("dc", f"metadata/{item.id}.dc.xml"))
                         if (build / p).exists()}
-        rec["text"] = f"text/{item.id}.txt"
+        rec["text"] = f"{TEXT_DIR}/{item.id}.txt"
         rec["record_page"] = record_page_path(item.id)
         records.append(rec)
     records.sort(key=lambda r: r["item_id"])
@@ -164,7 +167,8 @@ def public_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def record_page_path(item_id: str) -> str:
-    return f"books/{item_id}.html"
+    """The book's record page (under ``viewer/``, a prefix publish prunes)."""
+    return f"viewer/books/{item_id}.html"
 
 
 # -- the reader's text files ------------------------------------------------------------------------
@@ -213,7 +217,7 @@ def write_texts(work: Path, site: Path, records: list[dict[str, Any]], canvases_
             to_master = tuple(c.access.to_master) if c.access else IDENTITY
             pt = page_text(doc, to_master, c.access.width, c.access.height)
             pt["canvas"] = uris.slug(c.id)
-            rel = f"text/{item}/{uris.slug(c.id)}.json"
+            rel = f"{TEXT_DIR}/{item}/{uris.slug(c.id)}.json"
             _write_if_changed(site / rel, json.dumps(pt, ensure_ascii=False, separators=(",", ":")) + "\n",
                               atomic_write_text)
             written.add(rel)

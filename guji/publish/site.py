@@ -1,10 +1,11 @@
 """What publish adds to the build: the search index, catalogue, record pages, reading room, statistics.
 
 Written to ``WORK/publish/site/`` and published after the collections: ``search/index.sqlite``,
-``index.html`` (catalogue), ``books/<item>.html`` (record pages), ``catalogue/records.json``
-(:mod:`guji.publish.catalogue`), ``text/`` (the reader's page texts and whole-book texts),
-``stats/`` (``index.html``, ``stats.{json,csv,svg}``), ``assets/`` (CSS and scripts) and the reading
-room ``viewer/`` of :mod:`guji.publish.viewer`. Every page is rendered from the Jinja2 templates in
+``index.html`` (catalogue), ``viewer/books/<item>.html`` (record pages),
+``search/records.json`` (:mod:`guji.publish.catalogue`), ``search/text/`` (the reader's page texts and
+whole-book texts), ``stats/`` (``index.html``, ``stats.{json,csv,svg}``) and the reading room
+``viewer/`` of :mod:`guji.publish.viewer` with the pages' CSS and scripts in ``viewer/assets/``. All of
+it lies under the prefixes publish prunes, so nothing of a withdrawn book stays online. Every page is rendered from the Jinja2 templates in
 ``guji/publish/templates/`` (package data). Everything here is deterministic (no timestamps), so an
 unchanged build gives the same bytes and a second publish uploads nothing.
 """
@@ -165,7 +166,7 @@ def write_site(site: Path, build: Path, title: str, *, work: Path | None = None,
     written at ``site/search/index.sqlite`` and (with ``work`` and ``batch``) the public records.
 
     Files of earlier publishes that are no longer produced (a book withdrawn or made restricted)
-    are removed from ``books/``, ``text/`` and ``catalogue/``."""
+    are removed (record pages ``viewer/books/``, ``search/text/``, ``viewer/assets/``)."""
     from importlib import resources
 
     from guji.publish import catalogue as cat
@@ -182,7 +183,7 @@ def write_site(site: Path, build: Path, title: str, *, work: Path | None = None,
         root="../", site_title=title, stats=st, rows=stats_mod.display_rows(st)), written, site)
     assets = resources.files("guji.publish").joinpath("assets")
     for name in ASSETS:
-        _write(site / "assets" / name, assets.joinpath(name).read_text("utf-8"), written, site)
+        _write(site / "viewer" / "assets" / name, assets.joinpath(name).read_text("utf-8"), written, site)
 
     records: list[dict[str, Any]] = []
     if work is not None and batch is not None:
@@ -203,7 +204,7 @@ def write_site(site: Path, build: Path, title: str, *, work: Path | None = None,
     rec_tpl = env.get_template("record.html")
     for rec in public:
         cite = {k: rec.get(k) for k in ("item_id", "title", "author", "edition", "institution", "year_from")}
-        _write(site / rec["record_page"], rec_tpl.render(root="../", site_title=title, rec=rec,
+        _write(site / rec["record_page"], rec_tpl.render(root="../../", site_title=title, rec=rec,
                                                           cite_json=_script_json(cite)), written, site)
 
     v = install_viewer(site, env, title)
@@ -211,12 +212,12 @@ def write_site(site: Path, build: Path, title: str, *, work: Path | None = None,
     _write(site / "index.html", env.get_template("catalogue.html").render(
         root="", site_title=title, config_json=_script_json({"root": "", "viewer": bool(v)})), written, site)
     # stale files of books no longer published
-    for sub in ("books", "text", "catalogue"):
+    for sub in ("search/text", "viewer/assets", "viewer/books"):
         d = site / sub
         if not d.exists():
             continue
         for p in sorted(d.rglob("*"), reverse=True):
-            if p.is_file() and p.relative_to(site).as_posix() not in written:
+            if p.is_file() and p.relative_to(site).as_posix() not in written and p.suffix != ".sqlite":
                 p.unlink()
             elif p.is_dir() and not any(p.iterdir()):
                 p.rmdir()

@@ -1,7 +1,7 @@
 // guji catalogue page: search, facets (four-part classification as a tree, dynasty, edition type,
 // institution, kind, year range), sorting and paging. With `guji serve` everything is asked of
 // /api/catalogue (guji.publish.catalogue); on a plain static host the same browsing runs here over
-// catalogue/records.json, without full text (the page says so). State lives in the URL.
+// search/records.json, without full text (the page says so). State lives in the URL.
 (function () {
   const C = window.GUJI_CATALOGUE;
   const FACETS = ["classification", "dynasty", "edition_type", "institution", "profile"];
@@ -14,7 +14,8 @@
   function state() {
     const p = new URLSearchParams(location.search);
     return { q: p.get("q") || "", f: p.getAll("f"), year: p.get("year") || "", sort: p.get("sort") || "relevance",
-             page: Math.max(1, parseInt(p.get("page") || "1", 10) || 1) };
+             page: Math.max(1, parseInt(p.get("page") || "1", 10) || 1),
+             per: Math.min(100, Math.max(1, parseInt(p.get("per_page") || "20", 10) || 20)) };
   }
   function go(s, push = true) {
     const p = new URLSearchParams();
@@ -23,6 +24,7 @@
     if (s.year) p.set("year", s.year);
     if (s.sort && s.sort !== "relevance") p.set("sort", s.sort);
     if (s.page > 1) p.set("page", String(s.page));
+    if (s.per !== 20) p.set("per_page", String(s.per));
     const lang = new URLSearchParams(location.search).get("lang");
     if (lang) p.set("lang", lang);
     const url = "?" + p.toString();
@@ -83,7 +85,7 @@
     }
     if (s.sort === "title") chosen.sort((a, b) => (a.title || a.item_id).localeCompare(b.title || b.item_id, "zh"));
     if (s.sort === "date") chosen.sort((a, b) => (a.year_from ?? 1e9) - (b.year_from ?? 1e9));
-    const per = 20, pages = Math.max(1, Math.ceil(chosen.length / per)), page = Math.min(s.page, pages);
+    const per = s.per, pages = Math.max(1, Math.ceil(chosen.length / per)), page = Math.min(s.page, pages);
     const years = pool.filter((r) => passes(r, filters, null)).map((r) => r.year_from).filter((y) => y !== null && y !== undefined);
     return { total: chosen.length, pages, page, items: chosen.slice((page - 1) * per, page * per).map((r) => ({ ...r, page_hits: 0, pages_found: [] })),
              facets, year_range: years.length ? [Math.min(...years), Math.max(...years)] : null, total_page_hits: 0, counts_exact: true, full_text: false };
@@ -95,7 +97,7 @@
       if (s.q) p.set("q", s.q);
       s.f.forEach((f) => p.append("f", f));
       if (s.year) p.set("year", s.year);
-      p.set("sort", s.sort); p.set("page", String(s.page));
+      p.set("sort", s.sort); p.set("page", String(s.page)); p.set("per_page", String(s.per));
       try {
         const r = await fetch(C.root + "api/catalogue?" + p.toString());
         if (r.ok && (r.headers.get("content-type") || "").includes("json")) { server = true; return await r.json(); }
@@ -103,7 +105,7 @@
       } catch (e) { if (server) throw e; }
       server = false;
     }
-    if (!records) records = await (await fetch(C.root + "catalogue/records.json")).json();
+    if (!records) records = await (await fetch(C.root + "search/records.json")).json();
     return localQuery(s);
   }
 
@@ -190,7 +192,7 @@
   // the manifests' homepage is index.html#<item>: that book's record page
   if (location.hash.length > 1) {
     const item = decodeURIComponent(location.hash.slice(1));
-    location.replace(C.root + "books/" + encodeURIComponent(item) + ".html");
+    location.replace(C.root + "viewer/books/" + encodeURIComponent(item) + ".html");
     return;
   }
   $("f").addEventListener("submit", (e) => { e.preventDefault(); const st = state(); st.q = $("q").value.trim(); st.page = 1; go(st); });

@@ -1,6 +1,6 @@
 // guji reading room: OpenSeadragon shows the page image (the canvas's level-0 IIIF image service),
 // the side panel its text column by column (vertical right to left for rare books, horizontal for
-// local documents) from text/<item>/<canvas>.json (characters with canvas-pixel boxes), or from the
+// local documents) from search/text/<item>/<canvas>.json (characters with canvas-pixel boxes), or from the
 // canvas's OCR AnnotationPage (lines) for a manifest from elsewhere. Click a character or a column:
 // its box on the image; hover the image: the text under the pointer. ?q= runs the book's IIIF
 // Content Search and draws every hit on its page from the boxes the server returns.
@@ -84,10 +84,10 @@
     }
     if (item) {
       try {
-        const recs = await (await fetch(R.root + "catalogue/records.json")).json();
+        const recs = await (await fetch(R.root + "search/records.json")).json();
         S.record = recs.find((r) => r.item_id === item) || null;
       } catch (e) { S.record = null; }
-      $("dl-book").href = R.root + "text/" + encodeURI(item) + ".txt";
+      $("dl-book").href = R.root + "search/text/" + encodeURI(item) + ".txt";
     } else {
       $("dl-book").hidden = true;
     }
@@ -173,7 +173,7 @@
   async function pageText(c) {
     if (item) {
       try {
-        const r = await fetch(R.root + "text/" + encodeURI(item) + "/" + encodeURIComponent(c.slug) + ".json");
+        const r = await fetch(R.root + "search/text/" + encodeURI(item) + "/" + encodeURIComponent(c.slug) + ".json");
         if (r.ok) return await r.json();
       } catch (e) { /* fall back to the annotations */ }
     }
