@@ -1,15 +1,15 @@
 """The published catalogue and reading room in a real browser, served by a real `guji serve` process.
 
-A small subset of samples/demo-batch (論語集注: leaf 0001 and the two-leaf spread 0002; 老子道德經:
-leaf 0001) goes through the real stages (ingest, clean, metadata, iiif, publish; no OCR, the slow
-stage: titles are enough to search by). `guji serve` runs in a subprocess on a free 127.0.0.1 port,
-and headless Debian Chromium (playwright-core) loads the catalogue, types a simplified-character
-title word (论语) that must find the traditional record (論語集注), checks the thumbnails load, clicks
-the book and checks that Mirador (copied into the publication by `guji publish`) shows it right to
-left: on the spread's opening the first page in reading order (the right half of leaf 二) is drawn
-on the right — judged from Mirador's state and from the screenshot's pixels compared with the two
-page images. Screenshots: tests/artifacts/catalogue-*.png. Install the viewer with
-scripts/install-viewer.sh.
+A small subset of samples/demo-batch goes through the real stages, OCR included (論語集注: leaf
+0001, the two-leaf spread 0002 split into two canvases, the leaf skewed by +2° as 0003; 老子道德經
+0001; the local document DF-0001, a page of another size with horizontal text). The build is made
+for a base URL on one port and `guji serve` runs on ANOTHER port, so every test here also shows
+that the reader works when served at an address other than the base URL (ids rewritten on the fly).
+Headless Debian Chromium (playwright-core) drives the pages; page errors, console errors and
+failed requests fail the tests. Screenshots: tests/artifacts/ (copies in docs/img/).
+
+Shared with tests/test_search_truth.py: DEMO, Serve, build_publication, free_port, make_subset,
+missing, run_browser.
 """
 
 from __future__ import annotations
@@ -20,9 +20,14 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections import Counter
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
@@ -37,13 +42,14 @@ VIEWER_NODE = HERE / "viewer" / "node_modules"
 ARTIFACTS = HERE / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 NODE = shutil.which("node")
-A, B = "350000-2001-0000101", "350000-2001-0000102"
+A, B, DF = "350000-2001-0000101", "350000-2001-0000102", "DF-0001"
 
 missing = [why for cond, why in (
     ((DEMO / "batch.toml").is_file(), "samples/demo-batch not in this checkout"),
     (CHROMIUM.exists(), "Debian chromium not at /usr/bin/chromium (apt-get install chromium)"),
     (NODE is not None, "node not on PATH"),
-    ((VIEWER_NODE / "mirador/dist/mirador.min.js").is_file(), "Mirador not installed: run scripts/install-viewer.sh"),
+    ((VIEWER_NODE / "openseadragon/build/openseadragon/openseadragon.min.js").is_file(),
+     "OpenSeadragon not installed: run scripts/install-viewer.sh"),
     ((VIEWER_NODE / "playwright-core").is_dir(), "playwright-core not installed: run scripts/install-viewer.sh"),
 ) if not cond]
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(bool(missing), reason="; ".join(missing))]
@@ -61,7 +67,8 @@ def make_subset(dest: Path, pages: dict[str, list[tuple[str, str]]]) -> Path:
     batch.mkdir(parents=True)
     shutil.copy2(DEMO / "batch.toml", batch / "batch.toml")
     lines = (DEMO / "records.csv").read_text("utf-8").splitlines()
-    keep = [lines[0]] + [ln for ln in lines[1:] if ln.split(",", 1)[0] in pages]
+    # rows by census number (first column) or, without one, by local number (本地编号, column 17)
+    keep = [lines[0]] + [ln for ln in lines[1:] if any(ln.split(",")[i] in pages for i in (0, 16) if len(ln.split(",")) > i)]
     (batch / "records.csv").write_text("\n".join(keep) + "\n", "utf-8")
     for item, files in pages.items():
         for src, dst in files:
@@ -125,11 +132,33 @@ class Serve:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
+        self.log = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
         if self.proc.stderr:
             self.proc.stderr.close()
 
 
-def run_browser(script: str, *args: str, timeout: float = 120) -> list[dict]:
+class StaticHost:
+    """A plain static file server (Python's http.server): no API, no rewriting."""
+
+    def __init__(self, root: Path, port: int = 0):
+        self.srv = ThreadingHTTPServer(("127.0.0.1", port), partial(_QuietHandler, directory=str(root)))
+        self.base = f"http://127.0.0.1:{self.srv.server_address[1]}/"
+
+    def __enter__(self) -> "StaticHost":
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def run_browser(script: str, *args: str, timeout: float = 180) -> list[dict]:
     """Run a playwright-core script (ES module text) with node; one JSON document per stdout line."""
     ARTIFACTS.mkdir(exist_ok=True)
     import tempfile
@@ -143,169 +172,406 @@ def run_browser(script: str, *args: str, timeout: float = 120) -> list[dict]:
     return [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith("{")]
 
 
-# tests/viewer/browser.mjs (and so playwright-core from tests/viewer/node_modules) wherever the script is
+# tests/viewer/browser.mjs (and so playwright-core from tests/viewer/node_modules) wherever the script is;
+# console errors count as errors here too
 DRIVER_PRELUDE = r"""
 import { pathToFileURL } from "url";
-const { launch, watch } = await import(pathToFileURL(process.env.VIEWER_DIR + "/browser.mjs").href);
+const { launch, watch: watchPage } = await import(pathToFileURL(process.env.VIEWER_DIR + "/browser.mjs").href);
 const browser = await launch();
-async function miradorState(page) {
-  await page.waitForFunction(() => {
-    const st = window.miradorInstance && window.miradorInstance.store.getState();
-    if (!st || !st.windows.w1) return false;
-    const ids = Mirador.getVisibleCanvasIds(st, { windowId: "w1" });
-    return ids && ids.length > 0 && document.querySelector(".openseadragon-canvas canvas");
-  }, null, { timeout: 30000 });
-  await page.waitForLoadState("networkidle");
-  await page.waitForTimeout(1500); // OpenSeadragon fades tiles in
-  return page.evaluate(() => {
-    const st = window.miradorInstance.store.getState();
-    const win = st.windows.w1;
-    const m = st.manifests[win.manifestId].json;
-    const osd = document.querySelector(".openseadragon-canvas").getBoundingClientRect();
-    const v = Mirador.OSDReferences.get("w1").current;
-    const home = v.world.getHomeBounds(), vb = v.viewport.getBounds(true), eps = 0.01 * home.width;
-    const inView = home.x >= vb.x - eps && home.y >= vb.y - eps && home.x + home.width <= vb.x + vb.width + eps
-      && home.y + home.height <= vb.y + vb.height + eps;
-    return { inView, shownShare: Math.min(home.width / vb.width, home.height / vb.height), view: win.view, manifestId: win.manifestId, canvasId: win.canvasId,
-             visible: Mirador.getVisibleCanvasIds(st, { windowId: "w1" }),
-             viewingDirection: m.viewingDirection, title: document.title,
-             windowTitle: (document.querySelector("[class*=WindowTopBar] h2, .mirador-window-top-bar h2") || {}).textContent || null,
-             osd: { x: osd.x, y: osd.y, width: osd.width, height: osd.height } };
-  });
+function watch(page) {
+  const log = watchPage(page);
+  page.on("console", (m) => { if (m.type() === "error") log.errors.push("console: " + m.text()); });
+  return log;
+}
+// the reader: wait until the page's text and image are in
+async function readerReady(page, slug) {
+  await page.waitForFunction((s) => document.body.dataset.ready === "1" && (!s || document.body.dataset.canvas === s)
+      && document.body.dataset.imageReady === document.body.dataset.canvas, slug || null, { timeout: 30000 });
+  await page.waitForTimeout(300);
+}
+// where a canvas box should be on screen: the drawn image's rectangle scaled to the canvas
+async function expected(page, box) {
+  return page.evaluate((box) => {
+    const S = window.gujiReader, v = S.viewer, img = v.world.getItemAt(0), c = S.canvases[S.index];
+    const b = v.viewport.viewportToViewerElementRectangle(img.getBounds(true));
+    const el = v.element.getBoundingClientRect();
+    const kx = b.width / c.width, ky = b.height / c.height;
+    return { x: el.x + b.x + box[0] * kx, y: el.y + b.y + box[1] * ky, width: box[2] * kx, height: box[3] * ky };
+  }, box);
+}
+async function overlays(page, sel) {
+  return page.evaluate((sel) => [...document.querySelectorAll(sel)].map((el) => {
+    const r = el.getBoundingClientRect();
+    return { box: el.dataset.box.split(",").map(Number), rect: { x: r.x, y: r.y, width: r.width, height: r.height },
+             hit: el.dataset.hit };
+  }), sel);
 }
 """
 
-CATALOGUE_FLOW = r"""
-const [base, query, shotDir] = process.argv.slice(2);
-try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const log = watch(page);
-  await page.goto(base, { waitUntil: "networkidle" });
-  const initial = await page.locator("#list .item").count();
-  await page.locator("#q").fill(query);
-  await page.locator("#q").press("Enter");
-  await page.waitForFunction((q) => location.search.includes(encodeURIComponent(q))
-      && document.querySelector("#summary").textContent.length > 0, query, { timeout: 15000 });
-  await page.waitForLoadState("networkidle");
-  await page.waitForFunction(() => [...document.images].every((i) => i.complete), null, { timeout: 15000 });
-  const results = await page.evaluate(() => [...document.querySelectorAll("#list .item")].map((el) => {
-    const img = el.querySelector("img");
-    const a = el.querySelector("h2 a");
-    return { title: a.textContent, href: a.href,
-             thumb: img ? { src: img.src, naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
-                            shownWidth: img.getBoundingClientRect().width } : null };
-  }));
-  const summary = await page.locator("#summary").textContent();
-  // CJK text must be drawn with a CJK font: the heading's glyphs are as wide as they are tall
-  const glyph = await page.evaluate(() => {
-    const s = document.createElement("span"); s.style.fontSize = "40px"; s.textContent = "論語集注";
-    document.querySelector("#results").appendChild(s);
-    const r = s.getBoundingClientRect(); s.remove(); return { width: r.width, height: r.height };
-  });
-  await page.screenshot({ path: `${shotDir}/catalogue-search.png`, fullPage: true });
-  console.log(JSON.stringify({ step: "catalogue", initial, results, summary, glyph, ...log }));
 
-  // open the first book from the catalogue: a real click on its title
-  const vlog = watch(page);
-  await Promise.all([page.waitForURL(/viewer/), page.locator("#list .item h2 a").first().click()]);
-  const first = await miradorState(page);
-  await page.screenshot({ path: `${shotDir}/catalogue-viewer-start.png` });
-  console.log(JSON.stringify({ step: "viewer-start", url: page.url(), ...first }));
-  // next opening: Mirador's own "next" control
-  await page.locator("button[aria-label*='Next'], button[aria-label*='下一']").first().click();
-  await page.waitForFunction((prev) => {
-    const st = window.miradorInstance.store.getState();
-    return JSON.stringify(Mirador.getVisibleCanvasIds(st, { windowId: "w1" })) !== prev;
-  }, JSON.stringify(first.visible), { timeout: 15000 });
-  const second = await miradorState(page);
-  await page.screenshot({ path: `${shotDir}/catalogue-viewer-opening.png` });
-  console.log(JSON.stringify({ step: "viewer-opening", ...second, ...vlog }));
+@pytest.fixture(scope="module")
+def pub(tmp_path_factory):
+    root = tmp_path_factory.mktemp("catalogue")
+    built_for = free_port()
+    base = f"http://127.0.0.1:{built_for}/"
+    batch = make_subset(root, {
+        A: [("v01/0001.jpg", "v01/0001.jpg"), ("v01/0002.jpg", "v01/0002.jpg"), ("v01/0004.jpg", "v01/0003.jpg")],
+        B: [("0001.jpg", "0001.jpg")],
+        DF: [("0001.png", "0001.png")],
+    })
+    work, out = build_publication(root, batch, base, ocr=True)
+    port = free_port()
+    assert port != built_for
+    with Serve(out, port) as srv:
+        yield {"srv": srv, "base": srv.base, "built_for": base, "built_port": built_for, "out": out, "work": work}
+    # said once in the log that ids are rewritten for this address
+    assert srv.log.count("rewritten") == 1, srv.log
+
+
+def page_text(out: Path, item: str, slug: str) -> dict:
+    return json.loads((out / "search" / "text" / item / f"{slug}.json").read_text("utf-8"))
+
+
+def slugs(out: Path, item: str) -> list[str]:
+    m = json.loads((out / uris.manifest_path(item)).read_text("utf-8"))
+    return [c["id"].rsplit("/canvas/", 1)[1] for c in m["items"]]
+
+
+def close(rect: dict, want: dict, tol: float = 2.5) -> bool:
+    return all(abs(rect[k] - want[k]) <= tol for k in ("x", "y", "width", "height"))
+
+
+def no_errors(log: dict) -> None:
+    assert not log["errors"], log["errors"]
+    assert not [u for u in log["failed"] if "favicon" not in u], log["failed"]
+
+
+# -- the reading room ------------------------------------------------------------------------------
+
+READER_FLOW = r"""
+const [url, shotDir] = process.argv.slice(2);
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const log = watch(page);
+  await page.goto(url, { waitUntil: "networkidle" });
+  await readerReady(page);
+  const read = () => page.evaluate(() => ({
+    canvas: document.body.dataset.canvas, url: location.href, label: document.getElementById("pagelabel").textContent,
+    lines: [...document.querySelectorAll("#text .line")].map((l) => l.textContent),
+    vertical: document.getElementById("text").classList.contains("vertical"),
+    writingMode: getComputedStyle(document.getElementById("text")).writingMode,
+    low: document.querySelectorAll("#text .c.low").length,
+    pageOptions: [...document.querySelectorAll("#pages option")].map((o) => o.textContent),
+    permalink: document.getElementById("permalink").href,
+    gbt: document.querySelector("#cite-gbt span").textContent, chicago: document.querySelector("#cite-chicago span").textContent,
+    textBox: (() => { const r = document.getElementById("text").getBoundingClientRect(); return { x: r.x, width: r.width }; })(),
+    osdBox: (() => { const r = document.getElementById("osd").getBoundingClientRect(); return { x: r.x, width: r.width }; })(),
+  }));
+  const first = await read();
+  // click a character that has a box: its box is outlined on the image
+  const target = await page.evaluate(() => {
+    const S = window.gujiReader;
+    for (const [i, l] of S.text.lines.entries()) {
+      if (l.type === "centre-column") continue;
+      for (const [j, c] of (l.chars || []).entries()) if (c.b && c.t.trim()) return { i, j, t: c.t, b: c.b };
+    }
+    return null;
+  });
+  await page.locator(`#text .line[data-l="${target.i}"] .c[data-c="${target.j}"]`).click();
+  const sel = await overlays(page, ".ov.sel");
+  const want = await expected(page, target.b);
+  // hover the middle of that box on the image: its text shows
+  const cx = want.x + want.width / 2, cy = want.y + want.height / 2;
+  await page.mouse.move(cx, cy);
+  await page.waitForTimeout(200);
+  const tip = await page.evaluate(() => ({ hidden: document.getElementById("tip").hidden, text: document.getElementById("tip").textContent,
+                                           hovered: [...document.querySelectorAll("#text .line.hover")].map((l) => +l.dataset.l) }));
+  await page.mouse.move(5, 5);
+  // click a whole column (the line element beside its characters): the line's box
+  const lineBox = await page.evaluate((i) => window.gujiReader.text.lines[i].box, target.i);
+  await page.evaluate((i) => document.querySelector(`#text .line[data-l="${i}"]`).dispatchEvent(new MouseEvent("click", { bubbles: true })), target.i);
+  const lineSel = await overlays(page, ".ov.sel");
+  const lineWant = await expected(page, lineBox);
+  await page.screenshot({ path: `${shotDir}/reader-text.png` });
+  // turn the page with the reader's own "next" button (for a right-to-left book: the left one)
+  await page.locator('.turn[data-step="1"]').click();
+  await page.waitForFunction((c) => document.body.dataset.canvas !== c, first.canvas);
+  await readerReady(page);
+  const second = await read();
+  // the permalink opens that page again
+  const again = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const log2 = watch(again);
+  await again.goto(second.permalink, { waitUntil: "networkidle" });
+  await readerReady(again);
+  const reopened = await again.evaluate(() => ({ canvas: document.body.dataset.canvas, label: document.getElementById("pagelabel").textContent,
+                                                lines: [...document.querySelectorAll("#text .line")].map((l) => l.textContent) }));
+  console.log(JSON.stringify({ first, second, reopened, target, sel, want, tip, lineSel, lineWant,
+                               errors: [...log.errors, ...log2.errors], failed: [...log.failed, ...log2.failed] }));
 } finally {
   await browser.close();
 }
 """
 
 
-def correlation(a, b) -> float:
-    import numpy as np
+def test_reader_text_beside_image_follows_pages_and_permalinks(pub):
+    out, base = pub["out"], pub["base"]
+    a_slugs = slugs(out, A)
+    assert len(a_slugs) == 4  # leaf, spread right + left halves, skewed leaf
+    (r,) = run_browser(READER_FLOW, f"{base}viewer/index.html?item={quote(A)}", str(ARTIFACTS))
+    no_errors(r)
+    first, second = r["first"], r["second"]
 
-    a = a - a.mean()
-    b = b - b.mean()
-    return float((a * b).sum() / (np.sqrt((a * a).sum() * (b * b).sum()) + 1e-9))
+    def body_lines(slug):
+        return [ln["text"] for ln in page_text(out, A, slug)["lines"] if ln["type"] != "centre-column"]
+
+    # the text of the page shown, column by column, beside (right of) the image, vertical right to left
+    assert first["canvas"] == a_slugs[0] and first["lines"] == body_lines(a_slugs[0]) and first["lines"]
+    assert first["vertical"] and first["writingMode"] == "vertical-rl"
+    assert first["textBox"]["x"] >= first["osdBox"]["x"] + first["osdBox"]["width"] - 1
+    # page names are the manifest's canvas labels, shown as they are
+    m = json.loads(pub["srv"].get("/" + uris.manifest_path(A))[2])
+    labels = [next(iter(c["label"].values()))[0] for c in m["items"]]
+    assert first["pageOptions"] == labels and first["label"] == labels[0]
+    # the text follows the page turn; the URL follows too and is a permalink
+    assert second["canvas"] == a_slugs[1] and second["lines"] == body_lines(a_slugs[1]) != first["lines"]
+    assert f"canvas={quote(a_slugs[1])}" in second["url"] or f"canvas={a_slugs[1]}" in second["url"]
+    assert r["reopened"]["canvas"] == a_slugs[1] and r["reopened"]["lines"] == second["lines"]
+    # citations name the book and the page, with the permalink
+    for cite in (second["gbt"], second["chicago"]):
+        assert "論語集注" in cite and labels[1] in cite and second["permalink"] in cite
+    assert "[M/OL]" in second["gbt"] and "Accessed" in second["chicago"]
+    # the clicked character's box is drawn where the character is on the image
+    (sel,) = r["sel"]
+    assert sel["box"] == r["target"]["b"] and close(sel["rect"], r["want"]), (sel, r["want"])
+    (line_sel,) = r["lineSel"]
+    assert close(line_sel["rect"], r["lineWant"]), (line_sel, r["lineWant"])
+    # hovering that place on the image shows its text
+    assert not r["tip"]["hidden"] and r["tip"]["text"].startswith(r["target"]["t"]) and r["tip"]["hovered"] == [r["target"]["i"]]
 
 
-def halves_match(shot: Path, osd: dict, right_img: bytes, left_img: bytes) -> dict[str, float]:
-    """Correlate the drawn pages' left/right halves of the viewer with the two page images."""
-    import io
+# -- search hits: listed once, drawn on the server's boxes ----------------------------------------
 
-    import numpy as np
-    from PIL import Image
+SEARCH_FLOW = r"""
+const [base, casesJson, shotDir] = process.argv.slice(2);
+const cases = JSON.parse(casesJson);
+const results = [];
+const logs = { errors: [], failed: [] };
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const log = watch(page);
+  for (const c of cases) {
+    await page.goto(`${base}viewer/index.html?item=${encodeURIComponent(c.item)}&canvas=${encodeURIComponent(c.slug)}&q=${encodeURIComponent(c.q)}`,
+                    { waitUntil: "networkidle" });
+    await readerReady(page, c.slug);
+    await page.waitForFunction(() => document.body.dataset.hits !== undefined && document.body.dataset.hits !== "", null, { timeout: 15000 });
+    await page.waitForTimeout(200);
+    const listed = await page.evaluate(() => [...document.querySelectorAll("#hit-list li")].map((li) => li.textContent));
+    const ov = await overlays(page, ".ov.hit");
+    const want = [];
+    for (const o of ov) want.push(await expected(page, o.box));
+    results.push({ ...c, hits: await page.evaluate(() => document.body.dataset.hits), listed, ov, want });
+    if (c.shot) await page.screenshot({ path: `${shotDir}/${c.shot}` });
+  }
+  logs.errors.push(...log.errors); logs.failed.push(...log.failed);
+  console.log(JSON.stringify({ results, ...logs }));
+} finally {
+  await browser.close();
+}
+"""
 
-    img = np.asarray(Image.open(shot).convert("L")).astype(float)
-    x0, y0 = int(osd["x"]), int(osd["y"])
-    sub = img[y0:y0 + int(osd["height"]), x0:x0 + int(osd["width"])]
-    bg = np.median(np.concatenate([sub[:5].ravel(), sub[-5:].ravel()]))
-    ys, xs = np.nonzero(np.abs(sub - bg) > 12)
-    assert len(xs) > 1000, "nothing drawn in the viewer"
-    # the drawn pages: rows/columns where most pixels differ from the viewer background
-    cols = (np.abs(sub - bg) > 12).mean(axis=0) > 0.3
-    rows = (np.abs(sub - bg) > 12).mean(axis=1) > 0.3
-    cx, cy = np.nonzero(cols)[0], np.nonzero(rows)[0]
-    page = sub[cy[0]:cy[-1] + 1, cx[0]:cx[-1] + 1]
-    mid = page.shape[1] // 2
-    out = {}
-    for side, part in (("left", page[:, :mid]), ("right", page[:, mid:])):
-        for name, data in (("R", right_img), ("L", left_img)):
-            ref = Image.open(io.BytesIO(data)).convert("L").resize((part.shape[1], part.shape[0]))
-            out[f"{side}~{name}"] = correlation(part, np.asarray(ref).astype(float))
-    return out
+
+def _queries(out: Path) -> list[dict]:
+    """Single characters and phrases read on the spread's right and left halves, the skewed leaf and
+    the local document (another page size): taken from the published page text, so they exist."""
+    a = slugs(out, A)
+    pages = [(A, a[1], "spread right half"), (A, a[2], "spread left half"), (A, a[3], "skewed leaf"),
+             (DF, slugs(out, DF)[0], "page of another size")]
+    cases = []
+    for item, slug, what in pages:
+        lines = [ln for ln in page_text(out, item, slug)["lines"] if ln["type"] == "body" and len(ln["text"]) >= 6]
+        text = "".join(ln["text"] for ln in lines)
+        common = Counter(ch for ch in text if "\u4e00" <= ch <= "\u9fff").most_common(1)[0][0]
+        mid = lines[len(lines) // 2]["text"]
+        cases.append({"item": item, "slug": slug, "what": what, "q": common})
+        cases.append({"item": item, "slug": slug, "what": what, "q": mid[2:5]})
+        cases.append({"item": item, "slug": slug, "what": what, "q": lines[0]["text"][-2:]})
+    cases[0]["shot"] = "reader-search.png"
+    return cases
 
 
-def test_catalogue_search_thumbnails_and_viewer(tmp_path):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/"
-    batch = make_subset(tmp_path, {A: [("v01/0001.jpg", "v01/0001.jpg"), ("v01/0002.jpg", "v01/0002.jpg")],
-                                   B: [("0001.jpg", "0001.jpg")]})
-    work, out = build_publication(tmp_path, batch, base)
-    assert (out / "viewer/index.html").is_file() and (out / "viewer/mirador.min.js").is_file()
-    assert (out / "viewer/mirador.LICENSE.txt").is_file()
+def test_search_hits_listed_once_and_drawn_on_the_server_boxes(pub):
+    out, srv = pub["out"], pub["srv"]
+    cases = _queries(out)
+    assert len(cases) >= 10
+    (r,) = run_browser(SEARCH_FLOW, pub["base"], json.dumps(cases, ensure_ascii=False), str(ARTIFACTS), timeout=300)
+    no_errors(r)
+    for res in r["results"]:
+        d = json.loads(srv.get(f"/search/2/{quote(res['item'])}?q={quote(res['q'])}")[2])
+        matches = d["annotations"][0]["items"] if d.get("annotations") else []
+        segs = {a["id"]: a["target"] for a in d["items"]}
+        # each hit listed once: as many entries as the server's matches
+        assert int(res["hits"]) == len(matches) == len(res["listed"]) > 0, (res["q"], res["what"], res["listed"])
+        # the boxes drawn on this page are the server's boxes for this page, each once
+        canvas = uris.canvas_uri(pub["base"], res["item"], res["slug"].replace("_", "/"))
+        on_page = sorted(tuple(int(v) for v in t.split("#xywh=")[1].split(",")) for t in segs.values()
+                         if t.split("#")[0].endswith("/canvas/" + res["slug"]))
+        drawn = sorted(tuple(o["box"]) for o in res["ov"])
+        assert drawn == on_page and drawn, (res["q"], res["what"], drawn, on_page, canvas)
+        # and each is drawn where that box is on the page image
+        for o, want in zip(res["ov"], res["want"]):
+            assert close(o["rect"], want), (res["q"], res["what"], o, want)
 
-    with Serve(out, port) as srv:
-        # the reading room is served with the right types
-        s, h, _ = srv.get("/viewer/mirador.min.js")
-        assert s == 200 and h["content-type"].startswith("text/javascript")
-        manifest = json.loads(srv.get("/" + uris.manifest_path(A))[2])
-        canvases = [c["id"] for c in manifest["items"]]
-        assert manifest["viewingDirection"] == "right-to-left" and len(canvases) == 3
-        services = [c["items"][0]["items"][0]["body"]["service"][0]["id"] for c in manifest["items"]]
-        r_img, l_img = (srv.get("/" + s[len(base):] + "/full/400,/0/default.jpg") for s in services[1:3])
-        assert r_img[0] == 200 and l_img[0] == 200, (r_img[0], l_img[0])
 
-        cat, start, opening = run_browser(CATALOGUE_FLOW, base + "index.html", "论语", str(ARTIFACTS))
+# -- the catalogue ---------------------------------------------------------------------------------
 
-    # catalogue: the initial page lists every public book; the simplified query finds the traditional title
-    assert cat["initial"] == 2
-    assert [r["title"] for r in cat["results"]] == ["論語集注十卷"], cat["results"]
-    res = cat["results"][0]
-    assert res["href"].startswith(base + "viewer/index.html?manifest=")
-    thumb = res["thumb"]
-    assert thumb and thumb["naturalWidth"] > 0 and thumb["naturalHeight"] > 0, thumb  # it loaded
-    assert thumb["naturalWidth"] >= thumb["shownWidth"], "thumbnail smaller than it is shown: blurry"
-    assert not cat["failed"] and not cat["errors"], (cat["failed"], cat["errors"])
-    # four CJK characters at 40px: a CJK font draws them about 160px wide (tofu or missing glyphs differ)
-    assert 150 <= cat["glyph"]["width"] <= 170, cat["glyph"]
+CATALOGUE_FLOW = r"""
+const [base, shotDir] = process.argv.slice(2);
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const log = watch(page);
+  const items = () => page.evaluate(() => [...document.querySelectorAll("#list .item")].map((el) => ({
+    id: el.dataset.item, title: el.querySelector("h2 a").textContent, record: el.querySelector("h2 a").href,
+    read: el.querySelector("a.read").href, allHits: (el.querySelector("a.all-hits") || {}).textContent || null,
+    allHitsHref: (el.querySelector("a.all-hits") || {}).href || null,
+    thumb: (() => { const i = el.querySelector("img"); return i ? { w: i.naturalWidth, complete: i.complete } : null; })() })));
+  const settle = async () => { await page.waitForLoadState("networkidle"); await page.waitForTimeout(150); };
+  await page.goto(base + "index.html", { waitUntil: "networkidle" });
+  const out = { initial: await items(), mode: await page.locator("#mode").isVisible() };
+  out.facetHeads = await page.locator("#facets h3").allTextContents();
+  out.classTree = await page.evaluate(() => [...document.querySelectorAll("#facets ul ul input")].map((i) => i.dataset.f));
+  // a facet click filters (the classification tree: 經部)
+  await page.locator('#facets input[data-f="classification:經部"]').check();
+  await page.waitForURL(/f=classification/); await settle();
+  out.afterClass = await items();
+  // a second facet combines (AND) with the first: 經部 and 地方文献 = nothing, the facet shows 0 choices
+  await page.locator('#facets input[data-f="classification:經部"]').uncheck();
+  await page.waitForURL((u) => !u.search.includes("classification")); await settle();
+  await page.locator('#facets input[data-f="profile:local-document"]').check();
+  await page.waitForURL(/f=profile/); await settle();
+  out.afterProfile = await items();
+  out.profileLabel = await page.locator('#facets input[data-f="profile:local-document"]').locator("xpath=..").textContent();
+  // sorting and paging
+  await page.goto(base + "index.html?sort=date&per_page=1", { waitUntil: "networkidle" });
+  out.page1 = await items(); out.pageno1 = await page.locator("#pageno").textContent();
+  await page.locator("#next").click(); await page.waitForURL(/page=2/); await settle();
+  out.page2 = await items(); out.pageno2 = await page.locator("#pageno").textContent();
+  await page.goto(base + "index.html?sort=date", { waitUntil: "networkidle" });
+  out.byDate = await items();
+  // full text: per-book hit counts, "all hits in this book"
+  await page.locator("#q").fill("子曰"); await page.locator("#q").press("Enter");
+  await page.waitForURL(/q=/); await settle();
+  out.search = await items(); out.summary = await page.locator("#summary").textContent();
+  await page.screenshot({ path: `${shotDir}/catalogue-search.png` });
+  // language switch: Traditional, English, back
+  await page.locator('.langs button[data-lang="zh-Hant"]').click();
+  out.hant = await page.locator("header.top h1 span").textContent();
+  await page.locator('.langs button[data-lang="en"]').click();
+  out.en = await page.locator("header.top h1 span").textContent();
+  out.enFacets = await page.locator("#facets h3").allTextContents();
+  await page.locator('.langs button[data-lang="zh-Hans"]').click();
+  // record page of the first book
+  await page.goto(out.initial.find((i) => i.id === "350000-2001-0000101").record, { waitUntil: "networkidle" });
+  out.record = await page.evaluate(() => ({
+    title: document.querySelector("#record h2").textContent,
+    fields: [...document.querySelectorAll("table.fields tr")].map((tr) => [tr.querySelector("th").textContent, tr.querySelector("td").textContent]),
+    links: [...document.querySelectorAll(".links a")].map((a) => a.href),
+    drag: document.getElementById("iiif-drag").href,
+    thumbs: [...document.querySelectorAll(".thumbs img")].map((i) => i.naturalWidth),
+    cite: document.querySelector("#cite-gbt span").textContent }));
+  // a phone: 390 px wide
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  const log2 = watch(phone);
+  await phone.goto(base + "index.html?q=" + encodeURIComponent("子曰"), { waitUntil: "networkidle" });
+  await phone.waitForTimeout(300);
+  out.phone = await phone.evaluate(() => ({ results: document.getElementById("results").getBoundingClientRect().width,
+                                            scrollWidth: document.documentElement.scrollWidth }));
+  await phone.screenshot({ path: `${shotDir}/catalogue-phone.png` });
+  out.errors = [...log.errors, ...log2.errors]; out.failed = [...log.failed, ...log2.failed];
+  console.log(JSON.stringify(out));
+} finally {
+  await browser.close();
+}
+"""
 
-    # viewer: the book, in book view, right to left, opened at its first page
-    assert start["manifestId"] == manifest["id"] and start["view"] == "book"
-    assert start["viewingDirection"] == "right-to-left"
-    assert start["visible"] == [manifest["start"]["id"]] == [canvases[0]]
-    # the spread's opening: first page in reading order (0002-r) first in Mirador's order ...
-    assert opening["visible"] == canvases[1:3] and canvases[1].endswith("0002-r")
-    assert not [u for u in opening["failed"] if "favicon" not in u], opening["failed"]
-    assert not opening["errors"], opening["errors"]
-    # ... and drawn on the right: each half of the screenshot looks like its page image
-    c = halves_match(ARTIFACTS / "catalogue-viewer-opening.png", opening["osd"], r_img[2], l_img[2])
-    assert c["right~R"] > c["right~L"] and c["left~L"] > c["left~R"], c
-    # the whole opening is in view and fills the window (fitted, not left at the first page's zoom)
-    assert start["inView"] and opening["inView"], (start, opening)
-    assert opening["shownShare"] > 0.8, opening
+
+def test_catalogue_facets_sorting_paging_record_page(pub):
+    base = pub["base"]
+    (r,) = run_browser(CATALOGUE_FLOW, base, str(ARTIFACTS))
+    no_errors(r)
+    assert len(r["initial"]) == 3 and not r["mode"]
+    assert all(i["thumb"] and i["thumb"]["w"] > 0 for i in r["initial"])  # thumbnails load on this other port
+    assert r["facetHeads"][:2] == ["四部分类", "朝代"]
+    assert "classification:經部/四書類" in r["classTree"] and "classification:經部/四書類/論語之屬" in r["classTree"]
+    assert [i["id"] for i in r["afterClass"]] == [A]
+    assert [i["id"] for i in r["afterProfile"]] == [DF] and "地方文献" in r["profileLabel"]
+    # paging (1 per page, by date: 1775, 1876, 1953)
+    assert [i["id"] for i in r["page1"]] == [A] and [i["id"] for i in r["page2"]] == [B]
+    assert "1 / 3" in r["pageno1"] and "2 / 3" in r["pageno2"]
+    assert [i["id"] for i in r["byDate"]] == [A, B, DF]
+    # full text: the books whose pages have 子曰, with their hit counts and a link to all of them
+    assert r["search"] and r["search"][0]["id"] == A
+    first = r["search"][0]
+    assert first["allHits"] and "viewer/index.html?item=" in first["allHitsHref"] and "q=" in first["allHitsHref"]
+    n = int("".join(ch for ch in first["allHits"] if ch.isdigit()))
+    d = json.loads(pub["srv"].get("/api/search?q=" + quote("子曰") + "&limit=10")[2])
+    assert n == next(i["page_hits"] for i in d["items"] if i["item_id"] == A)
+    assert r["hant"] == "古籍目錄" and r["en"] == "Catalogue of ancient books" and r["enFacets"][0] == "Classification"
+    # record page: every public field of the manifest, links that resolve, thumbnails, citation
+    m = json.loads(pub["srv"].get("/" + uris.manifest_path(A))[2])
+    assert len(r["record"]["fields"]) >= len(m["metadata"]) and r["record"]["title"]
+    for link in r["record"]["links"]:
+        assert pub["srv"].get(link[len(base) - 1:])[0] == 200, link
+    assert r["record"]["drag"].endswith("?manifest=" + quote(base + uris.manifest_path(A), safe=""))
+    assert r["record"]["thumbs"] and all(w > 0 for w in r["record"]["thumbs"])
+    assert "[M/OL]" in r["record"]["cite"]
+    # 390 px: the results use the width, nothing scrolls sideways
+    assert r["phone"]["results"] >= 340 and r["phone"]["scrollWidth"] <= 390, r["phone"]
+
+
+# -- a plain static host ---------------------------------------------------------------------------
+
+STATIC_FLOW = r"""
+const [base, item, which] = process.argv.slice(2);
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const log = watch(page);
+  const out = {};
+  if (which === "at-base") {
+    await page.goto(base + "index.html", { waitUntil: "networkidle" });
+    out.mode = await page.locator("#mode").isVisible(); out.n = await page.locator("#list .item").count();
+    await page.locator('#facets input[data-f="profile:local-document"]').check();
+    await page.waitForURL(/f=profile/); await page.waitForLoadState("networkidle");
+    out.filtered = await page.locator("#list .item").count();
+    await page.goto(`${base}viewer/index.html?item=${encodeURIComponent(item)}&q=${encodeURIComponent("子")}`, { waitUntil: "networkidle" });
+    await readerReady(page);
+    await page.waitForFunction(() => document.body.dataset.hits === "unavailable", null, { timeout: 15000 });
+    out.lines = await page.locator("#text .line").count();
+    out.hitsTitle = await page.locator("#hits-title").textContent();
+  } else {
+    // the same files on a static host at another address than the base URL: the page says why
+    await page.goto(`${base}viewer/index.html?item=${encodeURIComponent(item)}`, { waitUntil: "networkidle" });
+    await page.waitForFunction(() => !document.getElementById("msg").hidden, null, { timeout: 20000 });
+    out.msg = await page.locator("#msg").textContent();
+  }
+  // a static host has no /api/ and no /search/2/: those 404s are expected
+  out.errors = log.errors.filter((e) => !e.includes("Failed to load resource"));
+  out.failed = log.failed.filter((u) => !u.includes("/api/") && !u.includes("/search/2/"));
+  console.log(JSON.stringify(out));
+} finally {
+  await browser.close();
+}
+"""
+
+
+def test_static_host_browses_and_says_what_needs_the_server(pub):
+    """Served by a plain static file server at the base URL: browsing, facets and reading work, search
+    says it needs `guji serve`; at another address without the server the reader says why images fail."""
+    with StaticHost(pub["out"], pub["built_port"]) as at_base:
+        assert at_base.base == pub["built_for"]
+        (r,) = run_browser(STATIC_FLOW, at_base.base, A, "at-base")
+    assert not r["errors"] and not [u for u in r["failed"] if "favicon" not in u], r
+    assert r["mode"] and r["n"] == 3 and r["filtered"] == 1
+    assert r["lines"] > 0 and "guji serve" in r["hitsTitle"]
+    with StaticHost(pub["out"]) as elsewhere:  # nothing answers at the base URL now
+        (r,) = run_browser(STATIC_FLOW, elsewhere.base, A, "elsewhere")
+    assert "guji serve" in r["msg"], r

@@ -66,7 +66,11 @@ def test_stats_csv_table_svg(tmp_path):
     root = ET.fromstring(svg)
     assert root.tag.endswith("svg") and len(root.findall(".//{http://www.w3.org/2000/svg}rect")) >= 6
     assert (out / "stats" / "stats.svg").read_text("utf-8") == svg  # the chart in the catalogue page
-    assert "stats/stats.svg" in (out / "index.html").read_text("utf-8")
+    assert "stats/index.html" in (out / "index.html").read_text("utf-8")  # the catalogue links the statistics page
+    page = (out / "stats" / "index.html").read_text("utf-8")
+    assert "stats.svg" in page and "合计" in page and "经部" not in page  # 史/子 only here, shown as 史部, 子部
+    assert "史部" in page and "子部" in page and ">史<" not in page  # codes shown with human labels
+    assert "合计" in svg and "史部" in svg  # the chart has its totals and readable labels
     # the same from the work folder's index
     r = CliRunner().invoke(main, ["stats", "--work", str(work), "--json"])
     assert json.loads(r.stdout)["totals"]["books"] == 2

@@ -8,7 +8,6 @@ re-decides the flags and rewrites the report without re-rendering any image.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from importlib import resources
@@ -159,33 +158,51 @@ def write_reports(work: Path, rows: list[dict[str, Any]], profiles: dict[str, di
     return out
 
 
+FLAG_LABELS = {
+    "ppi-unknown": "分辨率不明", "ppi<": "分辨率不足", "bit-depth<": "色深不足", "not-uncompressed-tiff": "非无压缩 TIFF",
+    "too-small": "图像过小", "blank": "空白页", "blurred": "模糊", "clipped-highlights": "高光溢出",
+    "clipped-shadows": "暗部溢出", "skewed": "倾斜", "crop-uncertain": "裁切不确定", "rotated": "已转正",
+    "orientation-uncertain": "方向不确定", "maybe-upside-down": "可能倒置", "size-outlier": "尺寸异常",
+    "near-duplicate:": "疑似重复", "spread-split": "已拆分跨页", "no-bed": "无扫描底板",
+}
+
+
+def flag_label(code: str) -> str:
+    """The Chinese name of a QC flag code (``ppi<600`` → 分辨率不足 (<600))."""
+    if code in FLAG_LABELS:
+        return FLAG_LABELS[code]
+    for prefix, label in FLAG_LABELS.items():
+        if prefix.endswith(("<", ":")) and code.startswith(prefix):
+            return f"{label}（{code[len(prefix) - 1 if prefix.endswith('<') else len(prefix):]}）"
+    return code
+
+
 def render_html(doc: dict[str, Any]) -> str:
-    tpl = resources.files("guji.clean").joinpath("report.html").read_text("utf-8")
-    cards = []
-    for i, r in enumerate(doc["pages"]):
-        flags = r["flags"]
-        cls = "card flagged" if r["reshoot"] else ("card info" if flags else "card")
-        thumb = html.escape("../" + r["thumb"].removeprefix("clean/"), quote=True) if r.get("thumb") else ""
-        reasons = "".join(f"<li>{html.escape(f)}</li>" for f in flags)
-        m = r["metrics"]
-        cards.append(
-            f'<figure class="{cls}" data-order="{i}" data-flags="{len(reshoot_reasons(flags))}" '
-            f'data-skew="{abs(m.get("skew_deg", 0)):.3f}" data-sharp="{m.get("sharpness", 0):.1f}" '
-            f'data-ppi="{m.get("ppi") or 0}">'
-            f'<img loading="lazy" src="{thumb}" alt="{html.escape(r["canvas"])}">'
-            f'<figcaption><b>{html.escape(r["canvas"])}</b><br>{html.escape(r["master"])}<br>'
-            f'skew {m.get("skew_deg", 0):+.2f}° · sharp {m.get("sharpness", 0):.0f} · ppi {m.get("ppi") or "?"}'
-            f'<ul>{reasons}</ul></figcaption></figure>')
-    summary = (f'{doc["canvases"]} canvases, {doc["flagged"]} with flags, {doc["reshoot"]} pages to re-shoot. '
-               + ", ".join(f"{html.escape(k)}: {v}" for k, v in doc["flag_counts"].items()))
-    return (tpl.replace("{{SUMMARY}}", summary).replace("{{CARDS}}", "\n".join(cards))
-            .replace("{{STRUCTURE}}", _structure_section(doc.get("structure")))
-            .replace("{{THRESHOLDS}}", html.escape(json.dumps(doc["thresholds"], ensure_ascii=False, indent=1))))
+    """report.html from the Jinja2 template ``guji/clean/report.html`` (package data)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("guji.clean", "."), autoescape=select_autoescape(["html"]),
+                      keep_trailing_newline=True)
+    pages = []
+    for r in doc["pages"]:
+        flags, m = r["flags"], r["metrics"]
+        pages.append({"cls": "card flagged" if r["reshoot"] else ("card info" if flags else "card"),
+                      "n_reshoot": len(reshoot_reasons(flags)), "flags": flags, "canvas": r["canvas"],
+                      "master": r["master"], "skew": m.get("skew_deg", 0), "sharp": m.get("sharpness", 0),
+                      "ppi": m.get("ppi"),
+                      "thumb": "../" + r["thumb"].removeprefix("clean/") if r.get("thumb") else ""})
+    return env.get_template("report.html").render(
+        doc=doc, pages=pages, flag_label=flag_label,
+        thresholds=json.dumps(doc["thresholds"], ensure_ascii=False, indent=1),
+        structure=_structure_section(doc.get("structure")))
 
 
 def _structure_section(doc: dict[str, Any] | None) -> str:
+    """The leaf-sequence section (an HTML fragment rendered by guji.structure's own template)."""
     if not doc:
         return ""
+    from markupsafe import Markup
+
     from guji.structure.report import qc_section
 
-    return qc_section(doc)
+    return Markup(qc_section(doc))

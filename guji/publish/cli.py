@@ -140,24 +140,39 @@ def search_cmd(query: tuple[str, ...], out: Path | None, work: Path | None, limi
 
 
 @click.command("serve", help="""\
-Serve a published folder (or a local build) over HTTP: static files with CORS, the
-catalogue page, /api/search?q=, /api/stats and IIIF Content Search at /search/2/ITEM?q=
-(and the 1.0 form at /search/1/ITEM?q=). Listens on 127.0.0.1 unless told otherwise.
+Serve a published folder (or a local build) over HTTP (Starlette + uvicorn): static files with
+CORS, the catalogue and reading room, /api/catalogue, /api/search?q=, /api/stats and IIIF
+Content Search at /search/2/ITEM?q= (and the 1.0 form at /search/1/ITEM?q=). Listens on
+127.0.0.1 unless told otherwise.
+
+When reached at an address other than the base URL the publication was built for, ids in the
+IIIF documents and answers are rewritten to that address (said once in the log), so a build for
+https://books.example.org/ can be browsed locally; --no-rewrite turns that off.
 
 \b
 Example:
   guji serve out            # then open http://127.0.0.1:8000/
+  guji serve out --port 8011
 """)
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--base-url", default=None, help="Base URL the publication's ids use (default: from its index).")
+@click.option("--rewrite/--no-rewrite", default=True, show_default=True,
+              help="Rewrite ids to the address a request came to when it differs from the base URL.")
+@click.option("--limit-concurrency", type=click.IntRange(1, 10000), default=64, show_default=True,
+              help="Connections + running requests at once; beyond that the answer is 503.")
+@click.option("--idle-timeout", type=click.FloatRange(0.1, 3600), default=5, show_default=True,
+              help="Seconds before an idle connection (or one that sends nothing) is closed.")
 @guarded
-def serve_cmd(folder: Path, host: str, port: int) -> ExitCode:
+def serve_cmd(folder: Path, host: str, port: int, base_url: str | None, rewrite: bool, limit_concurrency: int,
+              idle_timeout: float) -> ExitCode:
     from guji.progress import setup_logging
     from guji.publish.server import serve
 
     setup_logging(0, False)
-    serve(folder, host, port)
+    serve(folder, host, port, base_url=base_url, rewrite=rewrite, limit_concurrency=limit_concurrency,
+          idle_timeout=idle_timeout)
     return ExitCode.OK
 
 

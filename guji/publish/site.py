@@ -1,7 +1,12 @@
-"""What publish adds to the build: the search index, the catalogue page and statistics.
+"""What publish adds to the build: the search index, catalogue, record pages, reading room, statistics.
 
-Written to ``WORK/publish/site/`` (``search/index.sqlite``, ``index.html``, ``stats/stats.{json,csv,svg}``,
-the Mirador reading room ``viewer/`` of :mod:`guji.publish.viewer`) and published after the collections. Everything here is deterministic (no timestamps), so an
+Written to ``WORK/publish/site/`` and published after the collections: ``search/index.sqlite``,
+``index.html`` (catalogue), ``viewer/books/<item>.html`` (record pages),
+``search/records.json`` (:mod:`guji.publish.catalogue`), ``search/text/`` (the reader's page texts and
+whole-book texts), ``stats/`` (``index.html``, ``stats.{json,csv,svg}``) and the reading room
+``viewer/`` of :mod:`guji.publish.viewer` with the pages' CSS and scripts in ``viewer/assets/``. All of
+it lies under the prefixes publish prunes, so nothing of a withdrawn book stays online. Every page is rendered from the Jinja2 templates in
+``guji/publish/templates/`` (package data). Everything here is deterministic (no timestamps), so an
 unchanged build gives the same bytes and a second publish uploads nothing.
 """
 
@@ -22,7 +27,6 @@ from guji.publish.meta import item_info
 
 log = logging.getLogger("guji.publish")
 
-VIEWER_CANDIDATES = ("viewer/index.html", "mirador/index.html")
 
 
 def detect_base_url(build: Path, default: str = "http://127.0.0.1:8000/") -> str:
@@ -125,26 +129,97 @@ def build_index(work: Path, build: Path, dest: Path, base_url: str) -> tuple[dic
     return {"items": n_items, "canvases": n_pages, "canvases_with_text": n_text}, problems
 
 
-def viewer_path(build: Path) -> str | None:
-    for v in VIEWER_CANDIDATES:
-        if (build / v).exists():
-            return v
-    return None
+def templates():
+    """The Jinja2 environment of the publication's pages (package data ``guji/publish/templates``)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from guji.publish import i18n
+
+    env = Environment(loader=PackageLoader("guji.publish", "templates"), autoescape=select_autoescape(["html"]),
+                      trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True)
+    env.globals.update(t=i18n.t, label=i18n.label,
+                       i18n_json=json.dumps(i18n.table(), ensure_ascii=False, sort_keys=True).replace("</", "<\\/"))
+    return env
 
 
-def write_site(site: Path, build: Path, title: str) -> dict[str, Any]:
-    """Catalogue page, statistics and viewer from the index already written at ``site/search/index.sqlite``."""
-    from html import escape
+def _script_json(obj: Any) -> str:
+    """JSON safe inside a <script> element."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
 
-    with SearchIndex(site / uris.search_index_path()) as idx:
-        st = stats_mod.compute(idx.items_rows(), idx.grade_counts())
-    atomic_write_text(site / "stats" / "stats.json", json.dumps(st, ensure_ascii=False, indent=2) + "\n")
-    atomic_write_text(site / "stats" / "stats.csv", stats_mod.to_csv(st))
-    atomic_write_text(site / "stats" / "stats.svg", stats_mod.to_svg(st))
-    tpl = (Path(__file__).parent / "catalogue.html").read_text("utf-8")
+
+ASSETS = ("guji.css", "i18n.js", "catalogue.js", "reader.js", "cite.js")
+
+
+def _write(path: Path, text: str, written: set[str], site: Path) -> None:
+    try:
+        same = path.read_text("utf-8") == text
+    except OSError:
+        same = False
+    if not same:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, text)
+    written.add(path.relative_to(site).as_posix())
+
+
+def write_site(site: Path, build: Path, title: str, *, work: Path | None = None, batch: Any = None,
+               base_url: str = "") -> dict[str, Any]:
+    """Catalogue, record pages, reading room, statistics and the reader's texts, from the index already
+    written at ``site/search/index.sqlite`` and (with ``work`` and ``batch``) the public records.
+
+    Files of earlier publishes that are no longer produced (a book withdrawn or made restricted)
+    are removed (record pages ``viewer/books/``, ``search/text/``, ``viewer/assets/``)."""
+    from importlib import resources
+
+    from guji.publish import catalogue as cat
     from guji.publish.viewer import install_viewer
 
-    v = install_viewer(site) or viewer_path(build)
-    html = tpl.replace("{{TITLE}}", escape(title)).replace("{{VIEWER}}", json.dumps(v))
-    atomic_write_text(site / "index.html", html)
+    written: set[str] = set()
+    env = templates()
+    with SearchIndex(site / uris.search_index_path()) as idx:
+        st = stats_mod.compute(idx.items_rows(), idx.grade_counts())
+    _write(site / "stats" / "stats.json", json.dumps(st, ensure_ascii=False, indent=2) + "\n", written, site)
+    _write(site / "stats" / "stats.csv", stats_mod.to_csv(st), written, site)
+    _write(site / "stats" / "stats.svg", stats_mod.to_svg(st), written, site)
+    _write(site / "stats" / "index.html", env.get_template("stats.html").render(
+        root="../", site_title=title, stats=st, rows=stats_mod.display_rows(st)), written, site)
+    assets = resources.files("guji.publish").joinpath("assets")
+    for name in ASSETS:
+        _write(site / "viewer" / "assets" / name, assets.joinpath(name).read_text("utf-8"), written, site)
+
+    records: list[dict[str, Any]] = []
+    if work is not None and batch is not None:
+        from guji.model import load_canvases
+
+        records = cat.build_records(work, build, batch, base_url)
+        try:
+            canvases = load_canvases(work)
+        except Exception:  # noqa: BLE001 - no clean output: records without texts
+            canvases = []
+        by_item: dict[str, list] = {}
+        for c in canvases:
+            by_item.setdefault(c.item_id, []).append(c)
+        written |= cat.write_texts(work, site, records, by_item)
+    public = cat.public_records(records)
+    _write(site / cat.RECORDS_PATH, json.dumps(public, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n",
+           written, site)
+    rec_tpl = env.get_template("record.html")
+    for rec in public:
+        cite = {k: rec.get(k) for k in ("item_id", "title", "author", "edition", "institution", "year_from")}
+        _write(site / rec["record_page"], rec_tpl.render(root="../../", site_title=title, rec=rec,
+                                                          cite_json=_script_json(cite)), written, site)
+
+    v = install_viewer(site, env, title)
+    written |= v
+    _write(site / "index.html", env.get_template("catalogue.html").render(
+        root="", site_title=title, config_json=_script_json({"root": "", "viewer": bool(v)})), written, site)
+    # stale files of books no longer published
+    for sub in ("search/text", "viewer/assets", "viewer/books"):
+        d = site / sub
+        if not d.exists():
+            continue
+        for p in sorted(d.rglob("*"), reverse=True):
+            if p.is_file() and p.relative_to(site).as_posix() not in written and p.suffix != ".sqlite":
+                p.unlink()
+            elif p.is_dir() and not any(p.iterdir()):
+                p.rmdir()
     return st

@@ -49,7 +49,8 @@ def run(ctx: StageContext) -> StageResult:
     site = ctx.work / "publish" / "site"
     counts, probs = build_index(ctx.work, build, site / uris.search_index_path(), base_url)
     res.problems.extend(probs)
-    write_site(site, build, str(batch.institution.get("institution", "") or batch.id))
+    write_site(site, build, str(batch.institution.get("institution", "") or batch.id), work=ctx.work, batch=batch,
+               base_url=base_url)
 
     restricted = {it.id for it in batch.items if it.access != ACCESS_PUBLIC or not it.ok}
     public = {it.id for it in batch.items} - restricted

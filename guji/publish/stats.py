@@ -39,6 +39,29 @@ def compute(items: list[dict[str, Any]], grades: dict[str, int]) -> dict[str, An
             "grade": {"books": dict(sorted(grades.items())), "note": "restricted field: counts only"}}
 
 
+CLASS_LABELS = {"经": "经部", "史": "史部", "子": "子部", "集": "集部", "丛": "丛部"}
+DIMENSION_LABELS = {"institution": "收藏单位", "dynasty": "朝代", "edition_type": "版本类型", "classification": "四部分类",
+                    "grade": "定级"}
+MEASURE_LABELS = {"books": "部", "volumes": "册", "pages": "叶", "characters": "字"}
+
+
+def value_label(dimension: str, value: str) -> str:
+    """A human label for a statistics value (经 → 经部; the unknown marker → 未详)."""
+    if value == UNKNOWN:
+        return "未详"
+    return CLASS_LABELS.get(value, value) if dimension == "classification" else value
+
+
+def display_rows(stats: dict[str, Any], bar_px: int = 120) -> list[dict[str, Any]]:
+    """Per dimension: rows with a human label and a bar width (pages) for the statistics page."""
+    out = []
+    for d, rows in stats["by"].items():
+        top = max([r["pages"] for r in rows.values()] + [1])
+        out.append({"name": d, "rows": [{"label": value_label(d, v), "unknown": v == UNKNOWN,
+                                         "bar": round(bar_px * r["pages"] / top), **r} for v, r in rows.items()]})
+    return out
+
+
 def to_csv(stats: dict[str, Any]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -72,25 +95,45 @@ def to_table(stats: dict[str, Any]) -> str:
 
 
 def to_svg(stats: dict[str, Any], measure: str = "pages") -> str:
-    """Horizontal bar charts (one panel per dimension); plain SVG, no scripts, deterministic."""
+    """Horizontal bar charts (one panel per dimension, its total in the title); plain SVG, no scripts,
+    deterministic. Labels are human (经 → 经部), long ones are shortened with … and kept whole in a
+    <title> tooltip; the label column is as wide as the longest label shown, so nothing is clipped."""
     panels = [(d, stats["by"][d]) for d in DIMENSIONS] + [("grade", {g: {"books": n} for g, n in stats["grade"]["books"].items()})]
-    bar_h, gap, label_w, chart_w, width = 18, 4, 150, 300, 540
-    y = 30
-    parts = []
+    bar_h, gap, chart_w, font = 18, 4, 300, 12
+    max_chars = 16
+
+    def short(s: str) -> str:
+        return s if len(s) <= max_chars else s[:max_chars - 1] + "…"
+
+    def text_w(s: str) -> int:  # CJK glyphs are one em wide, ASCII about half
+        return sum(font if ord(ch) > 0x2E7F else font * 0.6 for ch in s)
+
+    labels = [short(value_label(d, str(v))) for d, rows in panels for v in list(rows)[:12]]
+    label_w = int(max([text_w(s) for s in labels] + [60])) + 16
+    width = label_w + chart_w + 80
+    t = stats["totals"]
+    y = 24
+    parts = [f'<text x="10" y="{y}" font-weight="bold" font-size="14">合计 Totals: {t["books"]} 部 · {t["volumes"]} 册 · '
+             f'{t["pages"]} 叶 · {t["characters"]} 字</text>']
+    y += 24
     for name, rows in panels:
         m = measure if name != "grade" else "books"
+        total = sum(r.get(m, 0) for r in rows.values())
         rows = dict(list(rows.items())[:12])
-        parts.append(f'<text x="10" y="{y}" font-weight="bold">{escape(name)} ({m})</text>')
+        parts.append(f'<text x="10" y="{y}" font-weight="bold">{escape(DIMENSION_LABELS.get(name, name))} '
+                     f'({MEASURE_LABELS.get(m, m)}, 合计 {total})</text>')
         y += 10
         top = max([r.get(m, 0) for r in rows.values()] + [1])
         for v, r in rows.items():
             n = r.get(m, 0)
             w = max(1, round(chart_w * n / top)) if n else 0
-            parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{escape(str(v))[:20]}</text>'
+            full = value_label(name, str(v))
+            parts.append(f'<g><title>{escape(full)}: {n}</title>'
+                         f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{escape(short(full))}</text>'
                          f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="#8b3a2b"/>'
-                         f'<text x="{label_w + w + 4}" y="{y + 13}">{n}</text>')
+                         f'<text x="{label_w + w + 4}" y="{y + 13}">{n}</text></g>')
             y += bar_h + gap
         y += 24
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" viewBox="0 0 {width} {y}" '
-            f'font-family="sans-serif" font-size="12" role="img" aria-label="collection statistics">')
+            f'font-family="Noto Sans CJK SC, sans-serif" font-size="{font}" role="img" aria-label="馆藏统计 collection statistics">')
     return head + "".join(parts) + "</svg>\n"
