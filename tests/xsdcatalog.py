@@ -41,3 +41,15 @@ def mets() -> etree.XMLSchema:
 @lru_cache(maxsize=None)
 def mods() -> etree.XMLSchema:
     return _load(XSD / "mods" / "mods-3-8-lxml.xsd")
+
+
+@lru_cache(maxsize=None)
+def alto() -> etree.XMLSchema:
+    """ALTO 4.4 (tests/xsd/alto: CC BY-SA 4.0 header, rights waived by the ALTO Editorial Board)."""
+    return _load(XSD / "alto" / "alto-4-4.xsd")
+
+
+@lru_cache(maxsize=None)
+def page() -> etree.XMLSchema:
+    """PAGE 2019-07-15 (tests/xsd/page: PRImA Research Lab, Apache-2.0)."""
+    return _load(XSD / "page" / "pagecontent.xsd")

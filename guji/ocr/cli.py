@@ -13,7 +13,7 @@ from guji.exitcodes import ExitCode
 OCR_HELP = """\
 Read the text of every cleaned canvas: layout (frame, columns right to left, double-row
 notes, centre column 版心, registers) and recognition. Writes WORK/ocr/<item>/<canvas>.json
-(page model, master pixel coordinates), .alto.xml (ALTO 4), .hocr and .txt.
+(page model, master pixel coordinates), .alto.xml (ALTO 4.4), .page.xml (PAGE 2019), .hocr and .txt.
 
 Options override batch.toml's [ocr] table. Layout comes from the item's profile
 (rare-book: vertical right to left, local-document: horizontal) unless --layout is given.

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 Box = tuple[int, int, int, int]
 MAX_ALTERNATIVES = 5  # candidates kept per character in the JSON
@@ -107,82 +106,50 @@ class PageModel:
         d["mean_confidence"] = self.mean_confidence()
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "PageModel":
+        """The page model back from its JSON contract (``to_dict``'s output); derived keys
+        (``text``, ``mean_confidence``) are recomputed, not read."""
+        def char(c: dict[str, Any]) -> Char:
+            return Char(text=c["text"], box=tuple(c["box"]), confidence=float(c.get("confidence", 0.0)),
+                        alternatives=[(a, float(p)) for a, p in c.get("alternatives") or []],
+                        low=bool(c.get("low", False)))
 
-# -- renderers -------------------------------------------------------------------------------
+        def line(ln: dict[str, Any]) -> Line:
+            return Line(id=ln["id"], box=tuple(ln["box"]), direction=ln.get("direction", "ttb"), text=ln.get("text", ""),
+                        confidence=float(ln.get("confidence", 0.0)), chars=[char(c) for c in ln.get("chars") or []],
+                        kind=ln.get("kind", "text"), column=int(ln.get("column", 0)))
 
-ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
-
-
-def _b(box: Box) -> str:
-    x, y, w, h = box
-    return f'HPOS="{x}" VPOS="{y}" WIDTH="{w}" HEIGHT="{h}"'
-
-
-def to_alto(pm: PageModel, image_name: str) -> str:
-    """ALTO 4.4 XML. One String per character (or per line when there are no character boxes)."""
-    W, H = pm.master_size
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<alto xmlns="{ALTO_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-           f'xsi:schemaLocation="{ALTO_NS} http://www.loc.gov/standards/alto/v4/alto-4-4.xsd">',
-           "<Description><MeasurementUnit>pixel</MeasurementUnit>",
-           f"<sourceImageInformation><fileName>{escape(image_name)}</fileName></sourceImageInformation>",
-           "<OCRProcessing ID=\"ocr1\"><ocrProcessingStep><processingSoftware>"
-           f"<softwareName>guji ocr ({escape(pm.engine)} {escape(pm.engine_version)})</softwareName>"
-           "</processingSoftware></ocrProcessingStep></OCRProcessing></Description>"]
-    out.append('<Layout>')
-    out.append(f'<Page ID="page1" PHYSICAL_IMG_NR="1" WIDTH="{W}" HEIGHT="{H}">')
-    out.append(f'<PrintSpace HPOS="0" VPOS="0" WIDTH="{W}" HEIGHT="{H}">')
-    for r in pm.regions:
-        out.append(f'<TextBlock ID="{r.id}" {_b(r.box)} TAGREFS="type-{r.type}">')
-        for ln in r.lines:
-            out.append(f'<TextLine ID="{ln.id}" {_b(ln.box)}>')
-            pieces = ln.chars or ([Char(ln.text, ln.box, ln.confidence)] if ln.text else [])
-            for k, c in enumerate(pieces):
-                wc = f"{min(1.0, max(0.0, c.confidence)):.3f}"
-                out.append(f'<String ID="{ln.id}s{k + 1}" {_b(c.box)} CONTENT={quoteattr(c.text)} WC="{wc}"/>')
-            out.append("</TextLine>")
-        out.append("</TextBlock>")
-    out.append("</PrintSpace></Page></Layout>")
-    types = sorted({r.type for r in pm.regions})
-    if types:
-        tags = "".join(f'<OtherTag ID="type-{t}" LABEL="{t}" TYPE="region-type"/>' for t in types)
-        out.insert(out.index("<Layout>"), f"<Tags>{tags}</Tags>")
-    out.append("</alto>")
-    return "\n".join(out) + "\n"
+        return cls(canvas=d["canvas"], page=d["page"], item=d["item"], engine=d.get("engine", ""),
+                   engine_version=d.get("engine_version", ""), layout=d.get("layout", ""),
+                   language=d.get("language", ""), master_size=tuple(d["master_size"]),
+                   regions=[Region(id=r["id"], type=r["type"], box=tuple(r["box"]),
+                                   lines=[line(ln) for ln in r.get("lines") or []]) for r in d.get("regions") or []],
+                   centre_column=dict(d.get("centre_column") or {}), layout_facts=dict(d.get("layout_facts") or {}),
+                   flags=list(d.get("flags") or []))
 
 
-def _bbox(box: Box) -> str:
-    x, y, w, h = box
-    return f"bbox {x} {y} {x + w} {y + h}"
+# -- renderers (guji/ocr/render.py builds them with lxml) -------------------------------------
+
+def to_alto(pm: PageModel, image_name: str, processing: list[dict[str, Any]] | None = None) -> str:
+    """ALTO 4.4 with Glyph, Variant, ReadingOrder and Processing (see guji.ocr.render)."""
+    from guji.ocr.render import to_alto as render
+
+    return render(pm.to_dict(), image_name, processing)
 
 
-def to_hocr(pm: PageModel, image_name: str) -> str:
-    W, H = pm.master_size
-    lang = "zh-Hant" if pm.language == "zh-Hant" else pm.language
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
-           '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
-           f'<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="{lang}" lang="{lang}">',
-           "<head><title></title>",
-           '<meta http-equiv="Content-Type" content="text/html; charset=utf-8"/>',
-           f'<meta name="ocr-system" content={quoteattr("guji " + pm.engine + " " + pm.engine_version)}/>',
-           '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_line ocrx_word ocrx_cinfo"/>',
-           "</head><body>",
-           f'<div class="ocr_page" id="page_1" title={quoteattr(f"image {image_name}; bbox 0 0 {W} {H}")}>']
-    for r in pm.regions:
-        out.append(f'<div class="ocr_carea" id="{r.id}" data-type="{r.type}" title="{_bbox(r.box)}">')
-        for ln in r.lines:
-            d = "ttb" if ln.direction == "ttb" else "ltr"
-            out.append(f'<span class="ocr_line" id="{ln.id}" title="{_bbox(ln.box)}; x_wconf '
-                       f'{round(100 * ln.confidence)}" data-direction="{d}">')
-            pieces = ln.chars or ([Char(ln.text, ln.box, ln.confidence)] if ln.text else [])
-            for k, c in enumerate(pieces):
-                out.append(f'<span class="ocrx_word" id="{ln.id}w{k + 1}" title="{_bbox(c.box)}; x_wconf '
-                           f'{round(100 * c.confidence)}">{escape(c.text)}</span>')
-            out.append("</span>")
-        out.append("</div>")
-    out.append("</div></body></html>")
-    return "\n".join(out) + "\n"
+def to_hocr(pm: PageModel, image_name: str, processing: list[dict[str, Any]] | None = None) -> str:
+    from guji.ocr.render import to_hocr as render
+
+    return render(pm.to_dict(), image_name, processing)
+
+
+def to_page_xml(pm: PageModel, image_name: str, processing: list[dict[str, Any]] | None = None,
+                created: str = "1970-01-01T00:00:00") -> str:
+    """PAGE XML 2019-07-15 (OCR-D, Transkribus, eScriptorium read it)."""
+    from guji.ocr.render import to_page
+
+    return to_page(pm.to_dict(), image_name, processing, created)
 
 
 def to_text(pm: PageModel) -> str:

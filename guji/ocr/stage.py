@@ -147,10 +147,17 @@ def worker(task: PageTask) -> TaskOutput:
     base = Path(STAGE) / p["item"] / p["slug"]
     d = pm.to_dict(alternatives=bool(prm.get("alternatives", True)))
     name = Path(p["image"]).name
+    import guji
+
+    # provenance carried by the renderings (ALTO Processing, PAGE MetadataItem, hOCR meta): what made them
+    processing = [{"step": "ocr", "software": "guji", "version": guji.__version__, "engine": engine.name,
+                   "engine_version": engine.version, "settings": {k: v for k, v in sorted(prm.items())
+                                                                  if not str(k).startswith("_")}}]
     outputs = {}
     for rel, text in ((f"{base}.json", json.dumps(d, ensure_ascii=False, indent=1, sort_keys=False) + "\n"),
-                      (f"{base}.alto.xml", P.to_alto(pm, name)),
-                      (f"{base}.hocr", P.to_hocr(pm, name)),
+                      (f"{base}.alto.xml", P.to_alto(pm, name, processing)),
+                      (f"{base}.page.xml", P.to_page_xml(pm, name, processing)),
+                      (f"{base}.hocr", P.to_hocr(pm, name, processing)),
                       (f"{base}.txt", P.to_text(pm))):
         outputs[rel] = atomic_write_text(work / rel, text)
     info = {"empty": "ocr-empty" in pm.flags, "mean_confidence": pm.mean_confidence(),
