@@ -359,3 +359,19 @@ def test_s3_keys_are_the_plain_paths_and_urls_reach_them(hard_run, tmp_path, mon
         assert {k[len("pub/"):] for k in keys} == local
     finally:
         srv.stop()
+
+
+def test_crosswalks_drop_what_xml_cannot_carry_even_past_the_sheet():
+    """Corrections (guji metadata apply) or an old batch.json can still carry them: MODS and DC
+    are written anyway, without the characters."""
+    from guji.metadata import crosswalk
+    from guji.metadata.record import normalise, public_view
+
+    fields = {"普查编号": "350000-2001-0000101", "题名卷数": "論語\x00集注十卷", "著者": "（宋）朱熹\x07撰",
+              "版本": "清刻本", "附注": "示例\x1b數據\ufffe\ud800"}
+    rec, _ = normalise(fields, item="x", row=2, institution_code="350000-2001")
+    pub = public_view(rec)
+    for xml in (crosswalk.to_mods(pub, institution="館\x0c"), crosswalk.to_dc(pub, institution="館\x0c")):
+        text = "".join(etree.fromstring(xml).itertext())
+        assert "論語集注十卷" in text and "示例數據" in text and "館" in text
+        assert not any(c in text for c in "\x00\x07\x0c\x1b\ufffe\ud800")
