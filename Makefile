@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo
 
-.PHONY: install demo serve test bench samples clean-demo
+.PHONY: install demo serve test wheel-test bench samples clean-demo
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,11 @@ serve: install
 test: install
 	@$(BIN)/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# The wheel as users get it: built, installed with its dependencies into a fresh venv outside the
+# checkout, and `guji run` on a copy of the demo batch from there (CI runs it after `make test`).
+wheel-test: install
+	BUILD_PYTHON=$(abspath $(BIN)/python) bash scripts/wheel-test.sh
 
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

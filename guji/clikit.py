@@ -81,6 +81,10 @@ def make_context(work: Path, *, out: Path | None = None, batch_dir: Path | None 
 _JSON_STATE: dict[str, Any] = {"emitted": False, "results": None}
 
 
+def reset_json_state() -> None:
+    _JSON_STATE.update(emitted=False, results=None)
+
+
 def partial_results(results: list[StageResult]) -> None:
     """Register the results a multi-stage command has so far: an error document then lists them."""
     _JSON_STATE["results"] = results
@@ -135,6 +139,7 @@ def guarded(fn: Callable[..., ExitCode | int | None]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         _install_signal_handlers()
+        reset_json_state()  # one document per command (tests run several in one process)
         json_out = bool(kwargs.get("json_out"))
         try:
             code = fn(*args, **kwargs)
@@ -208,6 +213,7 @@ class GujiGroup(click.Group):
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        reset_json_state()
         if not standalone_mode:
             return super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         try:

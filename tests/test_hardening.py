@@ -279,3 +279,99 @@ def test_a_tiling_killed_half_way_leaves_no_temp_folder_behind(tmp_path):
     facts = make_tiles(src, dest, tile_size=512)
     assert facts["width"] == 4000 and (dest / "full" / "max" / "0" / "default.jpg").is_file()
     assert [x.name for x in dest.parent.iterdir()] == [dest.name]
+
+
+# -- the same ids over HTTP: guji serve and a real S3 server ----------------------------------------
+
+def _get(url: str) -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, b""
+
+
+def test_served_publication_answers_the_encoded_ids(hard_run):
+    import threading
+
+    from guji.publish.server import make_server
+
+    _r, _work, out = hard_run
+    srv = make_server(out, "127.0.0.1", 0)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{srv.server_address[1]}/"
+        for item in (CHINESE_ID, NFC_ID):
+            m = json.loads((out / uris.manifest_path(item)).read_text("utf-8"))
+            status, body = _get(m["id"].replace("http://127.0.0.1:8000/", base))
+            assert status == 200 and json.loads(body)["id"] == m["id"]
+            svc = m["items"][0]["items"][0]["items"][0]["body"]["service"][0]["id"]
+            status, body = _get(svc.replace("http://127.0.0.1:8000/", base) + "/info.json")
+            assert status == 200 and json.loads(body)["width"] > 0
+            status, _ = _get(uris.content_search_uri(base, item, 2) + "?q=" + uris.encode_path("文"))
+            assert status == 200
+    finally:
+        srv.shutdown()
+
+
+def test_s3_keys_are_the_plain_paths_and_urls_reach_them(hard_run, tmp_path, monkeypatch):
+    moto_server = pytest.importorskip("moto.server", reason="moto[server] (test extra) not installed")
+    import socket
+
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDGUJITEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "guji-test-secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(k, raising=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    srv.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        client.create_bucket(Bucket="books")
+        client.put_bucket_policy(Bucket="books", Policy=json.dumps({  # a public bucket, as for a website
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                    "Resource": "arn:aws:s3:::books/*"}]}))
+        _r, work, out = hard_run
+        r = guji("publish", "--work", str(work), "--target", "s3://books/pub", "--endpoint-url", endpoint,
+                 "--addressing-style", "path", "--region", "us-east-1", "--json")
+        doc = json.loads(r.stdout)
+        assert r.returncode == 0 and doc["exit_code"] == 0, (r.stdout[-2000:], r.stderr[-2000:])
+        keys = {o["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket="books")
+                for o in page.get("Contents", [])}
+        for item in (GOOD_CENSUS, CHINESE_ID, NFC_ID):
+            key = "pub/" + uris.manifest_path(item)
+            assert key in keys  # the key is the plain NFC path …
+            status, body = _get(uris.uri(f"{endpoint}/books/pub/", uris.manifest_path(item)))
+            assert status == 200 and json.loads(body)["id"] == uris.manifest_uri("http://127.0.0.1:8000/", item)
+        assert "pub/" + uris.collection_path("batch", "hard-batch") in keys  # … and nothing was held back
+        assert not [k for k in keys if BROKEN in k]
+        # the folder publication and the bucket hold the same keys
+        local = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and ".guji" not in p.parts}
+        assert {k[len("pub/"):] for k in keys} == local
+    finally:
+        srv.stop()
+
+
+def test_crosswalks_drop_what_xml_cannot_carry_even_past_the_sheet():
+    """Corrections (guji metadata apply) or an old batch.json can still carry them: MODS and DC
+    are written anyway, without the characters."""
+    from guji.metadata import crosswalk
+    from guji.metadata.record import normalise, public_view
+
+    fields = {"普查编号": "350000-2001-0000101", "题名卷数": "論語\x00集注十卷", "著者": "（宋）朱熹\x07撰",
+              "版本": "清刻本", "附注": "示例\x1b數據\ufffe\ud800"}
+    rec, _ = normalise(fields, item="x", row=2, institution_code="350000-2001")
+    pub = public_view(rec)
+    for xml in (crosswalk.to_mods(pub, institution="館\x0c"), crosswalk.to_dc(pub, institution="館\x0c")):
+        text = "".join(etree.fromstring(xml).itertext())
+        assert "論語集注十卷" in text and "示例數據" in text and "館" in text
+        assert not any(c in text for c in "\x00\x07\x0c\x1b\ufffe\ud800")

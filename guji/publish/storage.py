@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 from guji.errors import GujiError
 from guji.exitcodes import ExitCode
 from guji.fsutil import AtomicPath, atomic_write_json, sha256_file
+from guji.iiif.uris import norm_id
 
 log = logging.getLogger("guji.publish")
 
@@ -175,7 +176,7 @@ def parse_s3_target(target: str) -> tuple[str, str]:
     u = urlparse(target)
     if u.scheme != "s3" or not u.netloc:
         raise GujiError(f"--target must look like s3://bucket/prefix, not {target!r}", ExitCode.USAGE)
-    prefix = u.path.strip("/")
+    prefix = norm_id(u.path.strip("/"))  # keys are plain NFC paths (guji.iiif.uris), as the aws CLI reads s3:// URLs
     return u.netloc, (prefix + "/") if prefix else ""
 
 
