@@ -36,6 +36,32 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+WORKER_MEMORY = 1 << 30  # bytes a page worker may need at its peak (OCR worker: ~0.5–0.9 GB measured)
+
+
+def available_memory() -> int | None:
+    """MemAvailable from /proc/meminfo (bytes), or None where there is none."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def default_jobs() -> int:
+    """Workers for ``--jobs 0``: one single-thread worker per usable core (the faster arrangement,
+    bench/bench_e2e.py), but no more than the available memory holds at ~1 GB each, so a big
+    machine with little RAM does not swap or meet the OOM killer."""
+    cores = available_cores()
+    mem = available_memory()
+    if mem is None:
+        return cores
+    return max(1, min(cores, mem // WORKER_MEMORY))
+
+
 def limit_threads(n: int = 1) -> dict[str, Any]:
     """Cap every thread pool of this process at ``n`` threads; returns what was set (for checks).
 
