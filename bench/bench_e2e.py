@@ -262,7 +262,7 @@ def speedups(work: Path, batch: Path, rounds: int, with_dask: bool, dask_profile
             for n in (1, 2):
                 with dask.config.set(cfg):
                     clusters[n] = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, host="127.0.0.1")
+                                               dashboard_address=":0", host="127.0.0.1")
                 results[f"dask-{n}"] = []
         for k in range(rounds):
             order = list(results) if k % 2 == 0 else list(reversed(results))
