@@ -143,6 +143,12 @@ class TreeSampler:
                                                   "threads": 0, "rss": 0, "name": name})
                 r.update(cpu=ct.user + ct.system, last=time.monotonic())
                 r["threads"] = max(r["threads"], nt)
+                try:
+                    ts = {t.id: t.user_time + t.system_time for t in p.threads()}
+                except ps.Error:
+                    ts = {}
+                r.setdefault("tcpu0", ts)
+                r["tcpu"] = ts
                 r["rss"] = max(r["rss"], rss)
             self.peak = max(self.peak, total)
             self._stop.wait(self.interval)
@@ -223,6 +229,8 @@ def ocr_run(work: Path, batch: Path, arrangement: str, address: str | None = Non
         ex = SerialExecutor()
     elif arrangement == "local-1x2":  # one worker allowed 2 threads (OpenCV, BLAS, libvips)
         ex = LocalExecutor(1, threads=2)
+    elif arrangement == "local-2-nocap":  # 2 workers, the libraries' default thread pools (before #17)
+        ex = LocalExecutor(2, threads=0)
     else:
         ex = LocalExecutor(int(arrangement.split("-")[1]))
     ctx = context(work, work.parent / "out", batch, ex)
@@ -243,12 +251,18 @@ def ocr_run(work: Path, batch: Path, arrangement: str, address: str | None = Non
     per_worker = [(rec["cpu"] - before.get(pid, 0.0)) / max(1e-9, rec["last"] - rec["start"])
                   for pid, rec in s.procs.items() if pid in workers]
     threads = [rec["threads"] for pid, rec in s.procs.items() if pid in workers]
+    busy = []  # per worker: threads that did ≥ 10 % of its CPU work while sampled
+    for pid, rec in s.procs.items():
+        if pid in workers:
+            d = {t: c - rec["tcpu0"].get(t, 0.0) for t, c in rec["tcpu"].items()}
+            tot = sum(d.values()) or 1.0
+            busy.append(sum(1 for v in d.values() if v >= 0.1 * tot))
     return {"seconds": dt, "cpu": cpu, "pages": r.done, "worker_cpu_share": per_worker, "threads": threads,
-            "workers": len(workers), "peak": s.peak}
+            "workers": len(workers), "peak": s.peak, "busy": busy}
 
 
 def speedups(work: Path, batch: Path, rounds: int, with_dask: bool, dask_profile: bool) -> None:
-    arrangements = ["local-1", "local-2", "local-1x2"]
+    arrangements = ["local-1", "local-2", "local-1x2", "local-2-nocap"]
     print(f"\nOCR stage, {work.parent.name}: 1 vs 2 single-thread workers, {rounds} alternated rounds "
           f"({load()})")
     results: dict[str, list[dict]] = {a: [] for a in arrangements}
@@ -272,7 +286,7 @@ def speedups(work: Path, batch: Path, rounds: int, with_dask: bool, dask_profile
                 results[a].append(r)
                 share = ", ".join(f"{x:.2f}" for x in r["worker_cpu_share"])
                 print(f"  round {k + 1} {a:8} {r['seconds']:7.1f} s  {r['cpu'] / r['pages']:5.2f} CPU-s/page  "
-                      f"workers {r['workers']} (CPU share each: {share}; max threads {max(r['threads'] or [0])})"
+                      f"workers {r['workers']} (CPU share each: {share}; threads {max(r['threads'] or [0])}, busy {r['busy']})"
                       f"  peak {mb(r['peak'])}  [{load()}]", flush=True)
     finally:
         for c in clusters.values():
@@ -282,6 +296,7 @@ def speedups(work: Path, batch: Path, rounds: int, with_dask: bool, dask_profile
     print(f"  speed-up local 2 vs 1 workers: {med['local-1'] / med['local-2']:.2f}× (aim ≥ 1.8)")
     print(f"  1 worker with 2 threads vs 2 single-thread workers: {med['local-1x2'] / med['local-2']:.2f}× the time "
           "(> 1: the default, one single-thread worker per core, is the faster arrangement)")
+    print(f"  2 workers without thread caps vs with: {med['local-2-nocap'] / med['local-2']:.2f}× the time")
     if "dask-1" in med:
         print(f"  speed-up dask  2 vs 1 workers: {med['dask-1'] / med['dask-2']:.2f}× (aim ≥ 1.8)")
         print(f"  dask 2 workers vs local 2 workers: {med['dask-2'] / med['local-2']:.2f}× the time, "

@@ -161,7 +161,7 @@ class LocalExecutor(_Base):
                  timeout: float | None = DEFAULT_TIMEOUT, tries: int = DEFAULT_TRIES):
         self.jobs = max(1, jobs or default_jobs())
         self.max_in_flight = max_in_flight or self.jobs * 2
-        self.threads = max(1, threads)
+        self.threads = max(0, threads)  # 0: no caps (benchmark comparison only)
         self.timeout = timeout
         self.tries = max(1, tries)
         self._pool: Any = None

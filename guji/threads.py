@@ -65,10 +65,13 @@ def default_jobs() -> int:
 def limit_threads(n: int = 1) -> dict[str, Any]:
     """Cap every thread pool of this process at ``n`` threads; returns what was set (for checks).
 
-    Safe to call more than once: later calls with the same ``n`` do nothing.
+    Safe to call more than once: later calls with the same ``n`` do nothing. ``n = 0`` changes
+    nothing (the libraries' own defaults; bench/bench_e2e.py measures what the caps gain).
     """
     global _applied
-    n = max(1, int(n))
+    n = int(n)
+    if n <= 0:  # 0: leave the libraries' defaults (one thread per core each); for comparisons only
+        return {}
     if _applied == n:
         return {"threads": n}
     for k in ENV_VARS:
