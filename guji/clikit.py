@@ -50,7 +50,8 @@ def common_options(f: Callable) -> Callable:
     """--jobs --cluster --force --json -v -q (plus --work/--out added separately)."""
     opts = [
         click.option("--jobs", "-j", type=click.IntRange(0, 256), default=0,
-                     help="Pages processed in parallel (0 = one per CPU core, 1 = no worker processes)."),
+                     help="Pages processed in parallel (0 = one single-thread worker per core, as memory allows; "
+                          "1 = no worker processes)."),
         click.option("--cluster", metavar="ADDRESS", default=lambda: os.environ.get("GUJI_CLUSTER") or None,
                      help="Run page tasks on a dask.distributed cluster (tcp://scheduler:8786; default "
                           "$GUJI_CLUSTER). Workers need guji installed and the same paths."),

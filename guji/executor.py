@@ -38,7 +38,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
-from guji.threads import available_cores
+from guji.threads import default_jobs
 
 log = logging.getLogger("guji")
 
@@ -159,9 +159,9 @@ class LocalExecutor(_Base):
 
     def __init__(self, jobs: int | None = None, max_in_flight: int | None = None, *, threads: int = 1,
                  timeout: float | None = DEFAULT_TIMEOUT, tries: int = DEFAULT_TRIES):
-        self.jobs = max(1, jobs or available_cores())
+        self.jobs = max(1, jobs or default_jobs())
         self.max_in_flight = max_in_flight or self.jobs * 2
-        self.threads = max(1, threads)
+        self.threads = max(0, threads)  # 0: no caps (benchmark comparison only)
         self.timeout = timeout
         self.tries = max(1, tries)
         self._pool: Any = None

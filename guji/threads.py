@@ -36,13 +36,42 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+WORKER_MEMORY = 1 << 30  # bytes a page worker may need at its peak (OCR worker: ~0.5–0.9 GB measured)
+
+
+def available_memory() -> int | None:
+    """MemAvailable from /proc/meminfo (bytes), or None where there is none."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def default_jobs() -> int:
+    """Workers for ``--jobs 0``: one single-thread worker per usable core (the faster arrangement,
+    bench/bench_e2e.py), but no more than the available memory holds at ~1 GB each, so a big
+    machine with little RAM does not swap or meet the OOM killer."""
+    cores = available_cores()
+    mem = available_memory()
+    if mem is None:
+        return cores
+    return max(1, min(cores, mem // WORKER_MEMORY))
+
+
 def limit_threads(n: int = 1) -> dict[str, Any]:
     """Cap every thread pool of this process at ``n`` threads; returns what was set (for checks).
 
-    Safe to call more than once: later calls with the same ``n`` do nothing.
+    Safe to call more than once: later calls with the same ``n`` do nothing. ``n = 0`` changes
+    nothing (the libraries' own defaults; bench/bench_e2e.py measures what the caps gain).
     """
     global _applied
-    n = max(1, int(n))
+    n = int(n)
+    if n <= 0:  # 0: leave the libraries' defaults (one thread per core each); for comparisons only
+        return {}
     if _applied == n:
         return {"threads": n}
     for k in ENV_VARS:

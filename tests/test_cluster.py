@@ -20,7 +20,7 @@ def test_run_on_a_dask_cluster_equals_local_run_and_pages_ran_on_its_workers(tmp
     local = run_guji("run", str(batch), "--work", str(tmp_path / "lw"), "--out", str(tmp_path / "lo"),
                      "--until", "clean", "--jobs", "2", "--json")
     assert local.returncode == 0, local.stderr[-2000:]
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   host="127.0.0.1") as cluster:
         with distributed.Client(cluster.scheduler_address) as client:
             pids = client.run(os.getpid)  # worker address → process id, asked of the workers themselves

@@ -168,7 +168,7 @@ def cluster():
     os.environ["PYTHONPATH"] = ENV["PYTHONPATH"]  # the workers import tests/fake_engines.py
     # allowed-failures 1: a task that took down 2 workers is given up (guji's default of 2 tries)
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                       host="127.0.0.1") as c:
             with distributed.Client(c.scheduler_address) as client:
                 yield c, client

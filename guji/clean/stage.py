@@ -16,7 +16,7 @@ from typing import Any
 from guji.errors import Problem
 from guji.fsutil import atomic_write_bytes, atomic_write_json
 from guji.model import CANVASES_JSON, PROFILE_LOCAL_DOCUMENT, Canvas, Derivative
-from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
+from guji.stage import WORKER_SETTINGS, PageTask, StageContext, StageResult, TaskOutput, run_tasks
 
 log = logging.getLogger("guji")
 
@@ -215,7 +215,7 @@ def run(ctx: StageContext) -> StageResult:
 
     params = ctx.params(STAGE, DEFAULTS)
     qc_over = params.pop(QC_KEY, {}) or {}
-    unknown = sorted(set(params) - set(DEFAULTS))
+    unknown = sorted(set(params) - set(DEFAULTS) - set(WORKER_SETTINGS))  # page_timeout, page_tries: run_tasks
     tasks = _tasks(ctx)
     records: dict[str, dict[str, Any]] = {}
 
