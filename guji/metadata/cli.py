@@ -58,8 +58,9 @@ def _records_from_batch_folder(batch: Path):
 
         cn = (rec.get("census_no") or {}).get("value")
         if cn and cn in seen:
-            probs.append(Problem("error", "census-no-duplicate", f"普查编号 {cn} also on row {seen[cn]}", item=item,
-                                 row=r.row, field="普查编号", stage="metadata"))
+            probs.append(Problem("error", "census-no-duplicate", f"普查编号 {cn} 与第{seen[cn]}行重复", item=item,
+                                 row=r.row, field="普查编号", stage="metadata",
+                                 extra={"message_en": f"普查编号 {cn} also on row {seen[cn]}"}))
         if cn:
             seen.setdefault(cn, r.row)
         rec["original"] = {k: v for k, v in r.original.items() if v}
