@@ -57,6 +57,8 @@ def test_author_dynasty_later_than_edition():
     _r, found, _ = findings(著者="（清）紀昀撰", 版本="宋刻本")
     assert ("author-after-edition", "error", "著者") in found
     assert codes(著者="（英國）胡威立撰", 版本="明刻本") == set()  # foreign labels are not dated
+    # （宋） may be 劉宋: a 北魏 manuscript of 范曄 is no impossibility
+    assert "author-after-edition" not in codes(著者="（宋）范曄撰", 版本="北魏寫本")
 
 
 # -- 版式: plausible numbers -------------------------------------------------------------------------
@@ -108,6 +110,15 @@ def test_compound_edition_dates_each_layer_by_its_own_dynasty():
     assert ("year-mismatch", "error", "版本") in findings(版本="元刻明正德十年（1525）司禮監遞修本")[1]
 
 
+def test_copies_of_an_older_edition_take_the_copy_date():
+    rec, found, _ = findings(版本="清影宋抄本")
+    ed = rec["edition"]
+    assert found == set() and ed["dynasty"] == "清" and ed["category"] == "抄本" and ed["edition_type"] == "影抄本"
+    assert [L["role"] for L in ed["layers"]] == ["base", "model"]
+    rec, found, _ = findings(版本="明影抄宋紹興淮南路轉運司刻本")
+    assert found == set() and rec["edition"]["year_range"][0] == 1368  # a 明 copy, not a 宋 print
+
+
 def test_edition_types_of_re_cuttings_are_recognised():
     for s in ("宋刻宋元遞修本", "明刻遞修本", "宋刻元明遞修印本", "明嘉靖刻萬曆重修本", "元刻明修本"):
         rec, found, _ = findings(版本=s)
@@ -144,6 +155,10 @@ def test_gazetteer_prefix_against_edition_era():
     assert "title-prefix-after-edition" not in codes(题名卷数="［萬曆］金華府志三十卷", 版本="清光緒刻本", 存卷="")
     _r, found, _ = findings(题名卷数="［萬曆］金華府志三十卷", 版本="明嘉靖三十年（1551）刻本", 存卷="")
     assert ("title-prefix-after-edition", "error", "题名卷数") in found
+    assert ("title-prefix-after-edition", "error", "题名卷数") in findings(
+        题名卷数="［民國］重修浙江通志稿", 版本="清光緒刻本", 存卷="")[1]
+    # a supplied title in brackets is no era: ［金剛經］ is not 金
+    assert "title-prefix-after-edition" not in codes(题名卷数="［金剛經］", 版本="唐寫本", 存卷="")
 
 
 def test_extant_against_juan_count():

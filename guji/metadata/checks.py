@@ -59,6 +59,9 @@ def check_authors(authors: list[dict] | None, ed: dict | None) -> list[Check]:
         dspan = spans.get(label)
         if not dspan:
             continue
+        if len(label) == 1:  # （宋） may be 劉宋, （梁） 南梁 or 後梁 …: the earliest reading, so no false alarm
+            starts = [sp[0] for d, sp in spans.items() if d.endswith(label) and len(d) <= 3]
+            dspan = (min(starts + [dspan[0]]), dspan[1])
         gap = dspan[0] - span[1]
         if gap > AUTHOR_GAP_WARN:
             out.append(("著者", "error", "author-after-edition",
@@ -122,19 +125,18 @@ def check_title_prefix(title: dict | None, ed: dict | None) -> list[Check]:
     f = fold(title["prefix"])
     first = None
     dyn = match_dynasty(f, 0)
-    pos = len(fold(dyn)) if dyn else 0
+    pos = len(fold(dyn)) if dyn and not (match_era_at(f, 0) or ("", []))[0] == fold(dyn) else 0
     hit = match_era_at(f, pos)
-    if hit:
+    # only a prefix that is an era (［萬曆］, ［明嘉靖］, ［民國］): ［金剛經］ is a supplied title, not 金
+    if hit and f[pos + len(hit[0]):] in ("", "间", "年间"):
         cands = hit[1]
-        if dyn or ed.get("era_dynasty"):
-            from guji.metadata.eras import DYNASTY_PREFIXES
+        from guji.metadata.eras import DYNASTY_PREFIXES
 
-            allowed = DYNASTY_PREFIXES.get(dyn, ()) if dyn else (ed.get("era_dynasty"),)
-            cands = [e for e in cands if e.dynasty in allowed] or cands
+        if dyn and pos:
+            cands = [e for e in cands if e.dynasty in DYNASTY_PREFIXES.get(dyn, ())] or cands
+        elif ed.get("era_dynasty"):
+            cands = [e for e in cands if e.dynasty == ed["era_dynasty"]] or cands
         first = min(e.first_year for e in cands)
-    elif dyn:
-        s = dynasty_spans().get(dyn)
-        first = s[0] if s else None
     if first is None or first <= span[1]:
         return []
     return [("题名卷数", "error", "title-prefix-after-edition",

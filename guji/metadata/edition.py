@@ -15,6 +15,7 @@ bracketed year; the edition's year (what catalogues sort and facet by) is the ba
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from guji.metadata.eras import (DYNASTY_PREFIXES, DYNASTY_SPANS, NUMERAL_CHARS, Era, cn_to_int, match_dynasty,
@@ -26,10 +27,10 @@ N = f"[{NUMERAL_CHARS}]"
 
 TYPE_WORDS = sorted("""銅活字 木活字 泥活字 磁活字 錫活字 活字 朱墨套印 套印 朱墨 三色 四色 五色 六色 藍印 朱印 墨印 石印 影印 鉛印 油印
 曬印 刻 刊 抄 鈔 稿 寫 拓 遞修 補修 重修 增修 修補 修 補刻 增刻 翻刻 覆刻 重刻 影抄 影鈔 精刻 精抄 精寫 後印 重印 遞印 印 手 刷印
-彙印 匯印 描 繪 彩繪 謄清 誊清 手寫 手抄 重校 校刊 校補 補 影寫 仿刻 摹刻""".split(), key=len, reverse=True)
+彙印 匯印 描 繪 彩繪 謄清 誊清 手寫 手抄 重校 校刊 校補 補 影寫 仿刻 摹刻 影""".split(), key=len, reverse=True)
 _TYPE_FOLDED = sorted({fold(w) for w in TYPE_WORDS}, key=len, reverse=True)
 RECUT = ("修", "补", "增刻", "重校")
-MODEL = ("影抄", "影钞", "影写", "影刻", "翻刻", "覆刻", "仿刻", "摹刻", "仿", "摹")  # what follows is the copied edition
+MODEL = ("影抄", "影钞", "影写", "影刻", "翻刻", "覆刻", "仿刻", "摹刻", "仿", "摹", "影")  # what follows is the copied edition
 REPRINT = ("后印", "重印", "递印", "印")
 CATEGORIES = [  # (folded keyword in the base layer's type words, category)
     ("活字", "活字本"), ("套印", "套印本"), ("朱墨", "套印本"), ("色", "套印本"), ("石印", "石印本"), ("影印", "影印本"),
@@ -118,8 +119,8 @@ class _Scanner:
         after_ok = match_dynasty(self.f, nxt) or any(rest.startswith(fold(q)) for q in QUALIFIERS) \
             or any(rest.startswith(w) for w in _TYPE_FOLDED)
         after_qualifier = any(before.endswith(fold(q)) for q in QUALIFIERS) and bool(match_dynasty(before, 0))
-        if after_ok and (_type_suffix(before) or match_dynasty(before[-2:], 0) or match_dynasty(before[-1:], 0)
-                         or after_qualifier):  # 明末清初
+        after_dynasty = any(before.endswith(f) for f, _k in _dynasty_labels_folded())  # 宋元遞修
+        if after_ok and (_type_suffix(before) or after_dynasty or after_qualifier):  # 明末清初
             return d
         return None
 
@@ -426,6 +427,11 @@ class _Scanner:
                             "events": layer["events"]})
 
 
+@lru_cache(maxsize=1)
+def _dynasty_labels_folded() -> tuple[tuple[str, str], ...]:
+    return tuple((fold(k), k) for k in DYNASTY_PREFIXES)
+
+
 def _label_of(table_dynasty: str) -> str:
     """The catalogue label of a table dynasty (北宋 → 北宋, 後金 → 後金)."""
     return table_dynasty if table_dynasty in DYNASTY_PREFIXES else next(
@@ -561,10 +567,14 @@ def parse_edition(s: str) -> tuple[dict | None, list[Finding]]:
     # edition type: the statement's closing type words (遞修本, 朱墨套印本); category from the base layer
     if last_main is not None and last_main["type"]:
         res["edition_type"] = last_main["type"] + ("本" if last_main["ends_with_ben"] else "")
-    if len(layers) > 1 and layers[1]["role"] == "model" and base.get("type"):
-        res["edition_type"] = base["type"] + "本"  # 影抄宋…刻本: an 影抄本 of that edition
-        res["model"] = layers[1]["text"]
     base_words = fold(base.get("type") or (last_main or {}).get("type") or "")
+    if len(layers) > 1 and layers[1]["role"] == "model" and base.get("type"):
+        res["model"] = layers[1]["text"]
+        if fold(base["type"]) == "影":  # 清影宋抄本: a 清 facsimile copy (影抄本) of a 宋 edition
+            res["edition_type"] = base["type"] + (layers[1]["type"] or "") + "本"
+            base_words = fold(res["edition_type"])
+        else:  # 明影抄宋…刻本: an 影抄本 of that edition
+            res["edition_type"] = base["type"] + "本"
     if base_words:
         res["category"] = next((c for k, c in CATEGORIES if k in base_words), "其他")
     else:
