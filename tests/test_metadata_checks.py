@@ -119,6 +119,18 @@ def test_copies_of_an_older_edition_take_the_copy_date():
     assert found == set() and rec["edition"]["year_range"][0] == 1368  # a 明 copy, not a 宋 print
 
 
+def test_bare_year_of_a_later_layer_takes_the_era_in_force():
+    rec, found, _ = findings(版本="明正德七年（1512）劉喬刻嘉靖十六年（1537）季本、詹治重修三十九年（1560）何遷遞修本")
+    assert found == set()
+    layers = rec["edition"]["layers"]
+    assert [(L["role"], L["events"][0]["year"], L["events"][0]["agent"]) for L in layers] == \
+        [("base", 1512, "劉喬"), ("recut", 1537, "季本、詹治"), ("recut", 1560, "何遷")]
+    assert ("year-mismatch", "error", "版本") in findings(版本="明嘉靖十一年（1532）曹嘉刻三十一年（1550）朱睦㮮增修本")[1]
+    rec, found, _ = findings(版本="明嘉靖四十五年至隆慶四年（1566－1570）陝西布政司刻本")
+    assert found == set() and rec["edition"]["year_range"] == [1566, 1570]
+    assert rec["edition"]["publisher"] == "陝西布政司"
+
+
 def test_edition_types_of_re_cuttings_are_recognised():
     for s in ("宋刻宋元遞修本", "明刻遞修本", "宋刻元明遞修印本", "明嘉靖刻萬曆重修本", "元刻明修本"):
         rec, found, _ = findings(版本=s)

@@ -43,7 +43,7 @@ OTHER_TYPES = [("竹简", "简牍"), ("木简", "简牍"), ("简牍", "简牍"),
 QUALIFIERS = ("前期", "中期", "後期", "后期", "晚期", "早期", "中葉", "中叶", "初年", "末年", "初", "末", "中", "間", "间", "時", "时")
 _GAN = "甲乙丙丁戊己庚辛壬癸"
 _ZHI = "子丑寅卯辰巳午未申酉戌亥"
-BRACKET_YEAR = re.compile(r"[（(]\s*(?:公元)?\s*(前)?(\d{1,4})\s*年?\s*(?:[-–—~至到、,，]\s*(\d{1,4})\s*年?)?\s*[）)]")
+BRACKET_YEAR = re.compile(r"[（(]\s*(?:公元)?\s*(前)?(\d{1,4})\s*年?\s*(?:[-–—－~～‐至到、,，]\s*(\d{1,4})\s*年?)?\s*[）)]")
 FOREIGN_LABELS = ("日本", "朝鮮", "高麗", "越南", "安南", "琉球")
 BEYOND_END_TOLERANCE = 5  # an era counted on after its end (弘治十九年): a warning up to this many years
 
@@ -91,6 +91,7 @@ class _Scanner:
         self.findings: list[Finding] = []
         self.layers: list[dict[str, Any]] = []
         self.context: str | None = None  # dynasty label in force (明 for a later 嘉靖)
+        self.last_era: Era | None = None  # era in force for a bare year (刻十六年（1521）重修)
 
     # -- markers --------------------------------------------------------------------------------
     def _era_here(self, pos: int, dyn: str | None, at_start: bool) -> tuple[str, list[Era]] | None:
@@ -204,6 +205,7 @@ class _Scanner:
                                       f"({', '.join(f'{e.dynasty} {e.first_year}' for e in eras)}); add the dynasty "
                                       "or a bracketed year"))
         ev["era"], ev["era_dynasty"] = era.name, era.dynasty
+        self.last_era = era
         ev["dynasty"] = ev["dynasty"] or _label_of(era.dynasty)
         self.context = self.context or _label_of(era.dynasty)
         ym = re.match(rf"(元|{N}+)(?:[至到-]({N}+))?年", f[pos:])
@@ -326,6 +328,8 @@ class _Scanner:
                                       f"bracketed year {bt} lies outside {what} ({lo}–{hi})"))
             elif b0 == b1:
                 ev["year"] = b0
+            elif ev["era"] is None:  # a dynasty only, dated by its bracket: the bracket's span
+                ev["year_range"] = [b0, b1]
         else:
             ev["year"] = b0 if b0 == b1 else None
             ev["year_range"] = None if b0 == b1 else [b0, b1]
@@ -348,10 +352,13 @@ class _Scanner:
                     and not any(w in f[pos + len(era[0]):end] for w in _TYPE_FOLDED):
                 era = None  # 崇寧萬壽大藏經本: an era name inside a collection's name
             cont = None
-            if not dyn and not era and ev is not None and ev.get("era") and f[pos] in "、，,":
+            if not dyn and not era and ev is not None and ev.get("era") and self.last_era and f[pos] in "、，,":
                 cont = re.match(rf"[、，,]\s*(元|{N}+)年", f[pos:])  # 嘉靖二十五年（1546）、三十年（1551）
+            bare = None
+            if not dyn and not era and not cont and self.last_era and self._layer_boundary(layer, pos):
+                bare = re.match(rf"(元|{N}+)年", f[pos:])  # 嘉靖…刻三十一年（1552）增修: the same era
             wy = at_start and re.match(r"\d{3,4}", f[pos:])
-            if dyn or era or cont or wy:
+            if dyn or era or cont or bare or wy:
                 text_before = f[layer["start"]:pos]
                 if layer["events"] and _type_suffix(text_before.rstrip(" 　，,、")) and not cont:
                     self._close_layer(layer, pos, ev, seg_start)
@@ -361,15 +368,15 @@ class _Scanner:
                 ev = _new_event()
                 seg_start = pos
                 layer["events"].append(ev)
-                if cont:
-                    prev = layer["events"][-2]
-                    eras = [e for e in (match_era_at(fold(prev["era"]), 0) or ("", []))[1]
-                            if e.dynasty == prev["era_dynasty"]]
-                    n = 1 if cont.group(1) == "元" else cn_to_int(cont.group(1))
-                    ev.update({"dynasty": prev["dynasty"], "era": prev["era"], "era_dynasty": prev["era_dynasty"]})
-                    pos += cont.end()
-                    if eras and self._check_year(eras[0], n, cont.group(0)[1:]):
-                        ev["era_year"], ev["year"] = n, eras[0].year(n)
+                if cont or bare:
+                    m = cont or bare
+                    le = self.last_era
+                    n = 1 if m.group(1) == "元" else cn_to_int(m.group(1))
+                    ev.update({"dynasty": self.context or _label_of(le.dynasty), "era": le.name,
+                               "era_dynasty": le.dynasty})
+                    pos += m.end()
+                    if self._check_year(le, n, m.group(0).lstrip("、，, ")):
+                        ev["era_year"], ev["year"] = n, le.year(n)
                     b = BRACKET_YEAR.match(f, pos)
                     if b:
                         ev["bracket_year"] = [int(b.group(2)), int(b.group(3) or b.group(2))]
@@ -391,6 +398,15 @@ class _Scanner:
 
     def _close_event(self, ev: dict[str, Any], seg_start: int, end: int) -> None:
         ev["text"] = self.o[seg_start:end].strip(" 　")
+        if ev["year"] is None and ev["era"] is None and ev["bracket_year"] is None:
+            # 蒙古太宗九年至乃馬真后三年（1237-1244）: regnal years not in the tables, the bracket dates it
+            b = BRACKET_YEAR.search(self.f, ev.get("agent_from", end), end)
+            if b:
+                sign = -1 if b.group(1) else 1
+                ev["bracket_year"] = [sign * int(b.group(2)), sign * int(b.group(3) or b.group(2))]
+                ev["bracket_text"] = b.group(0)
+                self._check_bracket(ev)
+                ev["agent_from"] = b.end()
         a = self.o[ev.get("agent_from", end):end].strip(" 　，,、至到")
         ev["agent"] = a or None
 
@@ -438,10 +454,20 @@ def _label_of(table_dynasty: str) -> str:
         (k for k, v in DYNASTY_PREFIXES.items() if v == (table_dynasty,)), table_dynasty)
 
 
+def _cn(n: int) -> str:
+    """1..99 in Chinese numerals, as catalogues write era years (三十一)."""
+    d = "〇一二三四五六七八九"
+    if n < 10:
+        return d[n]
+    t, u = divmod(n, 10)
+    return ("" if t == 1 else d[t]) + "十" + (d[u] if u else "")
+
+
 def _date_text(ev: dict) -> str:
     if ev.get("era"):
         y = ev.get("era_year")
-        return f"{ev['era']}{'元' if y == 1 else (y or '')}{'年' if y else ''}{ev.get('ganzhi') or ''}"
+        yt = ("元" if y == 1 else _cn(y) if y < 100 else str(y)) + "年" if y else ""
+        return f"{ev['era']}{yt}{ev.get('ganzhi') or ''}"
     return ev.get("dynasty") or ""
 
 
