@@ -129,16 +129,26 @@ _DYN_RE = re.compile(r"[（(［\[〔]([^）)］\]〕]{1,4})[）)］\]〕]")
 
 
 def _split_role(chunk: str) -> tuple[str, str | None]:
+    m = re.match(r"(.{2,}?)(等)?(" + "|".join(ROLES) + r")([並并及])(" + "|".join(ROLES) + r")$", chunk)
+    if m:  # 徐乾學等輯並注: two roles joined
+        return m.group(1) + (m.group(2) or ""), m.group(3) + m.group(4) + m.group(5)
     for r in ROLES:
         if chunk.endswith(r) and len(chunk) - len(r) >= 2:
             return chunk[: -len(r)], r
     return chunk, None
 
 
+ROLE_FINALS = set("注註疏解釋释義义評评點点校訂订正證证輯辑編编纂撰述錄录集論论補补增刪删選选譯译音覽览實实明贊赞書书法"
+                  "詩诗受誤误次字頌颂記记傳传說说要讀读閱阅定考異异圖图繪绘題题跋序")
+
+
 def _guess_role(chunk: str) -> tuple[str, str | None]:
-    """A role word not in ROLES (發明, 集論, 質實, 筆受 …): names are 2–3 characters (4 with 釋 or a double
-    surname), so a chunk of 5+ characters, or 4 not starting with 釋, ends with a two-character role."""
-    if len(chunk) >= 5 or (len(chunk) == 4 and not chunk.startswith(("釋", "释"))):
+    """A role word not in ROLES (發明, 集論, 質實, 筆受 …): names are 2–3 characters (4 with a double
+    surname), so a chunk of 5+ characters, or 4, ends with a two-character role when its last character
+    is one roles end with. Not for monks (釋鳩摩羅什) or titled names (玄宗李隆基, 中主李璟)."""
+    if chunk.startswith(("釋", "释")) or chunk[-1] not in ROLE_FINALS:
+        return chunk, None
+    if len(chunk) >= 4:
         return chunk[:-2], chunk[-2:]
     return chunk, None
 
@@ -152,10 +162,13 @@ def parse_authors(s: str) -> tuple[list[dict] | None, list[Finding]]:
         if not seg:
             continue
         scope = None
+        seg_attributed = False
         first = _DYN_RE.search(seg)
         if first and first.start() > 0:
-            scope = seg[: first.start()].strip() or None
+            scope = seg[: first.start()].strip(" 　：:") or None
             seg = seg[first.start():]
+            if scope in ("題", "题", "舊題", "旧题", "原題", "原题"):  # 題（宋）王十朋纂集: attributed, no scope
+                scope, seg_attributed = None, True
         pending: list[dict[str, Any]] = []
         dynasty = None
         pos = 0
@@ -194,7 +207,7 @@ def parse_authors(s: str) -> tuple[list[dict] | None, list[Finding]]:
                 p = {"name": name, "dynasty": dynasty, "role": role, "scope": scope}
                 if et_al:
                     p["et_al"] = True
-                if attributed:
+                if attributed or seg_attributed:
                     p["attributed"] = True
                 if guessed:
                     p["role_guessed"] = True
