@@ -79,6 +79,7 @@ def test_census_scope_before_1912():
     _r, found, _ = findings(版本="民國十年（1921）上海商務印書館鉛印本")
     assert ("census-scope", "warning", "版本") in found
     assert "census-scope" not in codes(版本="清末民初石印本")  # straddles 1912: no finding
+    assert "census-scope" not in codes(版本="民國十年（1921）鉛印本", 文献类型="地方文献")  # local documents are
 
 
 def test_era_year_beyond_the_end_is_a_warning_with_the_reason():
@@ -151,6 +152,8 @@ def test_homonym_eras_resolved_by_dynasty_or_bracket():
     assert ed["year"] == 1853
     ed, f = parse_edition("大德十年刻本")  # 元 大德 and 西夏 大德: the major dynasty
     assert ed["year"] == 1306
+    ed, f = parse_edition("天順五年刻本")  # 元 天順 had one year only: 明
+    assert ed["year"] == 1461 and not f
 
 
 def test_undated_manuscript_takes_the_author_dynasty():

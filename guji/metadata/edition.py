@@ -180,7 +180,8 @@ class _Scanner:
             ym = re.match(rf"(元|{N}+)(?:[至到-]({N}+))?年", f[pos:])
             n = (1 if ym.group(1) == "元" else cn_to_int(ym.group(1))) if ym else None
             if n:  # only the homonyms that have this year number (至元二十六年 is the first 至元)
-                eras = [e for e in eras if n <= e.max_year + BEYOND_END_TOLERANCE] or eras
+                eras = [e for e in eras if n <= e.max_year] or \
+                    [e for e in eras if n <= e.max_year + BEYOND_END_TOLERANCE] or eras
             if look:
                 y = int(look.group(2)) * (-1 if look.group(1) else 1)
                 fit = [e for e in eras if e.first_year - 1 <= y <= e.max_last_year + BEYOND_END_TOLERANCE]

@@ -81,7 +81,9 @@ def normalise(fields: dict[str, str], *, item: str, row: int | None, institution
     if not g.get("普查编号") and not g.get("本地编号"):
         add("普查编号", [("error", "no-identifier", "普查编号和本地编号都没有", "neither 普查编号 nor 本地编号 is given")])
     for fld, sev, code, zh, en in (C.check_authors(authors, edition) + C.check_layout(layout, g.get("版式", ""))
-                                   + C.check_scope(edition, g.get("版本", "")) + C.check_title_prefix(title, edition)
+                                   + (C.check_scope(edition, g.get("版本", ""))
+                                      if (profile or default_profile) == "rare-book" else [])
+                                   + C.check_title_prefix(title, edition)
                                    + C.check_grade(grade, edition)):
         add(fld, [(sev, code, zh, en)])
 
