@@ -226,10 +226,10 @@ def test_public_view_keeps_old_keys_and_adds_facets():
 
 
 def test_layered_mods_validates():
-    xsd = REPO.parent / "shared" / "reference" / "xsd" / "offline_schemas.py"
-    if not xsd.exists():
-        pytest.skip("../shared/reference/xsd not present (reference data lives beside the repo); needed for MODS XSD")
+    from conftest import shared_path
     from lxml import etree
+
+    xsd = shared_path("reference", "xsd", "offline_schemas.py")
 
     from guji.metadata.crosswalk import iiif_block, to_mods
 
@@ -247,3 +247,16 @@ def test_layered_mods_validates():
     assert doc.find("m:originInfo[@eventType='manufacture']/m:publisher", ns).text == "司禮監"
     labels = [p["label"]["zh-Hant"][0] for p in iiif_block(pub)["metadata"]]
     assert "修版" in labels and "配補" in labels
+
+
+def test_review_html_is_chinese_first_and_escaped(tmp_path):
+    from guji.metadata.review import review_entries, write_html
+
+    rec, _f, probs = findings(题名卷数="<b>鐵崖文集</b>五卷", 版式="半葉九十行，行十八字")
+    entries = review_entries([rec], probs)
+    write_html(tmp_path / "review.html", [rec], entries, "批次一")
+    html = (tmp_path / "review.html").read_text("utf-8")
+    assert html.index("著錄審校報告") < html.index("Metadata review")  # Chinese first, English after
+    assert "&lt;b&gt;鐵崖文集&lt;/b&gt;" in html and "<b>鐵崖文集</b>" not in html
+    assert "<code>layout-implausible</code>" in html and "錯誤" in html
+    assert "impossible" in html  # the English message rides along as a tooltip
