@@ -74,6 +74,8 @@ def is_edition(seg: str) -> bool:
     if not head:
         return False
     body = re.sub(r"[（(][^（）()]*[）)]$", "", t)  # a trailing note (…配清抄本) does not make it an edition
+    if _JUAN.search(re.sub(r"[（(][^（）()]*[）)]", "", body)):
+        return False  # 宋史岳飛傳一卷: a title with its juan count
     return bool(_EDITION_WORD.search(body) or re.search(r"本$", body))
 
 

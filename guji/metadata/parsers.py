@@ -296,7 +296,8 @@ def parse_extant(s: str, title: dict | None) -> tuple[dict | None, list[Finding]
         known = [w.get("juan") for w in works]
         all_known = bool(works) and all(isinstance(j, int) for j in known)
         juan_all = sum(known) if all_known else None  # every work of 题名卷数 (前集 + 後集 + 附錄 …)
-        juan_max = max(known) if all_known else None
+        # juan numbers in 存卷 belong to one work, or run on through all works (一至二十 of 十卷+外集十卷)
+        juan_max = (max(known) if len(works) == 1 else juan_all) if all_known else None
     else:
         juan_total = juan_all = juan_max = title
     out: list[Finding] = []
