@@ -16,9 +16,7 @@ how sure the check is: what cannot be true is an ``error``; what is unusual but 
 
 from __future__ import annotations
 
-from typing import Any
-
-from guji.metadata.eras import FOREIGN, dynasty_label, dynasty_spans, load_eras, match_dynasty, match_era_at
+from guji.metadata.eras import FOREIGN, dynasty_label, dynasty_spans, match_dynasty, match_era_at
 from guji.metadata.sheet import fold
 
 Check = tuple[str, str, str, str, str]  # field, severity, code, zh, en
@@ -176,5 +174,3 @@ def date_manuscript_by_author(ed: dict | None, authors: list[dict] | None) -> bo
             return True
     return False
 
-
-_ = (load_eras, Any)

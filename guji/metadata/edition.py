@@ -18,7 +18,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from guji.metadata.eras import (DYNASTY_PREFIXES, DYNASTY_SPANS, NUMERAL_CHARS, Era, cn_to_int, match_dynasty,
+from guji.metadata.eras import (DYNASTY_PREFIXES, NUMERAL_CHARS, Era, cn_to_int, dynasty_spans, match_dynasty,
                                 match_era_at)
 from guji.metadata.sheet import fold
 
@@ -155,7 +155,7 @@ class _Scanner:
                 pos += len(q)
                 break
         if ev["era"] is None and ev["year"] is None and ev["year_range"] is None and ev["dynasty"]:
-            span = DYNASTY_SPANS.get(ev["dynasty"])
+            span = dynasty_spans().get(ev["dynasty"])
             ev["year_range"] = list(span) if span else None
         b = BRACKET_YEAR.match(f, pos)
         if b:

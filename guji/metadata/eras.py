@@ -123,29 +123,6 @@ def dynasty_spans() -> dict[str, tuple[int, int]]:
     return out
 
 
-class _Spans(dict):
-    """``DYNASTY_SPANS[label]``: lazily filled from :func:`dynasty_spans`."""
-
-    def _fill(self) -> None:
-        if not dict.__len__(self):
-            self.update(dynasty_spans())
-
-    def get(self, k, default=None):  # type: ignore[override]
-        self._fill()
-        return dict.get(self, k, default)
-
-    def __getitem__(self, k):
-        self._fill()
-        return dict.__getitem__(self, k)
-
-    def __contains__(self, k):
-        self._fill()
-        return dict.__contains__(self, k)
-
-
-DYNASTY_SPANS: dict[str, tuple[int, int]] = _Spans()
-
-
 def dynasty_label(text: str) -> str | None:
     """The catalogue label for a dynasty as written ((南朝宋), 後魏, 大清 …), or None when unknown."""
     t = text.strip("（）()［］[]〔〕 ")
