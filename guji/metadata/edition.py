@@ -523,6 +523,8 @@ def _supplements(note: str) -> list[dict[str, Any]]:
         if not m:
             continue
         scope = part[:m.start()].strip(" 、") or None
+        if scope in ("有", "間有", "间有", "偶有", "多有", "均有"):  # 有抄配: no scope named
+            scope = None
         rest = part[m.end():].strip()
         layer: dict[str, Any] = {"role": "supplement", "type": m.group(1), "scope": scope, "text": part,
                                  "part_of": None, "events": []}
@@ -534,7 +536,8 @@ def _supplements(note: str) -> list[dict[str, Any]]:
                 layer["edition_type"] = (sub.layers[0]["type"] or "") + ("本" if sub.layers[0]["ends_with_ben"] else "")
         elif scope and not _has_date(scope):
             # 卷八楊紹廉抄配: the agent stands before the action
-            mm = re.match(rf"(.*[卷葉叶頁页序跋錄录表{NUMERAL_CHARS}])([^卷葉叶頁页{NUMERAL_CHARS}]{{2,5}})$", scope)
+            mm = re.match(rf"(.*[卷葉叶頁页序跋錄录表{NUMERAL_CHARS}])([^卷葉叶頁页序跋錄录表記记、，,{NUMERAL_CHARS}]{{2,5}})$",
+                          scope)
             if mm:
                 layer["scope"] = mm.group(1)
                 layer["events"] = [dict(_new_event(), agent=mm.group(2), text=mm.group(2))]
