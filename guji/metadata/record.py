@@ -7,10 +7,7 @@ internal part of 附注 (segments starting with 内部/內部/internal/不公开
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from guji.errors import Problem
@@ -26,10 +23,11 @@ RESTRICTED_FIELDS = ("定级", "破损级别")  # plus internal 附注 segments
 
 @lru_cache(maxsize=1)
 def record_schema() -> dict:
-    p = Path(__file__).resolve().parents[2] / "schemas" / "record.schema.json"
-    if p.exists():
-        return json.loads(p.read_text("utf-8"))
-    return json.loads(resources.files("guji.metadata").joinpath("data/record.schema.json").read_text("utf-8"))
+    """The record's JSON Schema, generated from :class:`~guji.metadata.census.CensusRecord` (the file
+    schemas/record.schema.json is the same, written for people and other tools)."""
+    from guji.metadata.census import json_schema
+
+    return json_schema()
 
 
 def validate_record(rec: dict) -> list[tuple[str, str]]:
