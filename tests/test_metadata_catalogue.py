@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 
 from conftest import run_guji, shared_path
@@ -90,12 +91,23 @@ def test_import_catalogue_cli(tmp_path):
 
     back = read_sheet(out)
     assert [r.fields["版本"] for r in back.rows] == [r["版本"] for r in sheet]
+    # a sheet with an id column and a column of entries, written as .xlsx
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["名录ID", "名录内容"])
+    for r in rows[:5]:
+        wb.active.append([r["名录ID"], r["图录版名录内容"]])
+    wb.save(tmp_path / "list.xlsx")
+    res = run_guji("metadata", "import-catalogue", str(tmp_path / "list.xlsx"), str(tmp_path / "c.xlsx"), "--json")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert [e["fields"]["本地编号"] for e in doc["entries"]] == [r["名录ID"] for r in rows[:5]]
+    assert read_sheet(tmp_path / "c.xlsx").rows[0].fields["本地编号"] == rows[0]["名录ID"]
     bad = tmp_path / "bad.txt"
     bad.write_text("某書十卷　（明）某甲撰　刻本　某館\n某書十卷　（清）紀昀撰　宋刻本　某館\n", "utf-8")
     res = run_guji("metadata", "import-catalogue", str(bad), str(tmp_path / "b.xlsx"), "--json")
     assert res.returncode != 0
-    import json
-
     doc = json.loads(res.stdout)
     err = [f for f in doc["findings"] if f["severity"] == "error"]
     assert err and err[0]["code"] == "author-after-edition" and err[0]["row"] == 2 and err[0]["path"] == "bad.txt"

@@ -57,6 +57,8 @@ def test_author_dynasty_later_than_edition():
     _r, found, _ = findings(著者="（清）紀昀撰", 版本="宋刻本")
     assert ("author-after-edition", "error", "著者") in found
     assert codes(著者="（英國）胡威立撰", 版本="明刻本") == set()  # foreign labels are not dated
+    # （宋） may be 劉宋: a 北魏 manuscript of 范曄 is no impossibility
+    assert "author-after-edition" not in codes(著者="（宋）范曄撰", 版本="北魏寫本")
 
 
 # -- 版式: plausible numbers -------------------------------------------------------------------------
@@ -77,6 +79,7 @@ def test_census_scope_before_1912():
     _r, found, _ = findings(版本="民國十年（1921）上海商務印書館鉛印本")
     assert ("census-scope", "warning", "版本") in found
     assert "census-scope" not in codes(版本="清末民初石印本")  # straddles 1912: no finding
+    assert "census-scope" not in codes(版本="民國十年（1921）鉛印本", 文献类型="地方文献")  # local documents are
 
 
 def test_era_year_beyond_the_end_is_a_warning_with_the_reason():
@@ -108,6 +111,27 @@ def test_compound_edition_dates_each_layer_by_its_own_dynasty():
     assert ("year-mismatch", "error", "版本") in findings(版本="元刻明正德十年（1525）司禮監遞修本")[1]
 
 
+def test_copies_of_an_older_edition_take_the_copy_date():
+    rec, found, _ = findings(版本="清影宋抄本")
+    ed = rec["edition"]
+    assert found == set() and ed["dynasty"] == "清" and ed["category"] == "抄本" and ed["edition_type"] == "影抄本"
+    assert [L["role"] for L in ed["layers"]] == ["base", "model"]
+    rec, found, _ = findings(版本="明影抄宋紹興淮南路轉運司刻本")
+    assert found == set() and rec["edition"]["year_range"][0] == 1368  # a 明 copy, not a 宋 print
+
+
+def test_bare_year_of_a_later_layer_takes_the_era_in_force():
+    rec, found, _ = findings(版本="明正德七年（1512）劉喬刻嘉靖十六年（1537）季本、詹治重修三十九年（1560）何遷遞修本")
+    assert found == set()
+    layers = rec["edition"]["layers"]
+    assert [(L["role"], L["events"][0]["year"], L["events"][0]["agent"]) for L in layers] == \
+        [("base", 1512, "劉喬"), ("recut", 1537, "季本、詹治"), ("recut", 1560, "何遷")]
+    assert ("year-mismatch", "error", "版本") in findings(版本="明嘉靖十一年（1532）曹嘉刻三十一年（1550）朱睦㮮增修本")[1]
+    rec, found, _ = findings(版本="明嘉靖四十五年至隆慶四年（1566－1570）陝西布政司刻本")
+    assert found == set() and rec["edition"]["year_range"] == [1566, 1570]
+    assert rec["edition"]["publisher"] == "陝西布政司"
+
+
 def test_edition_types_of_re_cuttings_are_recognised():
     for s in ("宋刻宋元遞修本", "明刻遞修本", "宋刻元明遞修印本", "明嘉靖刻萬曆重修本", "元刻明修本"):
         rec, found, _ = findings(版本=s)
@@ -128,6 +152,8 @@ def test_homonym_eras_resolved_by_dynasty_or_bracket():
     assert ed["year"] == 1853
     ed, f = parse_edition("大德十年刻本")  # 元 大德 and 西夏 大德: the major dynasty
     assert ed["year"] == 1306
+    ed, f = parse_edition("天順五年刻本")  # 元 天順 had one year only: 明
+    assert ed["year"] == 1461 and not f
 
 
 def test_undated_manuscript_takes_the_author_dynasty():
@@ -144,6 +170,10 @@ def test_gazetteer_prefix_against_edition_era():
     assert "title-prefix-after-edition" not in codes(题名卷数="［萬曆］金華府志三十卷", 版本="清光緒刻本", 存卷="")
     _r, found, _ = findings(题名卷数="［萬曆］金華府志三十卷", 版本="明嘉靖三十年（1551）刻本", 存卷="")
     assert ("title-prefix-after-edition", "error", "题名卷数") in found
+    assert ("title-prefix-after-edition", "error", "题名卷数") in findings(
+        题名卷数="［民國］重修浙江通志稿", 版本="清光緒刻本", 存卷="")[1]
+    # a supplied title in brackets is no era: ［金剛經］ is not 金
+    assert "title-prefix-after-edition" not in codes(题名卷数="［金剛經］", 版本="唐寫本", 存卷="")
 
 
 def test_extant_against_juan_count():
@@ -176,9 +206,11 @@ def test_record_round_trip_and_schema_file():
     assert CensusRecord.from_dict(json.loads(json.dumps(rec, ensure_ascii=False))).to_dict() == rec
     assert model.classification.path == ["經部", "四書類", "論語之屬"] and model.facets.division == "經部"
     assert model.facets.layers == ["recut", "supplement"]
-    on_disk = json.loads((REPO / "schemas" / "record.schema.json").read_text("utf-8"))
+    path = next(p for p in (REPO / "schemas" / "record.schema.json", REPO / "guji" / "schemas" / "record.schema.json")
+                if p.exists())
+    on_disk = json.loads(path.read_text("utf-8"))
     assert on_disk == json.loads(json.dumps(json_schema())), \
-        "schemas/record.schema.json is stale: python -m guji.metadata.census > schemas/record.schema.json"
+        f"{path} is stale: python -m guji.metadata.census > {path.relative_to(REPO)}"
     import jsonschema
 
     jsonschema.Draft202012Validator(on_disk).validate(rec)
@@ -196,10 +228,10 @@ def test_public_view_keeps_old_keys_and_adds_facets():
 
 
 def test_layered_mods_validates():
-    xsd = REPO.parent / "shared" / "reference" / "xsd" / "offline_schemas.py"
-    if not xsd.exists():
-        pytest.skip("../shared/reference/xsd not present (reference data lives beside the repo); needed for MODS XSD")
+    from conftest import shared_path
     from lxml import etree
+
+    xsd = shared_path("reference", "xsd", "offline_schemas.py")
 
     from guji.metadata.crosswalk import iiif_block, to_mods
 
@@ -217,3 +249,16 @@ def test_layered_mods_validates():
     assert doc.find("m:originInfo[@eventType='manufacture']/m:publisher", ns).text == "司禮監"
     labels = [p["label"]["zh-Hant"][0] for p in iiif_block(pub)["metadata"]]
     assert "修版" in labels and "配補" in labels
+
+
+def test_review_html_is_chinese_first_and_escaped(tmp_path):
+    from guji.metadata.review import review_entries, write_html
+
+    rec, _f, probs = findings(题名卷数="<b>鐵崖文集</b>五卷", 版式="半葉九十行，行十八字")
+    entries = review_entries([rec], probs)
+    write_html(tmp_path / "review.html", [rec], entries, "批次一")
+    html = (tmp_path / "review.html").read_text("utf-8")
+    assert html.index("著錄審校報告") < html.index("Metadata review")  # Chinese first, English after
+    assert "&lt;b&gt;鐵崖文集&lt;/b&gt;" in html and "<b>鐵崖文集</b>" not in html
+    assert "<code>layout-implausible</code>" in html and "錯誤" in html
+    assert "impossible" in html  # the English message rides along as a tooltip

@@ -74,7 +74,15 @@ def is_edition(seg: str) -> bool:
     if not head:
         return False
     body = re.sub(r"[（(][^（）()]*[）)]$", "", t)  # a trailing note (…配清抄本) does not make it an edition
+    if _JUAN.search(re.sub(r"[（(][^（）()]*[）)]", "", body)):
+        return False  # 宋史岳飛傳一卷: a title with its juan count
     return bool(_EDITION_WORD.search(body) or re.search(r"本$", body))
+
+
+def _undated_edition(seg: str) -> bool:
+    body = re.sub(r"[（(][^（）()]*[）)]$", "", seg)
+    return bool(re.search(r"[刻刊抄鈔钞寫写印稿拓]+[^　]{0,3}本$", body)) and not _JUAN.search(body) \
+        and not is_author(seg) and len(body) <= 20
 
 
 def is_author(seg: str) -> bool:
@@ -94,11 +102,14 @@ def split_entry(text: str, line: int = 0) -> Entry:
         return e
     # the edition: the first segment after the title that reads as one
     ed_i = next((i for i in range(1, len(segs)) if is_edition(segs[i]) and not is_author(segs[i])), None)
+    if ed_i is None:  # 影宋抄本, 內府寫本: no date in front, but an edition type and no juan count
+        ed_i = next((i for i in range(1, len(segs)) if _undated_edition(segs[i])), None)
     if ed_i is None:
         e.problems.append(Problem("warning", "catalogue-no-edition",
                                   "条目中找不到版本（朝代、年号或年份开头、以…本结尾的一段）",
                                   row=line, field="版本"))
-        before, after = segs, []
+        inst_i = next((i for i in range(len(segs) - 1, 0, -1) if _INSTITUTION.search(segs[i])), None)
+        before, after = (segs[:inst_i], segs[inst_i:]) if inst_i else (segs, [])
     else:
         before, after = segs[:ed_i], segs[ed_i + 1:]
         e.fields["版本"] = segs[ed_i]

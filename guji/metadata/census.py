@@ -1,7 +1,7 @@
 """The normalised census record: ONE typed class (pydantic v2) every stage reads and writes.
 
-``WORK/metadata/<item>.json`` is ``CensusRecord.to_dict()``; ``schemas/record.schema.json`` is
-generated from this class (``python -m guji.metadata.census > schemas/record.schema.json``; a test
+``WORK/metadata/<item>.json`` is ``CensusRecord.to_dict()``; ``guji/schemas/record.schema.json`` is
+generated from this class (``python -m guji.metadata.census > guji/schemas/record.schema.json``; a test
 keeps them equal). Other stages load a record with :meth:`CensusRecord.from_dict` (or
 :func:`load_record`) instead of re-parsing census strings, and read the browsing facets from
 :class:`Facets` (also in ``<item>.public.json`` under ``facets``).
@@ -243,5 +243,5 @@ def facets_of(rec: dict[str, Any]) -> Facets:
     )
 
 
-if __name__ == "__main__":  # python -m guji.metadata.census > schemas/record.schema.json
+if __name__ == "__main__":  # python -m guji.metadata.census > guji/schemas/record.schema.json
     sys.stdout.write(json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n")

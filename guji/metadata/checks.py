@@ -16,9 +16,7 @@ how sure the check is: what cannot be true is an ``error``; what is unusual but 
 
 from __future__ import annotations
 
-from typing import Any
-
-from guji.metadata.eras import FOREIGN, dynasty_label, dynasty_spans, load_eras, match_dynasty, match_era_at
+from guji.metadata.eras import FOREIGN, dynasty_label, dynasty_spans, match_dynasty, match_era_at
 from guji.metadata.sheet import fold
 
 Check = tuple[str, str, str, str, str]  # field, severity, code, zh, en
@@ -59,6 +57,9 @@ def check_authors(authors: list[dict] | None, ed: dict | None) -> list[Check]:
         dspan = spans.get(label)
         if not dspan:
             continue
+        if len(label) == 1:  # （宋） may be 劉宋, （梁） 南梁 or 後梁 …: the earliest reading, so no false alarm
+            starts = [sp[0] for d, sp in spans.items() if d.endswith(label) and len(d) <= 3]
+            dspan = (min(starts + [dspan[0]]), dspan[1])
         gap = dspan[0] - span[1]
         if gap > AUTHOR_GAP_WARN:
             out.append(("著者", "error", "author-after-edition",
@@ -122,19 +123,18 @@ def check_title_prefix(title: dict | None, ed: dict | None) -> list[Check]:
     f = fold(title["prefix"])
     first = None
     dyn = match_dynasty(f, 0)
-    pos = len(fold(dyn)) if dyn else 0
+    pos = len(fold(dyn)) if dyn and not (match_era_at(f, 0) or ("", []))[0] == fold(dyn) else 0
     hit = match_era_at(f, pos)
-    if hit:
+    # only a prefix that is an era (［萬曆］, ［明嘉靖］, ［民國］): ［金剛經］ is a supplied title, not 金
+    if hit and f[pos + len(hit[0]):] in ("", "间", "年间"):
         cands = hit[1]
-        if dyn or ed.get("era_dynasty"):
-            from guji.metadata.eras import DYNASTY_PREFIXES
+        from guji.metadata.eras import DYNASTY_PREFIXES
 
-            allowed = DYNASTY_PREFIXES.get(dyn, ()) if dyn else (ed.get("era_dynasty"),)
-            cands = [e for e in cands if e.dynasty in allowed] or cands
+        if dyn and pos:
+            cands = [e for e in cands if e.dynasty in DYNASTY_PREFIXES.get(dyn, ())] or cands
+        elif ed.get("era_dynasty"):
+            cands = [e for e in cands if e.dynasty == ed["era_dynasty"]] or cands
         first = min(e.first_year for e in cands)
-    elif dyn:
-        s = dynasty_spans().get(dyn)
-        first = s[0] if s else None
     if first is None or first <= span[1]:
         return []
     return [("题名卷数", "error", "title-prefix-after-edition",
@@ -174,5 +174,3 @@ def date_manuscript_by_author(ed: dict | None, authors: list[dict] | None) -> bo
             return True
     return False
 
-
-_ = (load_eras, Any)

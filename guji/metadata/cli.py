@@ -28,6 +28,9 @@ metadata_group = click.Group("metadata", callback=_group_callback, params=_base.
                              invoke_without_command=True)
 
 
+INSTITUTION_HEADERS = ("收藏单位", "收藏單位", "馆名", "館名", "收藏机构", "收藏機構", "institution")
+
+
 def _records_from_batch_folder(batch: Path):
     import tomllib
 
@@ -52,14 +55,20 @@ def _records_from_batch_folder(batch: Path):
     records, problems, seen = [], list(sheet.problems), {}
     for r in sheet.rows:
         item = r.fields.get("普查编号") or r.fields.get("本地编号") or f"row-{r.row}"
-        rec, probs = normalise(r.fields, item=item, row=r.row, institution_code=b.get("institution_code"),
-                               default_access=b.get("access", "public"), default_profile=b.get("profile", "rare-book"))
+        fields = dict(r.fields)
+        held = next((v for k, v in r.original.items() if v and k.strip() in INSTITUTION_HEADERS), None)
+        if held:  # 收藏单位 column (import-catalogue writes one); the sheet reader keeps it only in original
+            fields["收藏单位"] = held
+        rec, probs = normalise(fields, item=item, row=r.row, institution_code=b.get("institution_code"),
+                               default_access=b.get("access", "public"), default_profile=b.get("profile", "rare-book"),
+                               institution=b.get("institution"))
         from guji.errors import Problem
 
         cn = (rec.get("census_no") or {}).get("value")
         if cn and cn in seen:
-            probs.append(Problem("error", "census-no-duplicate", f"普查编号 {cn} also on row {seen[cn]}", item=item,
-                                 row=r.row, field="普查编号", stage="metadata"))
+            probs.append(Problem("error", "census-no-duplicate", f"普查编号 {cn} 与第{seen[cn]}行重复", item=item,
+                                 row=r.row, field="普查编号", stage="metadata",
+                                 extra={"message_en": f"普查编号 {cn} also on row {seen[cn]}"}))
         if cn:
             seen.setdefault(cn, r.row)
         rec["original"] = {k: v for k, v in r.original.items() if v}

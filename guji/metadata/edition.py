@@ -15,9 +15,10 @@ bracketed year; the edition's year (what catalogues sort and facet by) is the ba
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
-from guji.metadata.eras import (DYNASTY_PREFIXES, DYNASTY_SPANS, NUMERAL_CHARS, Era, cn_to_int, match_dynasty,
+from guji.metadata.eras import (DYNASTY_PREFIXES, NUMERAL_CHARS, Era, cn_to_int, dynasty_spans, match_dynasty,
                                 match_era_at)
 from guji.metadata.sheet import fold
 
@@ -26,10 +27,10 @@ N = f"[{NUMERAL_CHARS}]"
 
 TYPE_WORDS = sorted("""銅活字 木活字 泥活字 磁活字 錫活字 活字 朱墨套印 套印 朱墨 三色 四色 五色 六色 藍印 朱印 墨印 石印 影印 鉛印 油印
 曬印 刻 刊 抄 鈔 稿 寫 拓 遞修 補修 重修 增修 修補 修 補刻 增刻 翻刻 覆刻 重刻 影抄 影鈔 精刻 精抄 精寫 後印 重印 遞印 印 手 刷印
-彙印 匯印 描 繪 彩繪 謄清 誊清 手寫 手抄 重校 校刊 校補 補 影寫 仿刻 摹刻""".split(), key=len, reverse=True)
+彙印 匯印 描 繪 彩繪 謄清 誊清 手寫 手抄 重校 校刊 校補 補 影寫 仿刻 摹刻 影""".split(), key=len, reverse=True)
 _TYPE_FOLDED = sorted({fold(w) for w in TYPE_WORDS}, key=len, reverse=True)
 RECUT = ("修", "补", "增刻", "重校")
-MODEL = ("影抄", "影钞", "影写", "影刻", "翻刻", "覆刻", "仿刻", "摹刻", "仿", "摹")  # what follows is the copied edition
+MODEL = ("影抄", "影钞", "影写", "影刻", "翻刻", "覆刻", "仿刻", "摹刻", "仿", "摹", "影")  # what follows is the copied edition
 REPRINT = ("后印", "重印", "递印", "印")
 CATEGORIES = [  # (folded keyword in the base layer's type words, category)
     ("活字", "活字本"), ("套印", "套印本"), ("朱墨", "套印本"), ("色", "套印本"), ("石印", "石印本"), ("影印", "影印本"),
@@ -42,7 +43,7 @@ OTHER_TYPES = [("竹简", "简牍"), ("木简", "简牍"), ("简牍", "简牍"),
 QUALIFIERS = ("前期", "中期", "後期", "后期", "晚期", "早期", "中葉", "中叶", "初年", "末年", "初", "末", "中", "間", "间", "時", "时")
 _GAN = "甲乙丙丁戊己庚辛壬癸"
 _ZHI = "子丑寅卯辰巳午未申酉戌亥"
-BRACKET_YEAR = re.compile(r"[（(]\s*(?:公元)?\s*(前)?(\d{1,4})\s*年?\s*(?:[-–—~至到、,，]\s*(\d{1,4})\s*年?)?\s*[）)]")
+BRACKET_YEAR = re.compile(r"[（(]\s*(?:公元)?\s*(前)?(\d{1,4})\s*年?\s*(?:[-–—－~～‐至到、,，]\s*(\d{1,4})\s*年?)?\s*[）)]")
 FOREIGN_LABELS = ("日本", "朝鮮", "高麗", "越南", "安南", "琉球")
 BEYOND_END_TOLERANCE = 5  # an era counted on after its end (弘治十九年): a warning up to this many years
 
@@ -90,6 +91,7 @@ class _Scanner:
         self.findings: list[Finding] = []
         self.layers: list[dict[str, Any]] = []
         self.context: str | None = None  # dynasty label in force (明 for a later 嘉靖)
+        self.last_era: Era | None = None  # era in force for a bare year (刻十六年（1521）重修)
 
     # -- markers --------------------------------------------------------------------------------
     def _era_here(self, pos: int, dyn: str | None, at_start: bool) -> tuple[str, list[Era]] | None:
@@ -118,8 +120,8 @@ class _Scanner:
         after_ok = match_dynasty(self.f, nxt) or any(rest.startswith(fold(q)) for q in QUALIFIERS) \
             or any(rest.startswith(w) for w in _TYPE_FOLDED)
         after_qualifier = any(before.endswith(fold(q)) for q in QUALIFIERS) and bool(match_dynasty(before, 0))
-        if after_ok and (_type_suffix(before) or match_dynasty(before[-2:], 0) or match_dynasty(before[-1:], 0)
-                         or after_qualifier):  # 明末清初
+        after_dynasty = any(before.endswith(f) for f, _k in _dynasty_labels_folded())  # 宋元遞修
+        if after_ok and (_type_suffix(before) or after_dynasty or after_qualifier):  # 明末清初
             return d
         return None
 
@@ -153,7 +155,7 @@ class _Scanner:
                 pos += len(q)
                 break
         if ev["era"] is None and ev["year"] is None and ev["year_range"] is None and ev["dynasty"]:
-            span = DYNASTY_SPANS.get(ev["dynasty"])
+            span = dynasty_spans().get(ev["dynasty"])
             ev["year_range"] = list(span) if span else None
         b = BRACKET_YEAR.match(f, pos)
         if b:
@@ -178,7 +180,8 @@ class _Scanner:
             ym = re.match(rf"(元|{N}+)(?:[至到-]({N}+))?年", f[pos:])
             n = (1 if ym.group(1) == "元" else cn_to_int(ym.group(1))) if ym else None
             if n:  # only the homonyms that have this year number (至元二十六年 is the first 至元)
-                eras = [e for e in eras if n <= e.max_year + BEYOND_END_TOLERANCE] or eras
+                eras = [e for e in eras if n <= e.max_year] or \
+                    [e for e in eras if n <= e.max_year + BEYOND_END_TOLERANCE] or eras
             if look:
                 y = int(look.group(2)) * (-1 if look.group(1) else 1)
                 fit = [e for e in eras if e.first_year - 1 <= y <= e.max_last_year + BEYOND_END_TOLERANCE]
@@ -203,6 +206,7 @@ class _Scanner:
                                       f"({', '.join(f'{e.dynasty} {e.first_year}' for e in eras)}); add the dynasty "
                                       "or a bracketed year"))
         ev["era"], ev["era_dynasty"] = era.name, era.dynasty
+        self.last_era = era
         ev["dynasty"] = ev["dynasty"] or _label_of(era.dynasty)
         self.context = self.context or _label_of(era.dynasty)
         ym = re.match(rf"(元|{N}+)(?:[至到-]({N}+))?年", f[pos:])
@@ -325,6 +329,8 @@ class _Scanner:
                                       f"bracketed year {bt} lies outside {what} ({lo}–{hi})"))
             elif b0 == b1:
                 ev["year"] = b0
+            elif ev["era"] is None:  # a dynasty only, dated by its bracket: the bracket's span
+                ev["year_range"] = [b0, b1]
         else:
             ev["year"] = b0 if b0 == b1 else None
             ev["year_range"] = None if b0 == b1 else [b0, b1]
@@ -347,10 +353,13 @@ class _Scanner:
                     and not any(w in f[pos + len(era[0]):end] for w in _TYPE_FOLDED):
                 era = None  # 崇寧萬壽大藏經本: an era name inside a collection's name
             cont = None
-            if not dyn and not era and ev is not None and ev.get("era") and f[pos] in "、，,":
+            if not dyn and not era and ev is not None and ev.get("era") and self.last_era and f[pos] in "、，,":
                 cont = re.match(rf"[、，,]\s*(元|{N}+)年", f[pos:])  # 嘉靖二十五年（1546）、三十年（1551）
+            bare = None
+            if not dyn and not era and not cont and self.last_era and self._layer_boundary(layer, pos):
+                bare = re.match(rf"(元|{N}+)年", f[pos:])  # 嘉靖…刻三十一年（1552）增修: the same era
             wy = at_start and re.match(r"\d{3,4}", f[pos:])
-            if dyn or era or cont or wy:
+            if dyn or era or cont or bare or wy:
                 text_before = f[layer["start"]:pos]
                 if layer["events"] and _type_suffix(text_before.rstrip(" 　，,、")) and not cont:
                     self._close_layer(layer, pos, ev, seg_start)
@@ -360,15 +369,15 @@ class _Scanner:
                 ev = _new_event()
                 seg_start = pos
                 layer["events"].append(ev)
-                if cont:
-                    prev = layer["events"][-2]
-                    eras = [e for e in (match_era_at(fold(prev["era"]), 0) or ("", []))[1]
-                            if e.dynasty == prev["era_dynasty"]]
-                    n = 1 if cont.group(1) == "元" else cn_to_int(cont.group(1))
-                    ev.update({"dynasty": prev["dynasty"], "era": prev["era"], "era_dynasty": prev["era_dynasty"]})
-                    pos += cont.end()
-                    if eras and self._check_year(eras[0], n, cont.group(0)[1:]):
-                        ev["era_year"], ev["year"] = n, eras[0].year(n)
+                if cont or bare:
+                    m = cont or bare
+                    le = self.last_era
+                    n = 1 if m.group(1) == "元" else cn_to_int(m.group(1))
+                    ev.update({"dynasty": self.context or _label_of(le.dynasty), "era": le.name,
+                               "era_dynasty": le.dynasty})
+                    pos += m.end()
+                    if self._check_year(le, n, m.group(0).lstrip("、，, ")):
+                        ev["era_year"], ev["year"] = n, le.year(n)
                     b = BRACKET_YEAR.match(f, pos)
                     if b:
                         ev["bracket_year"] = [int(b.group(2)), int(b.group(3) or b.group(2))]
@@ -390,6 +399,15 @@ class _Scanner:
 
     def _close_event(self, ev: dict[str, Any], seg_start: int, end: int) -> None:
         ev["text"] = self.o[seg_start:end].strip(" 　")
+        if ev["year"] is None and ev["era"] is None and ev["bracket_year"] is None:
+            # 蒙古太宗九年至乃馬真后三年（1237-1244）: regnal years not in the tables, the bracket dates it
+            b = BRACKET_YEAR.search(self.f, ev.get("agent_from", end), end)
+            if b:
+                sign = -1 if b.group(1) else 1
+                ev["bracket_year"] = [sign * int(b.group(2)), sign * int(b.group(3) or b.group(2))]
+                ev["bracket_text"] = b.group(0)
+                self._check_bracket(ev)
+                ev["agent_from"] = b.end()
         a = self.o[ev.get("agent_from", end):end].strip(" 　，,、至到")
         ev["agent"] = a or None
 
@@ -426,16 +444,31 @@ class _Scanner:
                             "events": layer["events"]})
 
 
+@lru_cache(maxsize=1)
+def _dynasty_labels_folded() -> tuple[tuple[str, str], ...]:
+    return tuple((fold(k), k) for k in DYNASTY_PREFIXES)
+
+
 def _label_of(table_dynasty: str) -> str:
     """The catalogue label of a table dynasty (北宋 → 北宋, 後金 → 後金)."""
     return table_dynasty if table_dynasty in DYNASTY_PREFIXES else next(
         (k for k, v in DYNASTY_PREFIXES.items() if v == (table_dynasty,)), table_dynasty)
 
 
+def _cn(n: int) -> str:
+    """1..99 in Chinese numerals, as catalogues write era years (三十一)."""
+    d = "〇一二三四五六七八九"
+    if n < 10:
+        return d[n]
+    t, u = divmod(n, 10)
+    return ("" if t == 1 else d[t]) + "十" + (d[u] if u else "")
+
+
 def _date_text(ev: dict) -> str:
     if ev.get("era"):
         y = ev.get("era_year")
-        return f"{ev['era']}{'元' if y == 1 else (y or '')}{'年' if y else ''}{ev.get('ganzhi') or ''}"
+        yt = ("元" if y == 1 else _cn(y) if y < 100 else str(y)) + "年" if y else ""
+        return f"{ev['era']}{yt}{ev.get('ganzhi') or ''}"
     return ev.get("dynasty") or ""
 
 
@@ -490,6 +523,8 @@ def _supplements(note: str) -> list[dict[str, Any]]:
         if not m:
             continue
         scope = part[:m.start()].strip(" 、") or None
+        if scope in ("有", "間有", "间有", "偶有", "多有", "均有"):  # 有抄配: no scope named
+            scope = None
         rest = part[m.end():].strip()
         layer: dict[str, Any] = {"role": "supplement", "type": m.group(1), "scope": scope, "text": part,
                                  "part_of": None, "events": []}
@@ -501,7 +536,8 @@ def _supplements(note: str) -> list[dict[str, Any]]:
                 layer["edition_type"] = (sub.layers[0]["type"] or "") + ("本" if sub.layers[0]["ends_with_ben"] else "")
         elif scope and not _has_date(scope):
             # 卷八楊紹廉抄配: the agent stands before the action
-            mm = re.match(rf"(.*[卷葉叶頁页序跋錄录表{NUMERAL_CHARS}])([^卷葉叶頁页{NUMERAL_CHARS}]{{2,5}})$", scope)
+            mm = re.match(rf"(.*[卷葉叶頁页序跋錄录表{NUMERAL_CHARS}])([^卷葉叶頁页序跋錄录表記记、，,{NUMERAL_CHARS}]{{2,5}})$",
+                          scope)
             if mm:
                 layer["scope"] = mm.group(1)
                 layer["events"] = [dict(_new_event(), agent=mm.group(2), text=mm.group(2))]
@@ -561,10 +597,14 @@ def parse_edition(s: str) -> tuple[dict | None, list[Finding]]:
     # edition type: the statement's closing type words (遞修本, 朱墨套印本); category from the base layer
     if last_main is not None and last_main["type"]:
         res["edition_type"] = last_main["type"] + ("本" if last_main["ends_with_ben"] else "")
-    if len(layers) > 1 and layers[1]["role"] == "model" and base.get("type"):
-        res["edition_type"] = base["type"] + "本"  # 影抄宋…刻本: an 影抄本 of that edition
-        res["model"] = layers[1]["text"]
     base_words = fold(base.get("type") or (last_main or {}).get("type") or "")
+    if len(layers) > 1 and layers[1]["role"] == "model" and base.get("type"):
+        res["model"] = layers[1]["text"]
+        if fold(base["type"]) == "影":  # 清影宋抄本: a 清 facsimile copy (影抄本) of a 宋 edition
+            res["edition_type"] = base["type"] + (layers[1]["type"] or "") + "本"
+            base_words = fold(res["edition_type"])
+        else:  # 明影抄宋…刻本: an 影抄本 of that edition
+            res["edition_type"] = base["type"] + "本"
     if base_words:
         res["category"] = next((c for k, c in CATEGORIES if k in base_words), "其他")
     else:

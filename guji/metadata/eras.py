@@ -72,14 +72,14 @@ DYNASTY_PREFIXES: dict[str, tuple[str, ...]] = {
     "明": ("明", "南明"), "南明": ("南明",), "後金": ("後金",), "清": ("清", "後金"),
     "太平天國": ("太平天國",), "民國": ("民國",), "中華民國": ("民國",),
     # no eras in the table: dated by span only
-    "先秦": (), "周代": (), "春秋": (), "戰國": (), "秦": (), "大理": (), "大理國": (),
+    "先秦": (), "周代": (), "春秋": (), "戰國": (), "秦": (), "楚": (), "大理": (), "大理國": (),
     # foreign editions (日本刻本, 朝鮮銅活字本): a place of origin, not dated by the Chinese tables
     "日本": (), "朝鮮": (), "高麗": (), "越南": (), "安南": (), "琉球": (),
 }
 # spans (first, last Western year) a catalogue's dynasty label stands for; dynasties with eras get
 # theirs from the era table (first 元年 .. last year in use) unless given here
 _TYPED_SPANS: dict[str, tuple[int, int]] = {
-    "先秦": (-2070, -221), "周代": (-1046, -256), "春秋": (-770, -476), "戰國": (-475, -221), "秦": (-221, -207),
+    "先秦": (-2070, -221), "周代": (-1046, -256), "楚": (-1042, -223), "春秋": (-770, -476), "戰國": (-475, -221), "秦": (-221, -207),
     "西漢": (-206, 8), "漢": (-206, 220), "前漢": (-206, 8), "東漢": (25, 220), "後漢": (25, 950),
     "隋": (581, 618), "唐": (618, 907), "北宋": (960, 1127), "南宋": (1127, 1279), "宋": (960, 1279),
     "趙宋": (960, 1279), "遼": (907, 1218), "契丹": (907, 1125), "金": (1115, 1234), "蒙古": (1206, 1368),
@@ -88,8 +88,8 @@ _TYPED_SPANS: dict[str, tuple[int, int]] = {
     "民國": (1912, 1949), "中華民國": (1912, 1949), "西夏": (1038, 1227),
 }
 # labels a catalogue writes for a foreign origin: no dynasty check
-FOREIGN = ("日本", "朝鮮", "高麗", "越南", "安南", "琉球", "英", "美", "法", "德", "意", "俄", "比", "葡", "西", "荷", "印度",
-           "天竺", "西域", "波斯")
+FOREIGN = ("日本", "朝鮮", "高麗", "越南", "安南", "琉球", "英", "美", "法", "德", "意", "義大利", "俄", "比", "葡", "西洋",
+           "荷", "瑞", "丹", "奧", "印度", "天竺", "西域", "波斯", "古印度")
 
 
 @lru_cache(maxsize=1)
@@ -121,29 +121,6 @@ def dynasty_spans() -> dict[str, tuple[int, int]]:
             out[label] = (min(s[0] for s in spans), max(s[1] for s in spans))
     out.update(_TYPED_SPANS)
     return out
-
-
-class _Spans(dict):
-    """``DYNASTY_SPANS[label]``: lazily filled from :func:`dynasty_spans`."""
-
-    def _fill(self) -> None:
-        if not dict.__len__(self):
-            self.update(dynasty_spans())
-
-    def get(self, k, default=None):  # type: ignore[override]
-        self._fill()
-        return dict.get(self, k, default)
-
-    def __getitem__(self, k):
-        self._fill()
-        return dict.__getitem__(self, k)
-
-    def __contains__(self, k):
-        self._fill()
-        return dict.__contains__(self, k)
-
-
-DYNASTY_SPANS: dict[str, tuple[int, int]] = _Spans()
 
 
 def dynasty_label(text: str) -> str | None:

@@ -46,19 +46,23 @@ def parse_census_no(s: str, institution_code: str | None = None) -> tuple[dict |
     m = CENSUS_RE.match(t)
     if not m:
         return None, [("error", "census-no-format",
+                       f"普查编号「{s}」格式应为 PPPPPP-UUUU-NNNNNNN（6位省级代码、4位单位代码、7位流水号）",
                        f"普查编号 {s!r} is not PPPPPP-UUUU-NNNNNNN (6-digit province, 4-digit unit, 7-digit serial)")]
     prov, unit, serial = m.groups()
     out: list[Finding] = []
     if prov not in PROVINCES:
-        out.append(("error", "census-no-province", f"普查编号 {s!r}: {prov} is not a GB/T 2260 provincial code"))
+        out.append(("error", "census-no-province", f"普查编号「{s}」：{prov} 不是 GB/T 2260 省级行政区划代码",
+                    f"普查编号 {s!r}: {prov} is not a GB/T 2260 provincial code"))
     if institution_code:
         ic = institution_code.strip()
         im = re.match(r"^(\d{6})-(\d{4})$", ic)
         if im and (prov, unit) != im.groups():
             out.append(("error", "census-no-unit",
+                        f"普查编号「{s}」：省份/单位 {prov}-{unit} 与本批次的单位代码 {ic} 不符",
                         f"普查编号 {s!r}: province/unit {prov}-{unit} differs from the batch's institution_code {ic}"))
     if int(serial) == 0:
-        out.append(("error", "census-no-serial", f"普查编号 {s!r}: serial 0000000 is not valid"))
+        out.append(("error", "census-no-serial", f"普查编号「{s}」：流水号 0000000 无效",
+                    f"普查编号 {s!r}: serial 0000000 is not valid"))
     return {"value": t, "province": prov, "province_name": PROVINCES.get(prov), "unit": unit, "serial": serial}, out
 
 
@@ -70,7 +74,7 @@ _PREFIX_RE = re.compile(r"^\s*[［\[【〔]([^］\]】〕]{1,8})[］\]】〕]\s*
 
 def parse_title(s: str) -> tuple[dict | None, list[Finding]]:
     if not s:
-        return None, [("error", "title-missing", "题名卷数 is empty")]
+        return None, [("error", "title-missing", "题名卷数为空", "题名卷数 is empty")]
     out: list[Finding] = []
     text = s.strip()
     prefix = None
@@ -96,11 +100,12 @@ def parse_title(s: str) -> tuple[dict | None, list[Finding]]:
         if rest:
             works.append({"title": rest, "juan": None, "juan_text": None})
     if not works:
-        return None, [("error", "title-missing", "题名卷数 has no title")]
+        return None, [("error", "title-missing", "题名卷数没有题名", "题名卷数 has no title")]
     # a part with an empty title continues the previous work (e.g. 三十卷 written apart)
     for w in works[1:]:
         if not w["title"]:
-            out.append(("warning", "title-part-untitled", f"a juan count {w['juan_text']} has no title before it"))
+            out.append(("warning", "title-part-untitled", f"卷数「{w['juan_text']}」前没有题名",
+                        f"a juan count {w['juan_text']} has no title before it"))
     main = works[0]
     known = [w["juan"] for w in works if w.get("juan") is not None]
     return {
@@ -124,16 +129,26 @@ _DYN_RE = re.compile(r"[（(［\[〔]([^）)］\]〕]{1,4})[）)］\]〕]")
 
 
 def _split_role(chunk: str) -> tuple[str, str | None]:
+    m = re.match(r"(.{2,}?)(等)?(" + "|".join(ROLES) + r")([並并及])(" + "|".join(ROLES) + r")$", chunk)
+    if m:  # 徐乾學等輯並注: two roles joined
+        return m.group(1) + (m.group(2) or ""), m.group(3) + m.group(4) + m.group(5)
     for r in ROLES:
         if chunk.endswith(r) and len(chunk) - len(r) >= 2:
             return chunk[: -len(r)], r
     return chunk, None
 
 
+ROLE_FINALS = set("注註疏解釋释義义評评點点校訂订正證证輯辑編编纂撰述錄录集論论補补增刪删選选譯译音覽览實实明贊赞書书法"
+                  "詩诗受誤误次字頌颂記记傳传說说要讀读閱阅定考異异圖图繪绘題题跋序")
+
+
 def _guess_role(chunk: str) -> tuple[str, str | None]:
-    """A role word not in ROLES (發明, 集論, 質實, 筆受 …): names are 2–3 characters (4 with 釋 or a double
-    surname), so a chunk of 5+ characters, or 4 not starting with 釋, ends with a two-character role."""
-    if len(chunk) >= 5 or (len(chunk) == 4 and not chunk.startswith(("釋", "释"))):
+    """A role word not in ROLES (發明, 集論, 質實, 筆受 …): names are 2–3 characters (4 with a double
+    surname), so a chunk of 5+ characters, or 4, ends with a two-character role when its last character
+    is one roles end with. Not for monks (釋鳩摩羅什) or titled names (玄宗李隆基, 中主李璟)."""
+    if chunk.startswith(("釋", "释")) or chunk[-1] not in ROLE_FINALS:
+        return chunk, None
+    if len(chunk) >= 4:
         return chunk[:-2], chunk[-2:]
     return chunk, None
 
@@ -147,10 +162,13 @@ def parse_authors(s: str) -> tuple[list[dict] | None, list[Finding]]:
         if not seg:
             continue
         scope = None
+        seg_attributed = False
         first = _DYN_RE.search(seg)
         if first and first.start() > 0:
-            scope = seg[: first.start()].strip() or None
+            scope = seg[: first.start()].strip(" 　：:") or None
             seg = seg[first.start():]
+            if scope in ("題", "题", "舊題", "旧题", "原題", "原题"):  # 題（宋）王十朋纂集: attributed, no scope
+                scope, seg_attributed = None, True
         pending: list[dict[str, Any]] = []
         dynasty = None
         pos = 0
@@ -189,7 +207,7 @@ def parse_authors(s: str) -> tuple[list[dict] | None, list[Finding]]:
                 p = {"name": name, "dynasty": dynasty, "role": role, "scope": scope}
                 if et_al:
                     p["et_al"] = True
-                if attributed:
+                if attributed or seg_attributed:
                     p["attributed"] = True
                 if guessed:
                     p["role_guessed"] = True
@@ -245,7 +263,7 @@ def parse_layout(s: str) -> tuple[dict | None, list[Finding]]:
             res["other"].append(seg)
         else:
             res["other"].append(seg)
-            out.append(("warning", "layout-unparsed", f"版式 part {seg!r} not recognised"))
+            out.append(("warning", "layout-unparsed", f"版式「{seg}」无法识别", f"版式 part {seg!r} not recognised"))
     return res, out
 
 
@@ -278,7 +296,8 @@ def parse_extant(s: str, title: dict | None) -> tuple[dict | None, list[Finding]
         known = [w.get("juan") for w in works]
         all_known = bool(works) and all(isinstance(j, int) for j in known)
         juan_all = sum(known) if all_known else None  # every work of 题名卷数 (前集 + 後集 + 附錄 …)
-        juan_max = max(known) if all_known else None
+        # juan numbers in 存卷 belong to one work, or run on through all works (一至二十 of 十卷+外集十卷)
+        juan_max = (max(known) if len(works) == 1 else juan_all) if all_known else None
     else:
         juan_total = juan_all = juan_max = title
     out: list[Finding] = []
@@ -334,11 +353,12 @@ def parse_volumes(s: str) -> tuple[dict | None, list[Finding]]:
     t = s.strip()
     m = re.match(rf"^({N}+)\s*(?:[（(]([^）)]*)[）)])?\s*([{VOLUME_UNITS}])?\s*(?:[（(]([^）)]*)[）)])?", t)
     if not m or cn_to_int(m.group(1)) is None:
-        return None, [("warning", "volumes-unparsed", f"册数 {s!r} is not a number with a unit (e.g. 4册)")]
+        return None, [("warning", "volumes-unparsed", f"册数「{s}」应为数量加单位（如 4册）",
+                       f"册数 {s!r} is not a number with a unit (e.g. 4册)")]
     n = cn_to_int(m.group(1))
     res = {"count": n, "unit": m.group(3) or "册", "note": m.group(2) or m.group(4) or (t[m.end():].strip() or None)}
     if n <= 0:
-        return res, [("error", "volumes-invalid", f"册数 {s!r} must be at least 1")]
+        return res, [("error", "volumes-invalid", f"册数「{s}」至少为1", f"册数 {s!r} must be at least 1")]
     return res, []
 
 
@@ -384,11 +404,13 @@ def parse_size(s: str) -> tuple[dict | None, list[Finding]]:
     fr, pg = res["frame_cm"], res["page_cm"]
     if fr and pg and (fr[0] >= pg[0] or fr[1] >= pg[1]):
         out.append(("error", "frame-larger-than-page",
+                    f"尺寸「{s}」：版框 {fr[1]}×{fr[0]} 厘米不小于开本 {pg[1]}×{pg[0]} 厘米",
                     f"尺寸 {s!r}: frame {fr[1]}×{fr[0]} cm is not smaller than the page {pg[1]}×{pg[0]} cm"))
     for k in ("frame_cm", "page_cm"):
         v = res[k]
         if v and not (1 <= v[0] <= 200 and 1 <= v[1] <= 300):
-            out.append(("warning", "size-implausible", f"尺寸 {s!r}: {v[1]}×{v[0]} cm is implausible"))
+            out.append(("warning", "size-implausible", f"尺寸「{s}」：{v[1]}×{v[0]}厘米不合常理",
+                        f"尺寸 {s!r}: {v[1]}×{v[0]} cm is implausible"))
     return res, out
 
 
@@ -418,7 +440,8 @@ def parse_grade(s: str) -> tuple[dict | None, list[Finding]]:
     m = _GRADE_RE.match(f)
     lvl = cn_to_int(m.group(1)) if m else None
     if not m or lvl not in (1, 2, 3, 4):
-        return None, [("error", "grade-invalid", f"定级 {s!r} is not 一级/二级/三级/四级 (optionally 甲/乙/丙等)")]
+        return None, [("error", "grade-invalid", f"定级「{s}」应为一级/二级/三级/四级（可加甲/乙/丙等）",
+                       f"定级 {s!r} is not 一级/二级/三级/四级 (optionally 甲/乙/丙等)")]
     return {"level": lvl, "class": m.group(2), "value": s}, []
 
 
@@ -431,7 +454,8 @@ def parse_damage(s: str) -> tuple[dict | None, list[Finding]]:
     m = _DAMAGE_RE.match(f)
     lvl = cn_to_int(m.group(1)) if m else None
     if not m or lvl not in (1, 2, 3, 4, 5):
-        return None, [("error", "damage-invalid", f"破损级别 {s!r} is not 一级 … 五级 (or 完好)")]
+        return None, [("error", "damage-invalid", f"破损级别「{s}」应为一级至五级（或完好）",
+                       f"破损级别 {s!r} is not 一级 … 五级 (or 完好)")]
     return {"level": lvl, "value": s}, []
 
 
@@ -473,7 +497,8 @@ def parse_doc_type(s: str) -> tuple[str | None, list[Finding]]:
         return "rare-book", []
     if f in ("地方文献", "local-document", "local document", "民国文献", "地方志"):
         return "local-document", []
-    return None, [("warning", "doc-type-unknown", f"文献类型 {s!r} is not 古籍 or 地方文献")]
+    return None, [("warning", "doc-type-unknown", f"文献类型「{s}」应为古籍或地方文献",
+                   f"文献类型 {s!r} is not 古籍 or 地方文献")]
 
 
 def parse_access(s: str) -> tuple[str | None, list[Finding]]:
@@ -484,4 +509,5 @@ def parse_access(s: str) -> tuple[str | None, list[Finding]]:
         return "public", []
     if f in ("限制", "restricted", "内部", "不公开", "受限", "closed"):
         return "restricted", []
-    return None, [("error", "access-invalid", f"访问级别 {s!r} is not 公开/public or 限制/restricted")]
+    return None, [("error", "access-invalid", f"访问级别「{s}」应为公开（public）或限制（restricted）",
+                   f"访问级别 {s!r} is not 公开/public or 限制/restricted")]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from guji import resources
 from guji.errors import Problem
 from pydantic import ValidationError
 
@@ -24,7 +23,11 @@ RESTRICTED_FIELDS = ("定级", "破损级别")  # plus internal 附注 segments
 
 @lru_cache(maxsize=1)
 def record_schema() -> dict:
-    return resources.read_json("schemas/record.schema.json")
+    """The record's JSON Schema, generated from :class:`~guji.metadata.census.CensusRecord` (the file
+    guji/schemas/record.schema.json is the same, written for people and other tools)."""
+    from guji.metadata.census import json_schema
+
+    return json_schema()
 
 
 def validate_record(rec: dict) -> list[tuple[str, str]]:
@@ -76,7 +79,9 @@ def normalise(fields: dict[str, str], *, item: str, row: int | None, institution
     if not g.get("普查编号") and not g.get("本地编号"):
         add("普查编号", [("error", "no-identifier", "普查编号和本地编号都没有", "neither 普查编号 nor 本地编号 is given")])
     for fld, sev, code, zh, en in (C.check_authors(authors, edition) + C.check_layout(layout, g.get("版式", ""))
-                                   + C.check_scope(edition, g.get("版本", "")) + C.check_title_prefix(title, edition)
+                                   + (C.check_scope(edition, g.get("版本", ""))
+                                      if (profile or default_profile) == "rare-book" else [])
+                                   + C.check_title_prefix(title, edition)
                                    + C.check_grade(grade, edition)):
         add(fld, [(sev, code, zh, en)])
 

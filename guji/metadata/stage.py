@@ -2,7 +2,7 @@
 
 Per item (``<item>`` = item id) under WORK/metadata/:
 
-- ``<item>.json``: the normalised record (schemas/record.schema.json), original strings kept,
+- ``<item>.json``: the normalised record (guji/schemas/record.schema.json), original strings kept,
   restricted fields included, ``findings`` listed.
 - ``<item>.public.json``: :func:`guji.metadata.record.public_view` (no 定级, 破损级别, internal 附注,
   findings) plus ``iiif``: ``{"label", "summary", "metadata": [{"label", "value"}], "navDate",
@@ -60,13 +60,15 @@ def _ocr_facts(work: Path, item: str) -> tuple[list[dict], dict[str, str]]:
     return pages, hashes
 
 
-def cross_check(rec: dict, item: Any, ocr_pages: list[dict], params: dict) -> list[tuple[str, str, str, str]]:
-    """(severity, code, field, message) warnings comparing the record with what was scanned/measured."""
+def cross_check(rec: dict, item: Any, ocr_pages: list[dict], params: dict) -> list[tuple]:
+    """(severity, code, field, message zh, message en) warnings comparing the record with what was
+    scanned/measured."""
     out = []
     vols = rec.get("volumes")
     n_scanned = len(getattr(item, "volumes", []) or [])
     if vols and vols.get("unit") in ("册", "冊") and n_scanned and vols["count"] != n_scanned:
         out.append(("warning", "volumes-vs-scanned", "册数",
+                    f"册数为{vols['count']}，但扫描了{n_scanned}册（文件夹）",
                     f"册数 says {vols['count']} but {n_scanned} volume folder(s) were scanned"))
     facts = [p.get("layout_facts") or {} for p in ocr_pages]
     lay = rec.get("layout") or {}
@@ -88,12 +90,14 @@ def cross_check(rec: dict, item: Any, ocr_pages: list[dict], params: dict) -> li
     cols = med("columns_per_half_leaf")
     if lay.get("lines") and cols is not None and abs(cols - lay["lines"]) > tol:
         out.append(("warning", "layout-vs-measured", "版式",
+                    f"版式著录每半叶{lay['lines']}行，识别测得{cols:g}行（{len(facts)}页的中位数）",
                     f"版式 says {lay['lines']} lines per half-leaf, OCR measured {cols:g} (median of {len(facts)} pages)"))
     chars = med("chars_per_column")
     if lay.get("chars") and chars is not None:
         hi = lay.get("chars_max") or lay["chars"]
         if chars < lay["chars"] - tol or chars > hi + tol:
             out.append(("warning", "layout-vs-measured", "版式",
+                        f"版式著录每行{lay['chars']}字，识别测得{chars:g}字",
                         f"版式 says {lay['chars']} characters per column, OCR measured {chars:g}"))
     frame = (rec.get("size") or {}).get("frame_cm")
     fw, fh = med("frame_cm", 0), med("frame_cm", 1)
@@ -101,6 +105,7 @@ def cross_check(rec: dict, item: Any, ocr_pages: list[dict], params: dict) -> li
         t = params["frame_tolerance_cm"]
         if abs(fw - frame[0]) > t or abs(fh - frame[1]) > t:
             out.append(("warning", "frame-vs-measured", "尺寸",
+                        f"尺寸著录版框{frame[1]}×{frame[0]}厘米（高×宽），测得{fh:g}×{fw:g}厘米",
                         f"尺寸 gives a frame of {frame[1]}×{frame[0]} cm (h×w), measured {fh:g}×{fw:g} cm"))
     extant = rec.get("extant") or {}
     if extant.get("count"):
@@ -114,13 +119,16 @@ def cross_check(rec: dict, item: Any, ocr_pages: list[dict], params: dict) -> li
                 seen.add(jn if jn is not None else str(j))
         if seen and len(seen) > extant["count"]:
             out.append(("warning", "extant-vs-detected", "存卷",
+                        f"存卷著录{extant['count']}卷，但版心显示{len(seen)}个不同的卷次",
                         f"存卷 gives {extant['count']} juan but the centre column shows {len(seen)} different juan"))
         if extant.get("juan") and seen and all(isinstance(x, int) for x in seen) and not seen <= set(extant["juan"]):
             out.append(("warning", "extant-vs-detected", "存卷",
+                        f"版心显示卷{sorted(seen)}，不全在存卷{extant['juan']}之内",
                         f"centre column shows juan {sorted(seen)} not all in 存卷 {extant['juan']}"))
         structure = getattr(item, "juan", None) or []
         if structure and len(structure) != extant["count"]:
             out.append(("warning", "extant-vs-structure", "存卷",
+                        f"存卷著录{extant['count']}卷，structure.csv 标了{len(structure)}卷",
                         f"存卷 gives {extant['count']} juan, structure.csv marks {len(structure)}"))
     return out
 
@@ -168,11 +176,13 @@ def run(ctx: StageContext) -> StageResult:
         cn = (rec.get("census_no") or {}).get("value")
         if cn:
             if cn in census_seen:
-                probs.append(Problem("error", "census-no-duplicate", f"普查编号 {cn} also used by item {census_seen[cn]}",
-                                     item=it.id, row=it.record_row, field="普查编号", stage=STAGE))
+                probs.append(Problem("error", "census-no-duplicate", f"普查编号 {cn} 与条目 {census_seen[cn]} 重复",
+                                     item=it.id, row=it.record_row, field="普查编号", stage=STAGE,
+                                     extra={"message_en": f"普查编号 {cn} also used by item {census_seen[cn]}"}))
             census_seen.setdefault(cn, it.id)
-        for sev, code, fld, msg in cross_check(rec, it, ocr[it.id], params):
-            probs.append(Problem(sev, code, msg, item=it.id, row=it.record_row, field=fld, stage=STAGE))
+        for sev, code, fld, msg, en in cross_check(rec, it, ocr[it.id], params):
+            probs.append(Problem(sev, code, msg, item=it.id, row=it.record_row, field=fld, stage=STAGE,
+                                 extra={"message_en": en}))
         rec["findings"] = [p.to_dict() for p in probs]
         pub = public_view(rec)
         pub["iiif"] = crosswalk.iiif_block(pub, rights=rights, institution=institution)
