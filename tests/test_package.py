@@ -193,3 +193,41 @@ def test_package_needs_a_destination(tmp_path, tmp_path_factory):
     r = run_guji("package", "--work", str(d["work"]))
     assert r.returncode == 2 and "--out" in r.stderr
     assert not os.path.exists(tmp_path / "guji-out")
+
+
+def test_review_corrections_become_premis_events_with_the_reviewer(tmp_path, tmp_path_factory):
+    d = copy_demo(tmp_path_factory, tmp_path)
+    csv_path = tmp_path / "review.csv"
+    csv_path.write_text(f"item,field,corrected_value,reviewer\n{BOOK},著者,（宋）朱熹集注,李審校\n", "utf-8")
+    r = run_guji("metadata", "apply", str(csv_path), "--work", str(d["work"]))
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = run_guji("package", "--work", str(d["work"]), "--out", str(tmp_path / "b4"), "--item", BOOK, "--json", "-q")
+    assert r.returncode == 0 and json.loads(r.stdout)["stages"][0]["done"] == 1
+    assert not (tmp_path / "b4" / DOC).exists()  # --item
+    doc = etree.parse(str(tmp_path / "b4" / BOOK / "data" / "mets.xml"))
+    ev = [e for e in doc.findall(".//premis:event", NS)
+          if e.findtext("premis:eventType", namespaces=NS) == "metadata modification"]
+    assert len(ev) == 1
+    assert "（宋）朱熹集注" in ev[0].findtext(".//premis:eventOutcomeDetailNote", namespaces=NS)
+    roles = {(a.findtext("premis:linkingAgentIdentifierValue", namespaces=NS),
+              a.findtext("premis:linkingAgentRole", namespaces=NS)) for a in ev[0].findall("premis:linkingAgentIdentifier", NS)}
+    assert ("person:李審校", "implementer") in roles
+
+
+def test_canvas_events_give_the_processing_steps_for_alto(pkg):
+    """The reusable provenance export: the steps behind one canvas (for ALTO <Processing>)."""
+    from guji.model import load_batch, load_canvases
+    from guji.package.provenance import canvas_events
+    from guji.state import StateStore
+
+    batch = load_batch(pkg["work"])
+    canvas = next(c for c in load_canvases(pkg["work"]) if c.id == f"{BOOK}/v01/0002-l")
+    with StateStore(pkg["work"]) as store:
+        prov = canvas_events(store, batch, canvas)
+    assert [e.type for e in prov.events] == ["ingestion", "derivation", "optical character recognition"]
+    ocr = prov.events[-1]
+    assert ocr.params["engine"] == "rapidocr" and ocr.outcome == "success"
+    engines = [prov.agents[a] for a, _ in ocr.agents if prov.agents[a].note == "recognition engine"]
+    assert engines and engines[0].name == "rapidocr" and engines[0].version
+    dates = [e.date for e in prov.events]
+    assert dates == sorted(dates) and all(d.startswith("20") for d in dates)

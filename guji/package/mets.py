@@ -18,6 +18,7 @@ File locations are paths relative to the METS file (it sits in the bag's ``data/
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ X = f"{{{XLINK_NS}}}"
 MIX = f"{{{MIX_NS}}}"
 NSMAP = {"mets": METS_NS, "mods": MODS_NS, "premis": "http://www.loc.gov/premis/v3", "mix": MIX_NS,
          "xlink": XLINK_NS, "xsi": XSI_NS}
+MNS = {"mets": METS_NS}  # on each section written on its own (no repeated declarations of the rest)
+MXNS = {"mets": METS_NS, "xlink": XLINK_NS}
 SCHEMA_LOCATION = (f"{METS_NS} http://www.loc.gov/standards/mets/version112/mets.xsd "
                    f"{MODS_NS} http://www.loc.gov/standards/mods/v3/mods-3-8.xsd")
 
@@ -181,71 +184,99 @@ def _juan_pages(item: Item) -> list[tuple[str, list[str]]]:
 def build_mets(batch: Batch, item: Item, canvases: list[Canvas], files: list[BagFile], prov: Provenance, *,
                mods: etree._Element | None) -> bytes:
     """The METS document (bytes, UTF-8) of one package. Assigns ``file_id`` to every file."""
+    buf = io.BytesIO()
+    write_mets(buf, batch, item, canvases, files, prov, mods=mods)
+    return buf.getvalue()
+
+
+def write_mets(out: Any, batch: Batch, item: Item, canvases: list[Canvas], files: list[BagFile], prov: Provenance,
+               *, mods: etree._Element | None) -> None:
+    """Write the METS document to ``out`` (a path or binary file) section by section (lxml
+    ``xmlfile``): each techMD / digiprovMD / file element is built, written and dropped, so memory
+    does not grow with the number of pages beyond the plain lists of files and events."""
     inst = batch.institution
     title = item.record.get("题名卷数") or item.id
-    root = etree.Element(M + "mets", nsmap=NSMAP)
-    root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
-    root.set("OBJID", item.id)
-    root.set("LABEL", title)
-    root.set("TYPE", "local document" if item.profile == "local-document" else "rare book")
-    created = max((e.date for e in prov.events if e.date), default=None)
-    hdr = _el(root, M + "metsHdr", CREATEDATE=created)
-    ag = _el(hdr, M + "agent", ROLE="CREATOR", TYPE="OTHER", OTHERTYPE="SOFTWARE")
-    _el(ag, M + "name", f"guji {__version__}")
-    if inst.get("institution"):
-        ag = _el(hdr, M + "agent", ROLE="CUSTODIAN", TYPE="ORGANIZATION")
-        _el(ag, M + "name", str(inst["institution"]))
-    if inst.get("operator"):
-        ag = _el(hdr, M + "agent", ROLE="CREATOR", TYPE="INDIVIDUAL")
-        _el(ag, M + "name", str(inst["operator"]))
-        _el(ag, M + "note", "scan operator")
-    if item.census_no:
-        _el(hdr, M + "altRecordID", item.census_no, TYPE="census number (普查编号)")
-    _el(hdr, M + "altRecordID", batch.id, TYPE="batch")
-
-    dmd = _el(root, M + "dmdSec", ID="DMD-MODS")
-    wrap = _el(dmd, M + "mdWrap", MDTYPE="MODS", MDTYPEVERSION="3.8")
-    xd = _el(wrap, M + "xmlData")
-    xd.append(mods if mods is not None else minimal_mods(item))
-
     # file ids first (techMD and PREMIS link to them)
     counters: dict[str, int] = {}
     for f in files:
         counters[f.group] = counters.get(f.group, 0) + 1
         f.file_id = f"FILE-{f.group}-{counters[f.group]:05d}"
     by_work = {f.work_path: f.file_id for f in files if f.work_path}
+    imaged = ("MASTER", "ACCESS", "OCR-INPUT", "THUMBS")
 
-    amd = _el(root, M + "amdSec", ID="AMD")
-    producer = str(inst.get("operator")) if inst.get("operator") else None
-    for f in files:
-        if f.group in ("MASTER", "ACCESS", "OCR-INPUT", "THUMBS"):
-            tmd = _el(amd, M + "techMD", ID=f"TECH-{f.file_id}")
-            w = _el(tmd, M + "mdWrap", MDTYPE="NISOIMG", MDTYPEVERSION="2.0")
-            _el(w, M + "xmlData").append(mix_element(f, producer=producer if f.group == "MASTER" else None))
-    for n, ev in enumerate(prov.events, 1):
-        d = _el(amd, M + "digiprovMD", ID=f"EVENT-{n:05d}")
-        w = _el(d, M + "mdWrap", MDTYPE="PREMIS:EVENT", MDTYPEVERSION="3.0")
-        _el(w, M + "xmlData").append(event_element(ev, by_work.get))
-    for n, agent in enumerate(sorted(prov.agents.values(), key=lambda a: a.id), 1):
-        d = _el(amd, M + "digiprovMD", ID=f"AGENT-{n:05d}")
-        w = _el(d, M + "mdWrap", MDTYPE="PREMIS:AGENT", MDTYPEVERSION="3.0")
-        _el(w, M + "xmlData").append(agent_element(agent))
+    with etree.xmlfile(out, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        attrs = {f"{{{XSI_NS}}}schemaLocation": SCHEMA_LOCATION, "OBJID": item.id, "LABEL": title,
+                 "TYPE": "local document" if item.profile == "local-document" else "rare book"}
+        with xf.element(M + "mets", attrs, nsmap=NSMAP):
+            xf.write("\n")
+            created = max((e.date for e in prov.events if e.date), default=None)
+            hdr = etree.Element(M + "metsHdr", nsmap=MNS)
+            if created:
+                hdr.set("CREATEDATE", created)
+            ag = _el(hdr, M + "agent", ROLE="CREATOR", TYPE="OTHER", OTHERTYPE="SOFTWARE")
+            _el(ag, M + "name", f"guji {__version__}")
+            if inst.get("institution"):
+                ag = _el(hdr, M + "agent", ROLE="CUSTODIAN", TYPE="ORGANIZATION")
+                _el(ag, M + "name", str(inst["institution"]))
+            if inst.get("operator"):
+                ag = _el(hdr, M + "agent", ROLE="CREATOR", TYPE="INDIVIDUAL")
+                _el(ag, M + "name", str(inst["operator"]))
+                _el(ag, M + "note", "scan operator")
+            if item.census_no:
+                _el(hdr, M + "altRecordID", item.census_no, TYPE="census number (普查编号)")
+            _el(hdr, M + "altRecordID", batch.id, TYPE="batch")
+            xf.write(hdr, pretty_print=True)
 
-    fsec = _el(root, M + "fileSec")
-    for g in GROUPS:
-        members = [f for f in files if f.group == g]
-        if not members:
-            continue
-        grp = _el(fsec, M + "fileGrp", USE=g)
-        for f in members:
-            fe = _el(grp, M + "file", ID=f.file_id, MIMETYPE=mimetype(f.rel), SIZE=str(f.size),
-                     CHECKSUM=f.sha256, CHECKSUMTYPE="SHA-256",
-                     ADMID=f"TECH-{f.file_id}" if g in ("MASTER", "ACCESS", "OCR-INPUT", "THUMBS") else None)
-            loc = _el(fe, M + "FLocat", LOCTYPE="OTHER", OTHERLOCTYPE="FILE")
-            loc.set(X + "type", "simple")
-            loc.set(X + "href", f.rel)
+            dmd = etree.Element(M + "dmdSec", ID="DMD-MODS", nsmap=MNS)
+            wrap = _el(dmd, M + "mdWrap", MDTYPE="MODS", MDTYPEVERSION="3.8")
+            xd = _el(wrap, M + "xmlData")
+            xd.append(mods if mods is not None else minimal_mods(item))
+            xf.write(dmd, pretty_print=True)
 
-    # physical structure: item → volumes → master images → page surfaces
+            producer = str(inst.get("operator")) if inst.get("operator") else None
+            with xf.element(M + "amdSec", ID="AMD"):
+                xf.write("\n")
+                for f in files:
+                    if f.group in imaged:
+                        tmd = etree.Element(M + "techMD", ID=f"TECH-{f.file_id}", nsmap=MNS)
+                        w = _el(tmd, M + "mdWrap", MDTYPE="NISOIMG", MDTYPEVERSION="2.0")
+                        _el(w, M + "xmlData").append(mix_element(f, producer=producer if f.group == "MASTER" else None))
+                        xf.write(tmd, pretty_print=True)
+                for n, ev in enumerate(prov.events, 1):
+                    d = etree.Element(M + "digiprovMD", ID=f"EVENT-{n:05d}", nsmap=MNS)
+                    w = _el(d, M + "mdWrap", MDTYPE="PREMIS:EVENT", MDTYPEVERSION="3.0")
+                    _el(w, M + "xmlData").append(event_element(ev, by_work.get))
+                    xf.write(d, pretty_print=True)
+                for n, agent in enumerate(sorted(prov.agents.values(), key=lambda a: a.id), 1):
+                    d = etree.Element(M + "digiprovMD", ID=f"AGENT-{n:05d}", nsmap=MNS)
+                    w = _el(d, M + "mdWrap", MDTYPE="PREMIS:AGENT", MDTYPEVERSION="3.0")
+                    _el(w, M + "xmlData").append(agent_element(agent))
+                    xf.write(d, pretty_print=True)
+            xf.write("\n")
+
+            with xf.element(M + "fileSec"):
+                xf.write("\n")
+                for g in GROUPS:
+                    members = [f for f in files if f.group == g]
+                    if not members:
+                        continue
+                    grp = etree.Element(M + "fileGrp", USE=g, nsmap=MXNS)
+                    for f in members:
+                        fe = _el(grp, M + "file", ID=f.file_id, MIMETYPE=mimetype(f.rel), SIZE=str(f.size),
+                                 CHECKSUM=f.sha256, CHECKSUMTYPE="SHA-256",
+                                 ADMID=f"TECH-{f.file_id}" if g in imaged else None)
+                        loc = _el(fe, M + "FLocat", LOCTYPE="OTHER", OTHERLOCTYPE="FILE")
+                        loc.set(X + "type", "simple")
+                        loc.set(X + "href", f.rel)
+                    xf.write(grp, pretty_print=True)
+            xf.write("\n")
+            for el in _struct(item, canvases, files, title):
+                xf.write(el, pretty_print=True)
+
+
+def _struct(item: Item, canvases: list[Canvas], files: list[BagFile], title: str) -> list[etree._Element]:
+    """The physical and logical structMaps and the structLink."""
     by_page: dict[str, list[BagFile]] = {}
     by_canvas: dict[str, list[BagFile]] = {}
     for f in files:
@@ -256,7 +287,8 @@ def build_mets(batch: Batch, item: Item, canvases: list[Canvas], files: list[Bag
     canv_of_page: dict[str, list[Canvas]] = {}
     for c in sorted((c for c in canvases if c.item_id == item.id), key=lambda c: c.order):
         canv_of_page.setdefault(c.page_id, []).append(c)
-    phys = _el(root, M + "structMap", TYPE="PHYSICAL", LABEL="volumes (册) and pages")
+    # physical structure: item → volumes → master images → page surfaces
+    phys = etree.Element(M + "structMap", TYPE="PHYSICAL", LABEL="volumes (册) and pages", nsmap=MNS)
     top = _el(phys, M + "div", ID="PHYS-ITEM", TYPE="item", LABEL=title, DMDID="DMD-MODS")
     for f in files:
         if f.group == "METADATA":
@@ -277,21 +309,20 @@ def build_mets(batch: Batch, item: Item, canvases: list[Canvas], files: list[Bag
                            ORDERLABEL=c.label or None, LABEL=c.id)
                 for f in by_canvas.get(c.id, []):
                     _el(cdiv, M + "fptr", FILEID=f.file_id)
-
-    # logical structure: item → juan
-    log = _el(root, M + "structMap", TYPE="LOGICAL", LABEL="juan (卷)")
+    # logical structure: item → juan, linked to master images
+    log = etree.Element(M + "structMap", TYPE="LOGICAL", LABEL="juan (卷)", nsmap=MNS)
     ldiv = _el(log, M + "div", ID="LOG-ITEM", TYPE="item", LABEL=title, DMDID="DMD-MODS")
     links: list[tuple[str, str]] = [("LOG-ITEM", "PHYS-ITEM")]
     for n, (label, page_ids) in enumerate(_juan_pages(item), 1):
         jid = f"LOG-JUAN-{n:03d}"
         _el(ldiv, M + "div", ID=jid, TYPE="juan", ORDER=str(n), LABEL=label)
         links += [(jid, image_div_id[p]) for p in page_ids if p in image_div_id]
-    sl = _el(root, M + "structLink")
+    sl = etree.Element(M + "structLink", nsmap=MXNS)
     for a, b in links:
         sm = _el(sl, M + "smLink")
         sm.set(X + "from", a)
         sm.set(X + "to", b)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return [phys, log, sl]
 
 
 def master_work_path(master: str) -> str:

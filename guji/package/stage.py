@@ -46,7 +46,7 @@ from guji.errors import NotReady, Problem
 from guji.exitcodes import ExitCode, worst
 from guji.fsutil import canonical_json, sha256_bytes, sha256_file
 from guji.model import Batch, Canvas, Item
-from guji.package.mets import BagFile, build_mets, master_work_path
+from guji.package.mets import BagFile, master_work_path, write_mets
 from guji.package.provenance import FIXITY_CHECK, Provenance, item_provenance
 from guji.stage import StageContext, StageResult
 from guji.state import fingerprint
@@ -273,11 +273,10 @@ def run(ctx: StageContext) -> StageResult:
             files, probs = plan_item(ctx, batch, item, canvases, root)
             res.problems.extend(probs)
             prov = item_provenance(ctx.store, batch, item, ctx.work, canvases=canvases, published=published)
-            mets = build_mets(batch, item, canvases, files, prov, mods=_load_mods(ctx.work, item))
+            # the METS is made from these inputs, so it is not needed to decide whether the bag is current
             inputs = {f.rel: f.sha256 for f in files}
             inputs["(item)"] = sha256_bytes(canonical_json(item.__dict__).encode())
             inputs["(provenance)"] = provenance_fingerprint(prov)
-            files.append(BagFile(rel="mets.xml", group="", sha256=sha256_bytes(mets), data=mets, size=len(mets)))
             key = f"{dest_desc}#{item.id}"
             fp = fingerprint(inputs, {"dest": dest_desc}, tools)
             rec = ctx.store.get(STAGE, key)
@@ -295,7 +294,7 @@ def run(ctx: StageContext) -> StageResult:
             if storage is not None and remote is None:
                 remote = storage.list()
             try:
-                info = _make_bag(bagit, ctx, p, batch, item, files, prov, storage, out_dir, remote)
+                info = _make_bag(bagit, ctx, p, batch, item, canvases, files, prov, storage, out_dir, remote)
             except SourceChanged as e:
                 res.failed += 1
                 for path, why in e.files:
@@ -369,8 +368,9 @@ def _copy(f: BagFile, dest: Path) -> None:
         shutil.copyfile(f.source, dest)
 
 
-def _make_bag(bagit, ctx: StageContext, p: dict[str, Any], batch: Batch, item: Item, files: list[BagFile], prov,
-              storage, out_dir: Path | None, remote: dict[str, Any] | None) -> dict[str, Any]:
+def _make_bag(bagit, ctx: StageContext, p: dict[str, Any], batch: Batch, item: Item, canvases: list[Canvas],
+              files: list[BagFile], prov, storage, out_dir: Path | None,
+              remote: dict[str, Any] | None) -> dict[str, Any]:
     parent = out_dir if out_dir is not None else ctx.work / "package" / "staging"
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{item.id}.", suffix=".tmp", dir=parent))
@@ -384,6 +384,7 @@ def _make_bag(bagit, ctx: StageContext, p: dict[str, Any], batch: Batch, item: I
                                                      f"{f.sha256[:12]}…)"))
         if missing:
             raise SourceChanged(missing)
+        write_mets(staging / "mets.xml", batch, item, canvases, files, prov, mods=_load_mods(ctx.work, item))
         processes = int(p.get("processes") or 1)
         info = bag_info(batch, item, [e.date for e in prov.events if e.date])
         bag = bagit.make_bag(str(staging), info, processes=max(1, processes if processes > 0 else os.cpu_count() or 1),
@@ -410,7 +411,7 @@ def _make_bag(bagit, ctx: StageContext, p: dict[str, Any], batch: Batch, item: I
         else:
             _upload(storage, staging, item.id, bag, remote or {})
             where = f"{storage.description.split(' at ')[0].rstrip('/')}/{item.id}/"
-        return {"bag": where, "payload_oxum": oxum, "files": len(files), **tags}
+        return {"bag": where, "payload_oxum": oxum, "files": len(files) + 1, **tags}
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
