@@ -25,7 +25,7 @@ from guji.structure.model import STRUCTURE_DIR, ItemStructure, load_item_structu
 log = logging.getLogger("guji")
 
 STAGE = "structure"
-VERSION = "1"  # bump when the analysis changes its outputs
+VERSION = "4"  # bump when the analysis changes its outputs
 DEFAULTS: dict[str, Any] = {
     "text_similarity": 0.6,  # body-text ratio above which two canvases show the same leaf
     "image_similarity": 0.9,  # thumbnail correlation used when there is too little text
@@ -90,6 +90,30 @@ def _with_reread(readings: list[Any], pieces: list[str], engine: Any, image: Pat
     return sorted(best.values(), key=lambda r: (r.cost, r.leaf is None, str(r.juan), str(r.leaf)))[:8]
 
 
+def _find_and_read(engine: Any, image: Path) -> tuple[list[Any], list[str]]:
+    """No centre column in the OCR layout (e.g. a leaf with little text): find it by its rules
+    and read it here (guji/structure/reread.py)."""
+    import cv2
+
+    from guji.structure.centre import Reading, read_centre
+    from guji.structure.reread import find_centre, read_strip
+
+    img = cv2.imread(str(image), cv2.IMREAD_COLOR)
+    box = find_centre(img) if img is not None else None
+    if box is None:
+        return [], []
+    strips = read_strip(engine, img, box)
+    best: dict[tuple, Reading] = {}
+    for pieces, cost in strips:
+        for r in read_centre(pieces):
+            r = Reading(r.title, r.juan, r.leaf, r.cost + cost)
+            key = (r.juan, r.leaf)
+            if key not in best or best[key].cost > r.cost:
+                best[key] = r
+    readings = sorted(best.values(), key=lambda r: (r.cost, r.leaf is None, str(r.juan), str(r.leaf)))[:8]
+    return readings, (strips[0][0] if strips else [])
+
+
 def worker(task: PageTask) -> TaskOutput:
     from difflib import SequenceMatcher
 
@@ -111,6 +135,8 @@ def worker(task: PageTask) -> TaskOutput:
         readings = read_centre(pieces)
         if engine is not None and model and c.get("ocr") and pieces:
             readings = _with_reread(readings, pieces, engine, work / c["ocr"], model, c["to_master"])
+        elif engine is not None and model and c.get("ocr") and c["part"] == "full":
+            readings, pieces = _find_and_read(engine, work / c["ocr"])
         obs.append(Obs(canvas=c["canvas"], page=c["page"], volume=c["volume"], file=c["file"],
                        readings=readings, text=(model or {}).get("text") or "", part=c["part"],
                        centre_text=" ".join(pieces)))
