@@ -301,5 +301,16 @@ def read_centre(pieces: list[str] | str, max_readings: int = 8) -> list[Reading]
             key = (r.juan, r.leaf)
             if key not in seen or seen[key].cost > r.cost:
                 seen[key] = r
-    out = sorted(seen.values(), key=lambda r: (r.cost, -(r.juan is not None) - (r.leaf is not None)))
-    return out[:max_readings]
+    return rank(list(seen.values()))[:max_readings]
+
+
+UNREAD_PART = 0.4  # ranking: a reading that leaves juan or leaf unread is worth less than one that reads it
+
+
+def rank(readings: list[Reading]) -> list[Reading]:
+    """Readings best first: by cost, plus ``UNREAD_PART`` for a missing juan (when another reading
+    has one) and for a missing leaf."""
+    any_juan = any(r.juan is not None for r in readings)
+    return sorted(readings, key=lambda r: (r.cost + UNREAD_PART * (r.leaf is None)
+                                           + UNREAD_PART * (any_juan and r.juan is None),
+                                           str(r.juan), str(r.leaf)))

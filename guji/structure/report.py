@@ -44,7 +44,36 @@ def write_report(work: Path, structures: list[ItemStructure], relayed: list[Prob
     doc = report_doc(structures, relayed, batch.id)
     atomic_write_json(work / STRUCTURE_DIR / "report.json", doc, indent=1)
     atomic_write_text(work / STRUCTURE_DIR / "report.html", render_html(doc, structures, relayed))
+    atomic_write_text(work / STRUCTURE_DIR / "review.csv", review_csv(structures, batch))
     refresh_qc_report(work)
+
+
+# the metadata review's CSV columns (guji metadata review / apply): reviewers fill corrected_value
+REVIEW_COLUMNS = ["item", "census_no", "row", "field", "severity", "rule", "message", "original_value",
+                  "corrected_value", "reviewer"]
+
+
+def review_csv(structures: list[ItemStructure], batch: Any) -> str:
+    """The census cross-check findings (存卷, 题名卷数, 册数 against the centre column) as rows in
+    the metadata review's CSV format, for the protection centre's reviewers."""
+    import csv
+    import io
+
+    from guji.textfold import convert
+
+    items = {it.id: it for it in batch.items}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(REVIEW_COLUMNS)
+    for st in structures:
+        it = items.get(st.item)
+        record = {convert("t2s", str(k)).strip(): str(v or "") for k, v in ((it.record if it else {}) or {}).items()}
+        for p in st.problems:
+            if not p.code.startswith("census-"):
+                continue
+            w.writerow([st.item, (it.census_no if it else "") or "", (it.record_row if it else "") or "", p.field or "",
+                        p.severity, p.code, p.message, record.get(p.field or "", ""), "", ""])
+    return "\ufeff" + buf.getvalue()
 
 
 def refresh_qc_report(work: Path) -> None:

@@ -188,11 +188,36 @@ def candidates(obs: list[Obs], max_per: int = 12) -> list[dict[Label, float]]:
     return cands
 
 
-def decode(obs: list[Obs], similar: Callable[[int, int], bool | None]) -> Decoded:
-    """Viterbi over the canvases; ``similar(i, j)`` is the duplicate witness (None = unknown)."""
+def decode(obs: list[Obs], similar: Callable[[int, int], bool | None], rounds: int = 4) -> Decoded:
+    """Viterbi over the canvases; ``similar(i, j)`` is the duplicate witness (None = unknown).
+
+    Viterbi looks one canvas back only, so it may give one label to two canvases far apart whose
+    images differ (a leaf number read twice). Such a label is then made dearer (``DUP_DISSIMILAR``)
+    on the canvas whose own readings support it least, and the decoding repeated (a few rounds)."""
     if not obs:
         return Decoded([], 0.0)
     cands = candidates(obs)
+    best = _viterbi(obs, cands, similar)
+    for _ in range(rounds):
+        first: dict[Label, int] = {}
+        changed = False
+        for i, lab in enumerate(best.labels):
+            if lab is None:
+                continue
+            j = first.setdefault(lab, i)
+            if j == i or similar(j, i) is not False:
+                continue
+            weaker = i if cands[i].get(lab, 0.0) >= cands[j].get(lab, 0.0) else j
+            if len(cands[weaker]) > 1:
+                cands[weaker][lab] = cands[weaker].get(lab, 0.0) + DUP_DISSIMILAR
+                changed = True
+        if not changed:
+            break
+        best = _viterbi(obs, cands, similar)
+    return best
+
+
+def _viterbi(obs: list[Obs], cands: list[dict[Label, float]], similar: Callable[[int, int], bool | None]) -> Decoded:
     # state: (label, source index) — for "not a leaf" the label carried from the last leaf
     # layer: {state: (cost, backpointer state, is_leaf)}
     prev: dict[tuple, tuple[float, tuple | None, bool]] = {(None, -1): (0.0, None, False)}

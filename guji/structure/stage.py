@@ -25,7 +25,7 @@ from guji.structure.model import STRUCTURE_DIR, ItemStructure, load_item_structu
 log = logging.getLogger("guji")
 
 STAGE = "structure"
-VERSION = "1"  # bump when the analysis changes its outputs
+VERSION = "5"  # bump when the analysis changes its outputs
 DEFAULTS: dict[str, Any] = {
     "text_similarity": 0.6,  # body-text ratio above which two canvases show the same leaf
     "image_similarity": 0.9,  # thumbnail correlation used when there is too little text
@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
 
 # -- per-item worker ---------------------------------------------------------------------------
 
-def _centre_pieces(model: dict[str, Any]) -> list[str]:
+def centre_pieces(model: dict[str, Any]) -> list[str]:
     for reg in model.get("regions") or []:
         if reg.get("type") == "centre-column":
             return [ln.get("text", "") for ln in reg.get("lines") or [] if (ln.get("text") or "").strip()]
@@ -59,7 +59,7 @@ def _thumb(path: Path) -> Any:
     return img / n if n > 0 else None
 
 
-def _reread_engine(prm: dict[str, Any]) -> Any:
+def reread_engine(prm: dict[str, Any]) -> Any:
     if not prm.get("reread"):
         return None
     from guji.ocr.engines import get_engine
@@ -67,12 +67,12 @@ def _reread_engine(prm: dict[str, Any]) -> Any:
     return get_engine(str(prm["engine"]))
 
 
-def _with_reread(readings: list[Any], pieces: list[str], engine: Any, image: Path, model: dict[str, Any],
+def with_reread(readings: list[Any], pieces: list[str], engine: Any, image: Path, model: dict[str, Any],
                  to_master: Any) -> list[Any]:
     """Add the leaf-number candidates of the crop re-reading to the OCR stage's readings."""
     import cv2
 
-    from guji.structure.centre import Reading, read_centre
+    from guji.structure.centre import Reading, rank, read_centre
     from guji.structure.reread import leaf_pieces
 
     img = cv2.imread(str(image), cv2.IMREAD_COLOR)
@@ -87,7 +87,31 @@ def _with_reread(readings: list[Any], pieces: list[str], engine: Any, image: Pat
             key = (r.juan, r.leaf)
             if key not in best or best[key].cost > r.cost:
                 best[key] = r
-    return sorted(best.values(), key=lambda r: (r.cost, r.leaf is None, str(r.juan), str(r.leaf)))[:8]
+    return rank(list(best.values()))[:8]
+
+
+def find_and_read(engine: Any, image: Path) -> tuple[list[Any], list[str]]:
+    """No centre column in the OCR layout (e.g. a leaf with little text): find it by its rules
+    and read it here (guji/structure/reread.py)."""
+    import cv2
+
+    from guji.structure.centre import Reading, rank, read_centre
+    from guji.structure.reread import find_centre, read_strip
+
+    img = cv2.imread(str(image), cv2.IMREAD_COLOR)
+    box = find_centre(img) if img is not None else None
+    if box is None:
+        return [], []
+    strips = read_strip(engine, img, box)
+    best: dict[tuple, Reading] = {}
+    for pieces, cost in strips:
+        for r in read_centre(pieces):
+            r = Reading(r.title, r.juan, r.leaf, r.cost + cost)
+            key = (r.juan, r.leaf)
+            if key not in best or best[key].cost > r.cost:
+                best[key] = r
+    readings = rank(list(best.values()))[:8]
+    return readings, (strips[0][0] if strips else [])
 
 
 def worker(task: PageTask) -> TaskOutput:
@@ -101,16 +125,18 @@ def worker(task: PageTask) -> TaskOutput:
     prm = task.payload["_params"]
     obs: list[Obs] = []
     thumbs: list[str | None] = []
-    engine = _reread_engine(prm)
+    engine = reread_engine(prm)
     for c in task.payload["canvases"]:
         model = None
         p = ocr_json_path(work, task.payload["item"], c["canvas"])
         if p.is_file():
             model = json.loads(p.read_text("utf-8"))
-        pieces = _centre_pieces(model) if model else []
+        pieces = centre_pieces(model) if model else []
         readings = read_centre(pieces)
         if engine is not None and model and c.get("ocr") and pieces:
-            readings = _with_reread(readings, pieces, engine, work / c["ocr"], model, c["to_master"])
+            readings = with_reread(readings, pieces, engine, work / c["ocr"], model, c["to_master"])
+        elif engine is not None and model and c.get("ocr") and c["part"] == "full":
+            readings, pieces = find_and_read(engine, work / c["ocr"])
         obs.append(Obs(canvas=c["canvas"], page=c["page"], volume=c["volume"], file=c["file"],
                        readings=readings, text=(model or {}).get("text") or "", part=c["part"],
                        centre_text=" ".join(pieces)))
@@ -188,7 +214,7 @@ def run(ctx: StageContext) -> StageResult:
     tasks = _tasks(ctx)
     tools = {"guji-structure": VERSION}
     if params.get("reread") and tasks:
-        tools.update(_reread_engine(params).describe())  # a missing engine stops here (exit code 6)
+        tools.update(reread_engine(params).describe())  # a missing engine stops here (exit code 6)
     res = run_tasks(ctx, STAGE, tasks, worker, params=params, tools=tools, description="structure")
     structures: list[ItemStructure] = []
     for t in tasks:
