@@ -122,11 +122,17 @@ class Publication:
     def catalogue(self):
         from guji.publish.catalogue import Catalogue
 
-        cat = getattr(self._local, "cat", None)
-        if cat is None:
-            cat = Catalogue.load(self.root)
-            self._local.cat = cat
-        return cat
+        from guji.publish.catalogue import RECORDS_PATH
+
+        try:
+            stamp = (self.root / RECORDS_PATH).stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        cached = getattr(self._local, "cat", None)
+        if cached is None or cached[0] != stamp:  # re-read after a publish into the served folder
+            cached = (stamp, Catalogue.load(self.root))
+            self._local.cat = cached
+        return cached[1]
 
     # -- dispatch ---------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
