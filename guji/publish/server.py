@@ -80,6 +80,7 @@ class Publication:
             from guji.publish.site import detect_base_url
 
             built_for = detect_base_url(self.root, default="") if (self.root / "iiif").is_dir() else ""
+            built_for = "" if built_for == "/" else built_for
         self.base_url = uris.norm_base(base_url or built_for) if (base_url or built_for) else ""
         self.rewrite = rewrite
         self._local = threading.local()
