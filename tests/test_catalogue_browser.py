@@ -366,7 +366,7 @@ try {
     await page.waitForFunction(() => document.body.dataset.hits !== undefined && document.body.dataset.hits !== "", null, { timeout: 15000 });
     await page.waitForTimeout(200);
     const listed = await page.evaluate(() => [...document.querySelectorAll("#hit-list li")].map((li) => li.textContent));
-    const ov = await overlays(page, ".ov.hit");
+    const ov = await overlays(page, ".ov.ov-hit");
     const want = [];
     for (const o of ov) want.push(await expected(page, o.box));
     results.push({ ...c, hits: await page.evaluate(() => document.body.dataset.hits), listed, ov, want });

@@ -47,7 +47,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "result.books": ("部", "books"),
     "result.found": ("共 {n} 部", "{n} books"),
     "result.page_hits": ("{n} 页命中", "{n} page hits"),
-    "result.all_hits": ("本书全部 {n} 处命中 ›", "All {n} hits in this book ›"),
+    "result.all_hits": ("本书全部命中（{n} 叶）›", "All hits in this book ({n} pages) ›"),
     "result.metadata_match": ("著录命中", "Matched in the record"),
     "result.none": ("没有找到", "Nothing found"),
     "result.pages": ("{n} 叶", "{n} pages"),

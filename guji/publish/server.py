@@ -80,6 +80,7 @@ class Publication:
             from guji.publish.site import detect_base_url
 
             built_for = detect_base_url(self.root, default="") if (self.root / "iiif").is_dir() else ""
+            built_for = "" if built_for == "/" else built_for
         self.base_url = uris.norm_base(base_url or built_for) if (base_url or built_for) else ""
         self.rewrite = rewrite
         self._local = threading.local()
@@ -122,11 +123,17 @@ class Publication:
     def catalogue(self):
         from guji.publish.catalogue import Catalogue
 
-        cat = getattr(self._local, "cat", None)
-        if cat is None:
-            cat = Catalogue.load(self.root)
-            self._local.cat = cat
-        return cat
+        from guji.publish.catalogue import RECORDS_PATH
+
+        try:
+            stamp = (self.root / RECORDS_PATH).stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        cached = getattr(self._local, "cat", None)
+        if cached is None or cached[0] != stamp:  # re-read after a publish into the served folder
+            cached = (stamp, Catalogue.load(self.root))
+            self._local.cat = cached
+        return cached[1]
 
     # -- dispatch ---------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
@@ -291,32 +298,65 @@ def make_config(root: str | Path, host: str = "127.0.0.1", port: int = 8000, bas
                           server_header=False)
 
 
-class RunningServer:
-    """A server in a background thread (tests, embedding): ``.port``, ``.url``, ``.stop()``."""
+class BoundServer:
+    """uvicorn on a socket bound at creation (so ``server_address`` is known before it serves), with
+    the ``serve_forever`` / ``shutdown`` / ``server_close`` of :mod:`socketserver` servers."""
 
     def __init__(self, config):
+        import socket
+
         import uvicorn
 
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind((config.host, config.port))
+        self.server_address = self.socket.getsockname()
+        self._done = threading.Event()
+
+    def serve_forever(self) -> None:
+        try:
+            self.server.run(sockets=[self.socket])
+        finally:
+            self._done.set()
+
+    def shutdown(self, timeout: float = 10) -> None:
+        self.server.should_exit = True
+        self._done.wait(timeout)
+
+    def server_close(self) -> None:
+        self.socket.close()
+
+
+def make_server(root: str | Path, host: str = "127.0.0.1", port: int = 8000, base_url: str | None = None,
+                **kw: Any) -> BoundServer:
+    """A server for ``root`` bound to host:port (0: any free port); run it with ``serve_forever()``."""
+    return BoundServer(make_config(root, host, port, base_url, **kw))
+
+
+class RunningServer:
+    """A server in a background thread (tests, embedding): ``.port``, ``.url``, ``.stop()``."""
+
+    def __init__(self, bound: BoundServer):
+        self.bound = bound
+        self.port = bound.server_address[1]
+        self.url = f"http://{bound.server_address[0]}:{self.port}/"
+        self.thread = threading.Thread(target=bound.serve_forever, daemon=True)
 
     def start(self, timeout: float = 15) -> "RunningServer":
         import time
 
         self.thread.start()
         t0 = time.monotonic()
-        while not self.server.started:
+        while not self.bound.server.started:
             if not self.thread.is_alive() or time.monotonic() - t0 > timeout:
                 raise RuntimeError("guji serve did not start")
             time.sleep(0.02)
-        sock = self.server.servers[0].sockets[0]
-        self.port = sock.getsockname()[1]
-        self.url = f"http://{self.server.config.host}:{self.port}/"
         return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        self.bound.shutdown()
+        self.bound.server_close()
 
     def __enter__(self) -> "RunningServer":
         return self if self.thread.is_alive() else self.start()
@@ -325,8 +365,9 @@ class RunningServer:
         self.stop()
 
 
-def start_server(root: str | Path, host: str = "127.0.0.1", port: int = 0, **kw: Any) -> RunningServer:
-    return RunningServer(make_config(root, host, port, **kw)).start()
+def start_server(root: str | Path, host: str = "127.0.0.1", port: int = 0, base_url: str | None = None,
+                 **kw: Any) -> RunningServer:
+    return RunningServer(make_server(root, host, port, base_url, **kw)).start()
 
 
 def serve(root: str | Path, host: str = "127.0.0.1", port: int = 8000, base_url: str | None = None,

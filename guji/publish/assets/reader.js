@@ -356,10 +356,10 @@
   function drawHits() {
     const c = S.canvases[S.index];
     if (!c || !image()) return;
-    document.querySelectorAll(".ov.hit").forEach((el) => viewer.removeOverlay(el));
+    document.querySelectorAll(".ov.ov-hit").forEach((el) => viewer.removeOverlay(el));
     S.hits.forEach((h, n) => {
       if (h.canvas !== c.id) return;
-      h.boxes.forEach((b) => overlay(b, "hit" + (n === S.hitIndex ? " current" : ""), { hit: String(n) }));
+      h.boxes.forEach((b) => overlay(b, "ov-hit" + (n === S.hitIndex ? " current" : ""), { hit: String(n) }));
     });
   }
   $("hit-list").addEventListener("click", (e) => {
