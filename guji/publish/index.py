@@ -46,7 +46,10 @@ SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
 VERIFY_CAP = 400  # candidate pages checked per query for uncertain (alternative) matches
 MAX_QUERY_CHARS = 200
 ALT_MIN_P = 0.02  # recogniser candidates below this probability are not indexed (tuned in bench/bench_recall.py)
-UNCERTAIN_BELOW = 0.5  # a match whose reading has a lower joint probability is marked uncertain
+UNCERTAIN_BELOW = 0.5
+FUZZY_MIN_LEN = 4  # phrases this long (0 = never) also match with one character misread
+FUZZY_DELETIONS = True  # … or with one inner character not read
+FUZZY_PENALTY = 0.05  # probability factor of such a reading  # a match whose reading has a lower joint probability is marked uncertain
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
                "edition_type")
 FIELD_ALIASES = {
@@ -425,15 +428,15 @@ class _Lattice:
     def p(self, i: int) -> float:
         return self.probs[i] / 255 if self.probs is not None and i < len(self.probs) else 1.0
 
-    def find(self, t: str) -> list[tuple[int, float, bool]]:
-        """``(start, joint probability, uses an alternative)`` of every reading of ``t``."""
-        out: list[tuple[int, float, bool]] = []
+    def find(self, t: str) -> list[tuple[int, int, float, bool]]:
+        """``(start, end, joint probability, not the top-1 reading)`` of every reading of ``t``."""
+        out: list[tuple[int, int, float, bool]] = []
         n = len(t)
         for i in find_all(self.folded, t):
             p = 1.0
             for k in range(i, i + n):
                 p *= self.p(k)
-            out.append((i, p, False))
+            out.append((i, i + n, p, False))
         if self.alts:
             starts: set[int] = set()
             for pos, cands in self.alts.items():
@@ -456,7 +459,30 @@ class _Lattice:
                         p *= q
                         alt = True
                 if p > 0 and alt:
-                    out.append((s, p, True))
+                    out.append((s, s + n, p, True))
+        if FUZZY_MIN_LEN and n >= FUZZY_MIN_LEN:
+            out.extend(self._fuzzy(t, {s for s, _, _, _ in out}))
+        return out
+
+    def _fuzzy(self, t: str, taken: set[int]) -> list[tuple[int, int, float, bool]]:
+        """Readings of ``t`` with one character misread (substitution) on the top-1 text, or (with
+        FUZZY_DELETIONS) one character of ``t`` not read at all; probability × FUZZY_PENALTY."""
+        n = len(t)
+        pats = [re.escape(t[:k]) + "." + re.escape(t[k + 1:]) for k in range(n)]
+        if FUZZY_DELETIONS:
+            pats += [re.escape(t[:k] + t[k + 1:]) for k in range(1, n - 1)]
+        out: list[tuple[int, int, float, bool]] = []
+        for m in re.finditer("(?=(" + "|".join(pats) + "))", self.folded):
+            s = m.start()
+            if s in taken:
+                continue
+            taken.add(s)
+            span = m.group(1)
+            p = FUZZY_PENALTY
+            for k in range(s, s + len(span)):
+                if self.folded[k] in t:
+                    p *= self.p(k)
+            out.append((s, s + len(span), p, True))
         return out
 
 
@@ -510,9 +536,16 @@ class SearchIndex:
     @staticmethod
     def _candidate_expr(q: Query) -> str:
         """Pages that have every character of every term as top-1 reading or as a kept candidate."""
-        chars = sorted({c for t in q.terms for c in t})
-        parts = [f"{{body alts}} : {_phrase(c)}" for c in chars] + [f"centre : {_phrase(t)}" for t in q.centre]
-        return " AND ".join(parts)
+        def every(chars: Iterable[str]) -> str:
+            return " AND ".join(f"{{body alts}} : {_phrase(c)}" for c in sorted(set(chars)))
+
+        parts = []
+        for t in q.terms:
+            if FUZZY_MIN_LEN and len(t) >= FUZZY_MIN_LEN:  # all characters but one
+                parts.append("(" + " OR ".join(f"({every(t[:k] + t[k + 1:])})" for k in range(len(t))) + ")")
+            else:
+                parts.append(every(t))
+        return " AND ".join(parts + [f"centre : {_phrase(t)}" for t in q.centre])
 
     def _uncertain_pages(self, q: Query, exact: set[int], allowed: set[int] | None, *, lo: int = 0,
                          hi: int = (1 << 62), cap: int = VERIFY_CAP) -> tuple[dict[int, float], bool]:
@@ -522,7 +555,8 @@ class SearchIndex:
         checked = 0
         cur = self.db.execute(
             "SELECT p.rowid, p.folded, p.probs, p.alts FROM pages_fts f JOIN pages p ON p.rowid = f.rowid "
-            "WHERE pages_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND p.alts IS NOT NULL",
+            "WHERE pages_fts MATCH ? AND f.rowid BETWEEN ? AND ?"
+            + ("" if FUZZY_MIN_LEN and max(map(len, q.terms)) >= FUZZY_MIN_LEN else " AND p.alts IS NOT NULL"),
             (self._candidate_expr(q), lo, hi))
         complete = True
         for rowid, folded, probs, alts in cur:
@@ -539,7 +573,7 @@ class SearchIndex:
                 if not ms:
                     best = 0.0
                     break
-                best *= max(p for _, p, _ in ms)
+                best *= max(p for _, _, p, _ in ms)
             if best > 0:
                 out[rowid] = best
         cur.close()
@@ -654,8 +688,7 @@ class SearchIndex:
         seen: set[tuple[int, int]] = set()
         out = []
         for t in terms:
-            for i, p, alt in lat.find(t):
-                j = i + len(t)
+            for i, j, p, alt in lat.find(t):
                 if (i, j) in seen:
                     continue
                 seen.add((i, j))
