@@ -19,7 +19,7 @@ first; every match carries the joint probability of its reading.
 Page rows get ``rowid = item_rowid << 20 | canvas order`` so a hit's item is known without a join
 and one item's pages are a rowid range (content search). Per page the index keeps the original
 indexed characters (``orig``), their folded form (``folded``, same length) and their boxes in
-*canvas* coordinates (packed uint16 ``x, y, w, h, line``, zlib): a hit at folded offset i..j
+*canvas* coordinates (packed uint16 ``x, y, w, h, line``): a hit at folded offset i..j
 highlights boxes i..j. Only public items are ever written here.
 """
 
@@ -29,7 +29,6 @@ import json
 import os
 import re
 import sqlite3
-import zlib
 from array import array
 from dataclasses import dataclass, field
 from itertools import chain
@@ -46,10 +45,10 @@ SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
 VERIFY_CAP = 400  # candidate pages checked per query for uncertain (alternative) matches
 MAX_QUERY_CHARS = 200
 ALT_MIN_P = 0.02  # recogniser candidates below this probability are not indexed (tuned in bench/bench_recall.py)
-UNCERTAIN_BELOW = 0.5
+UNCERTAIN_BELOW = 0.5  # a match whose reading has a lower joint probability is marked uncertain
 FUZZY_MIN_LEN = 4  # phrases this long (0 = never) also match with one character misread
 FUZZY_DELETIONS = True  # … or with one inner character not read
-FUZZY_PENALTY = 0.05  # probability factor of such a reading  # a match whose reading has a lower joint probability is marked uncertain
+FUZZY_PENALTY = 0.05  # probability factor of such a reading
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
                "edition_type")
 FIELD_ALIASES = {
@@ -79,7 +78,7 @@ CREATE VIRTUAL TABLE items_fts USING fts5({", ".join(META_FIELDS)}, content='',
 CREATE TABLE pages(
   rowid INTEGER PRIMARY KEY, canvas_id TEXT NOT NULL, canvas_uri TEXT NOT NULL, label TEXT,
   width INTEGER, height INTEGER, orig TEXT NOT NULL, boxes BLOB, folded TEXT NOT NULL DEFAULT '',
-  probs BLOB, alts TEXT, centre TEXT);
+  probs BLOB, alts TEXT, altpos BLOB, centre TEXT);
 CREATE VIRTUAL TABLE pages_fts USING fts5(body, alts, centre, content='', columnsize=0,
   tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE grade_counts(grade TEXT PRIMARY KEY, books INTEGER NOT NULL);
@@ -117,13 +116,23 @@ class PageText:
     canvas_uri: str
     order: int
     chars: str  # original characters (indexed ones only)
-    boxes: Sequence[Sequence[int]] = field(default_factory=list)  # x, y, w, h, line
+    boxes: Sequence[Sequence[int]] | array | bytes = field(default_factory=list)  # x, y, w, h, line (or packed)
     label: str = ""
     width: int = 0
     height: int = 0
-    confidences: Sequence[float] | None = None
-    alternatives: Mapping[int, Sequence[tuple[str, float]]] | None = None
+    confidences: Sequence[float] | bytes | None = None
+    alternatives: Mapping[int, Sequence[tuple[str, float]]] | PackedAlternatives | None = None
     centre: str = ""
+
+
+@dataclass
+class PackedAlternatives:
+    """Candidates in the index's own layout: ``chars`` (one per candidate, original form),
+    their ``positions`` (uint16) and probabilities ``probs`` (one byte each, p × 255)."""
+
+    chars: str
+    positions: array
+    probs: bytes
 
 
 @dataclass
@@ -131,27 +140,32 @@ class PageContent:
     """What :func:`page_content_from_ocr` reads from a page model (fields of :class:`PageText`)."""
 
     text: str
-    boxes: list[tuple[int, int, int, int, int]]
-    confidences: list[float]
-    alternatives: dict[int, list[tuple[str, float]]]
+    boxes: array  # packed uint16 x, y, w, h, line per character
+    confidences: bytes  # one byte per character, p × 255
+    alternatives: PackedAlternatives | None
     centre: str
 
 
-def pack_boxes(boxes: Sequence[Sequence[int]]) -> bytes:
+def pack_boxes(boxes: Sequence[Sequence[int]] | array | bytes) -> bytes:
+    """Boxes as uint16 ``x, y, w, h, line`` per character (native byte order), values clamped."""
+    if isinstance(boxes, (bytes, bytearray)):
+        return bytes(boxes)
+    if isinstance(boxes, array):
+        return boxes.tobytes()
     try:
-        a = array("H", chain.from_iterable(boxes))
-    except (OverflowError, TypeError):  # negative, > 65535 or float values: clamp one by one
-        a = array("H", (max(0, min(65535, int(v))) for b in boxes for v in b))
-    return zlib.compress(a.tobytes(), 1)
+        return array("H", chain.from_iterable(boxes)).tobytes()
+    except (OverflowError, TypeError):  # negative, > 65535 or float values: clamp
+        import numpy as np
+
+        return np.clip(np.rint(np.asarray(boxes, dtype=np.float64)), 0, 65535).astype(np.uint16).tobytes()
 
 
 def unpack_boxes(blob: bytes | None, i: int = 0, j: int | None = None) -> list[tuple[int, int, int, int, int]]:
     """Boxes ``i..j-1`` (all by default) of a packed blob."""
     if not blob:
         return []
-    raw = zlib.decompress(blob)
     a = array("H")
-    a.frombytes(raw[i * 10:None if j is None else j * 10])
+    a.frombytes(blob[i * 10:None if j is None else j * 10])
     return [tuple(a[k:k + 5]) for k in range(0, len(a), 5)]  # type: ignore[misc]
 
 
@@ -190,9 +204,11 @@ def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float =
         return box_to_master(to_canvas, tuple(box)) if to_canvas is not None else tuple(int(round(v)) for v in box)
 
     chars: list[str] = []
-    boxes: list[tuple[int, int, int, int, int]] = []
+    boxes = array("H")
     confs: list[float] = []
-    alts: dict[int, list[tuple[str, float]]] = {}
+    alt_chars: list[str] = []
+    alt_pos = array("H")
+    alt_p: list[float] = []
     line_no = 0
     for _region, line in body_lines(doc):
         lbox = m(line.get("box"))
@@ -212,45 +228,55 @@ def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float =
                 if is_indexed(fold_char(ch)):
                     if calts and len(text) == 1:
                         mine = fold_char(ch)
-                        keep = [(a, float(p)) for a, p in calts if p >= min_p and fold_char(a) != mine
-                                and is_indexed(fold_char(a))]
-                        if keep:
-                            alts[len(chars)] = keep
+                        for a, p in calts:
+                            if p >= min_p and len(a) == 1 and fold_char(a) != mine and is_indexed(fold_char(a)):
+                                alt_chars.append(a)
+                                alt_pos.append(min(len(chars), 65535))
+                                alt_p.append(float(p))
                     chars.append(ch)
-                    boxes.append((*box, line_no))
+                    boxes.extend(max(0, min(65535, int(v))) for v in (*box, line_no))
                     confs.append(1.0 if conf is None else float(conf))
         line_no += 1
-    return PageContent("".join(chars), boxes, confs, alts, centre_text(doc))
+    alts = PackedAlternatives("".join(alt_chars), alt_pos, _pack_probs(alt_p, len(alt_p)) or b"") if alt_chars else None
+    return PageContent("".join(chars), boxes, _pack_probs(confs, len(confs)) or b"", alts, centre_text(doc))
 
 
 def page_text_from_ocr(doc: dict[str, Any], to_canvas=None) -> tuple[str, list[tuple[int, int, int, int, int]]]:
     """Indexed body characters of an OCR page model and their canvas boxes (see :func:`page_content_from_ocr`)."""
     c = page_content_from_ocr(doc, to_canvas)
-    return c.text, c.boxes
+    return c.text, unpack_boxes(c.boxes.tobytes())
 
 
 def _pack_probs(confs: Sequence[float] | None, n: int) -> bytes | None:
+    """Top-1 probabilities, one byte each (p × 255)."""
     if confs is None:
         return None
-    return bytes(max(0, min(255, int(p * 255 + 0.5))) for p in confs[:n])
+    if isinstance(confs, (bytes, bytearray)):
+        return bytes(confs[:n])
+    import numpy as np
+
+    return (np.clip(np.asarray(confs[:n], dtype=np.float64), 0.0, 1.0) * 255 + 0.5).astype(np.uint8).tobytes()
 
 
-def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | None) -> tuple[str | None, str]:
-    """Folded candidates per position as JSON ``{"pos": [[char, p], …]}`` and the FTS bag of them."""
+def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | None) -> tuple[str | None, bytes | None, str]:
+    """The recogniser's candidates as three aligned sequences — folded characters (``alts``),
+    then in ``altpos`` their positions (uint16 LE) followed by their probabilities (one byte
+    each) — and the FTS bag of those characters."""
     if not alternatives:
-        return None, ""
-    out: dict[str, list[list[Any]]] = {}
-    bag: set[str] = set()
-    for pos, cands in sorted(alternatives.items()):
-        seen: dict[str, float] = {}
-        for c, p in cands:
-            f = fold_char(c)
-            if is_indexed(f) and p > seen.get(f, -1.0):
-                seen[f] = round(float(p), 4)
-        if seen:
-            out[str(pos)] = [[c, p] for c, p in seen.items()]
-            bag.update(seen)
-    return (json.dumps(out, ensure_ascii=False, separators=(",", ":")) if out else None), " ".join(sorted(bag))
+        return None, None, ""
+    if isinstance(alternatives, PackedAlternatives):
+        chars = fold_text(alternatives.chars)
+        return chars, alternatives.positions.tobytes() + alternatives.probs, " ".join(set(chars))
+    import numpy as np
+
+    flat = [(k, c, p) for k, cands in sorted(alternatives.items()) for c, p in cands if len(c) == 1]
+    if not flat:
+        return None, None, ""
+    ks, cs, ps = zip(*flat)
+    chars = fold_text("".join(cs))
+    blob = array("H", ks).tobytes() + (np.clip(np.asarray(ps, dtype=np.float64), 0.0, 1.0) * 255 + 0.5
+                                        ).astype(np.uint8).tobytes()
+    return chars, blob, " ".join(set(chars))
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -283,11 +309,11 @@ class IndexWriter:
         for p in pages:
             prow = (rid << ROWID_SHIFT) | p.order
             folded = fold_text(p.chars)
-            alts_json, bag = _pack_alts(p.alternatives)
+            alt_chars, alt_blob, bag = _pack_alts(p.alternatives)
             centre = compact(p.centre) if p.centre else ""
             page_rows.append((prow, p.canvas_id, p.canvas_uri, p.label, p.width, p.height, p.chars,
-                              pack_boxes(p.boxes), folded, _pack_probs(p.confidences, len(p.chars)), alts_json,
-                              p.centre or None))
+                              pack_boxes(p.boxes), folded, _pack_probs(p.confidences, len(p.chars)), alt_chars,
+                              alt_blob, p.centre or None))
             fts_rows.append((prow, " ".join(folded), bag, " ".join(centre)))
             chars += len(p.chars)
             canvases += 1
@@ -310,7 +336,7 @@ class IndexWriter:
 
     def _flush_pages(self, page_rows: list, fts_rows: list) -> None:
         if page_rows:
-            self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", page_rows)
+            self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", page_rows)
             self.db.executemany("INSERT INTO pages_fts(rowid, body, alts, centre) VALUES (?,?,?,?)", fts_rows)
             page_rows.clear()
             fts_rows.clear()
@@ -417,33 +443,47 @@ def line_boxes(boxes: list[tuple[int, int, int, int, int]], i: int, j: int) -> l
 class _Lattice:
     """A page's folded top-1 reading with the recogniser's kept candidates per position."""
 
-    __slots__ = ("folded", "probs", "alts")
+    __slots__ = ("folded", "probs", "alts", "altpos", "altp", "fuzzy")
 
-    def __init__(self, folded: str, probs: bytes | None, alts: str | None):
+    def __init__(self, folded: str, probs: bytes | None, alts: str | None, altpos: bytes | None = None,
+                 fuzzy: bool = True):
         self.folded = folded
+        self.fuzzy = fuzzy
         self.probs = probs
-        self.alts: dict[int, dict[str, float]] = (
-            {int(k): dict(v) for k, v in json.loads(alts).items()} if alts else {})
+        self.alts = alts or ""
+        m = len(self.alts)
+        self.altpos = array("H")
+        self.altp = b""
+        if m and altpos:
+            self.altpos.frombytes(altpos[:2 * m])
+            self.altp = altpos[2 * m:]
 
     def p(self, i: int) -> float:
         return self.probs[i] / 255 if self.probs is not None and i < len(self.probs) else 1.0
+
+    def cand(self, c: str) -> dict[int, float]:
+        """Positions where ``c`` is a kept candidate → its probability."""
+        out: dict[int, float] = {}
+        a = self.alts
+        k = a.find(c)
+        while k >= 0:
+            out[self.altpos[k]] = self.altp[k] / 255
+            k = a.find(c, k + 1)
+        return out
 
     def find(self, t: str) -> list[tuple[int, int, float, bool]]:
         """``(start, end, joint probability, not the top-1 reading)`` of every reading of ``t``."""
         out: list[tuple[int, int, float, bool]] = []
         n = len(t)
-        for i in find_all(self.folded, t):
+        f = self.folded
+        for i in find_all(f, t):
             p = 1.0
             for k in range(i, i + n):
                 p *= self.p(k)
             out.append((i, i + n, p, False))
         if self.alts:
-            starts: set[int] = set()
-            for pos, cands in self.alts.items():
-                for k, c in enumerate(t):
-                    if c in cands and 0 <= pos - k <= len(self.folded) - n:
-                        starts.add(pos - k)
-            f = self.folded
+            cands = {c: self.cand(c) for c in set(t)}
+            starts = {pos - k for k, c in enumerate(t) for pos in cands[c] if 0 <= pos - k <= len(f) - n}
             for s in sorted(starts):
                 p = 1.0
                 alt = False
@@ -452,7 +492,7 @@ class _Lattice:
                     if f[i] == c:
                         p *= self.p(i)
                     else:
-                        q = self.alts.get(i, {}).get(c)
+                        q = cands[c].get(i)
                         if q is None:
                             p = 0.0
                             break
@@ -460,7 +500,7 @@ class _Lattice:
                         alt = True
                 if p > 0 and alt:
                     out.append((s, s + n, p, True))
-        if FUZZY_MIN_LEN and n >= FUZZY_MIN_LEN:
+        if self.fuzzy and FUZZY_MIN_LEN and n >= FUZZY_MIN_LEN:
             out.extend(self._fuzzy(t, {s for s, _, _, _ in out}))
         return out
 
@@ -554,19 +594,19 @@ class SearchIndex:
         out: dict[int, float] = {}
         checked = 0
         cur = self.db.execute(
-            "SELECT p.rowid, p.folded, p.probs, p.alts FROM pages_fts f JOIN pages p ON p.rowid = f.rowid "
+            "SELECT p.rowid, p.folded, p.probs, p.alts, p.altpos FROM pages_fts f JOIN pages p ON p.rowid = f.rowid "
             "WHERE pages_fts MATCH ? AND f.rowid BETWEEN ? AND ?"
             + ("" if FUZZY_MIN_LEN and max(map(len, q.terms)) >= FUZZY_MIN_LEN else " AND p.alts IS NOT NULL"),
             (self._candidate_expr(q), lo, hi))
         complete = True
-        for rowid, folded, probs, alts in cur:
+        for rowid, folded, probs, alts, altpos in cur:
             if rowid in exact or (allowed is not None and (rowid >> ROWID_SHIFT) not in allowed):
                 continue
             if checked >= cap:
                 complete = False
                 break
             checked += 1
-            lat = _Lattice(folded, probs, alts)
+            lat = _Lattice(folded, probs, alts, altpos)
             best = 1.0
             for t in q.terms:
                 ms = lat.find(t)
@@ -682,9 +722,10 @@ class SearchIndex:
         folded = row["folded"] if "folded" in row.keys() and row["folded"] else fold_text(orig)
         keys = row.keys()
         lat = _Lattice(folded, row["probs"] if "probs" in keys else None,
-                       row["alts"] if alternatives and "alts" in keys else None)
+                       row["alts"] if alternatives and "alts" in keys else None,
+                       row["altpos"] if "altpos" in keys else None, fuzzy=alternatives)
         blob = row["boxes"]
-        n_boxes = len(zlib.decompress(blob)) // 10 if blob else 0
+        n_boxes = len(blob) // 10 if blob else 0
         seen: set[tuple[int, int]] = set()
         out = []
         for t in terms:

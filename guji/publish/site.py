@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,7 @@ def build_index(work: Path, build: Path, dest: Path, base_url: str) -> tuple[dic
                 curi = uris.canvas_uri(base_url, item.id, c.id)
                 f = facts.get(curi, {})
                 ocr_path = ocr_json_path(work, item.id, c.id)
-                pc = PageContent("", [], [], {}, "")
+                pc = PageContent("", array("H"), b"", None, "")
                 if ocr_path.exists():
                     try:
                         doc = json.loads(ocr_path.read_text("utf-8"))
