@@ -169,6 +169,12 @@ def unpack_boxes(blob: bytes | None, i: int = 0, j: int | None = None) -> list[t
     return [tuple(a[k:k + 5]) for k in range(0, len(a), 5)]  # type: ignore[misc]
 
 
+def _union(boxes: Sequence[Sequence[int]]) -> tuple[int, int, int, int]:
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return x0, y0, x1 - x0, y1 - y0
+
+
 def _along(box: Sequence[float], vertical: bool) -> tuple[float, float]:
     return (box[1], box[1] + box[3]) if vertical else (box[0], box[0] + box[2])
 
@@ -191,11 +197,64 @@ def _no_overlap(cboxes: list[list[float]], vertical: bool) -> None:
                 cboxes[k] = [e0, cboxes[k][1], e - e0, cboxes[k][3]]
 
 
-def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float = ALT_MIN_P) -> PageContent:
+def ink_boxes(grey: Any, boxes: list[tuple[int, int, int, int]], vertical: bool,
+              scale: float = 1.0) -> list[tuple[int, int, int, int]]:
+    """A line's character boxes (canvas px) fitted to the printed characters' em squares.
+
+    ``grey`` is the canvas image (greyscale, possibly reduced by ``scale``); ink is what Otsu's
+    threshold of the line's crop calls dark. Across the reading direction the line's ink extent
+    is the em (columns of the crop dark over ≥ 85 % of its length — column rules, frame lines —
+    are not text); Chinese characters are set in square ems, so along the line each box is one
+    em centred on the ink of its own cell (centre of mass) (on the cell when it has none). Lines whose ink cannot
+    be told keep their boxes."""
+    import cv2
+    import numpy as np
+
+    if not boxes:
+        return boxes
+    x, y, w, h = (int(round(v * scale)) for v in _union(boxes))
+    H, W = grey.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return boxes
+    _, ink = cv2.threshold(np.ascontiguousarray(grey[y0:y1, x0:x1]), 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    if not vertical:
+        ink = ink.T
+        x0, y0, x1, y1 = y0, x0, y1, x1
+    length = ink.shape[0]
+    prof = ink.sum(axis=0)
+    text = np.flatnonzero((prof >= max(1, 0.02 * length)) & (prof < 0.85 * length))
+    if text.size == 0:
+        return boxes
+    a0, a1 = int(text[0]), int(text[-1]) + 1
+    em = a1 - a0
+    if em < 0.5 * (x1 - x0):
+        return boxes
+    band = ink[:, a0:a1]
+    out = []
+    for b in boxes:
+        s, l = (b[1], b[3]) if vertical else (b[0], b[2])
+        c0 = max(0, int(round(s * scale)) - y0)
+        c1 = min(length, int(round((s + l) * scale)) - y0)
+        rows = band[c0:c1].sum(axis=1).astype(np.float64)
+        mid = c0 + float((rows * np.arange(len(rows))).sum() / rows.sum()) + 0.5 if rows.sum() > 0 else (c0 + c1) / 2
+        along = ((y0 + mid - em / 2) / scale, em / scale)
+        across = ((x0 + a0) / scale, em / scale)
+        nb = (across[0], along[0], across[1], along[1]) if vertical else (along[0], across[0], along[1], across[1])
+        out.append(tuple(int(round(v)) for v in nb))
+    return out
+
+
+def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float = ALT_MIN_P,
+                          image: Any = None, image_scale: float = 1.0) -> PageContent:
     """The body text of an OCR page model (:func:`guji.pagetext.body_lines`): indexed characters,
     their boxes mapped with ``to_canvas`` (an affine master → canvas pixels; chars without boxes
     get their line's box), the recogniser's probabilities and alternatives (those ≥ ``min_p``),
-    and the centre column's text."""
+    and the centre column's text.
+
+    With ``image`` (the canvas in greyscale, reduced by ``image_scale``) the boxes are narrowed
+    across the reading direction to the line's ink (:func:`ink_boxes`): the detector's line
+    boxes are padded, so highlights would spill into the margins between columns."""
     from guji.model import box_to_master
 
     def m(box):
@@ -219,8 +278,11 @@ def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float =
             if len(known) == len(raw):
                 _no_overlap(known, (line.get("direction") or "ttb") == "ttb")
                 raw = known
-            seq = [(c.get("text", ""), m(b) if b else lbox, c.get("confidence"), c.get("alternatives"))
-                   for c, b in zip(cs, raw)]
+            vertical = (line.get("direction") or "ttb") == "ttb"
+            cboxes = [m(b) if b else lbox for b in raw]
+            if image is not None and cboxes:
+                cboxes = ink_boxes(image, cboxes, vertical, image_scale)
+            seq = [(c.get("text", ""), b, c.get("confidence"), c.get("alternatives")) for c, b in zip(cs, cboxes)]
         else:
             seq = [(c, lbox, line.get("confidence"), None) for c in line.get("text", "")]
         for text, box, conf, calts in seq:
