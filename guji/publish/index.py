@@ -19,7 +19,7 @@ first; every match carries the joint probability of its reading.
 Page rows get ``rowid = item_rowid << 20 | canvas order`` so a hit's item is known without a join
 and one item's pages are a rowid range (content search). Per page the index keeps the original
 indexed characters (``orig``), their folded form (``folded``, same length) and their boxes in
-*canvas* coordinates (packed uint16 ``x, y, w, h, line``, zlib): a hit at folded offset i..j
+*canvas* coordinates (packed uint16 ``x, y, w, h, line``): a hit at folded offset i..j
 highlights boxes i..j. Only public items are ever written here.
 """
 
@@ -29,7 +29,6 @@ import json
 import os
 import re
 import sqlite3
-import zlib
 from array import array
 from dataclasses import dataclass, field
 from itertools import chain
@@ -47,6 +46,9 @@ VERIFY_CAP = 400  # candidate pages checked per query for uncertain (alternative
 MAX_QUERY_CHARS = 200
 ALT_MIN_P = 0.02  # recogniser candidates below this probability are not indexed (tuned in bench/bench_recall.py)
 UNCERTAIN_BELOW = 0.5  # a match whose reading has a lower joint probability is marked uncertain
+FUZZY_MIN_LEN = 4  # phrases this long (0 = never) also match with one character misread
+FUZZY_DELETIONS = True  # … or with one inner character not read
+FUZZY_PENALTY = 0.05  # probability factor of such a reading
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
                "edition_type")
 FIELD_ALIASES = {
@@ -76,7 +78,7 @@ CREATE VIRTUAL TABLE items_fts USING fts5({", ".join(META_FIELDS)}, content='',
 CREATE TABLE pages(
   rowid INTEGER PRIMARY KEY, canvas_id TEXT NOT NULL, canvas_uri TEXT NOT NULL, label TEXT,
   width INTEGER, height INTEGER, orig TEXT NOT NULL, boxes BLOB, folded TEXT NOT NULL DEFAULT '',
-  probs BLOB, alts TEXT, centre TEXT);
+  probs BLOB, alts TEXT, altpos BLOB, centre TEXT);
 CREATE VIRTUAL TABLE pages_fts USING fts5(body, alts, centre, content='', columnsize=0,
   tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE grade_counts(grade TEXT PRIMARY KEY, books INTEGER NOT NULL);
@@ -114,13 +116,23 @@ class PageText:
     canvas_uri: str
     order: int
     chars: str  # original characters (indexed ones only)
-    boxes: Sequence[Sequence[int]] = field(default_factory=list)  # x, y, w, h, line
+    boxes: Sequence[Sequence[int]] | array | bytes = field(default_factory=list)  # x, y, w, h, line (or packed)
     label: str = ""
     width: int = 0
     height: int = 0
-    confidences: Sequence[float] | None = None
-    alternatives: Mapping[int, Sequence[tuple[str, float]]] | None = None
+    confidences: Sequence[float] | bytes | None = None
+    alternatives: Mapping[int, Sequence[tuple[str, float]]] | PackedAlternatives | None = None
     centre: str = ""
+
+
+@dataclass
+class PackedAlternatives:
+    """Candidates in the index's own layout: ``chars`` (one per candidate, original form),
+    their ``positions`` (uint16) and probabilities ``probs`` (one byte each, p × 255)."""
+
+    chars: str
+    positions: array
+    probs: bytes
 
 
 @dataclass
@@ -128,28 +140,39 @@ class PageContent:
     """What :func:`page_content_from_ocr` reads from a page model (fields of :class:`PageText`)."""
 
     text: str
-    boxes: list[tuple[int, int, int, int, int]]
-    confidences: list[float]
-    alternatives: dict[int, list[tuple[str, float]]]
+    boxes: array  # packed uint16 x, y, w, h, line per character
+    confidences: bytes  # one byte per character, p × 255
+    alternatives: PackedAlternatives | None
     centre: str
 
 
-def pack_boxes(boxes: Sequence[Sequence[int]]) -> bytes:
+def pack_boxes(boxes: Sequence[Sequence[int]] | array | bytes) -> bytes:
+    """Boxes as uint16 ``x, y, w, h, line`` per character (native byte order), values clamped."""
+    if isinstance(boxes, (bytes, bytearray)):
+        return bytes(boxes)
+    if isinstance(boxes, array):
+        return boxes.tobytes()
     try:
-        a = array("H", chain.from_iterable(boxes))
-    except (OverflowError, TypeError):  # negative, > 65535 or float values: clamp one by one
-        a = array("H", (max(0, min(65535, int(v))) for b in boxes for v in b))
-    return zlib.compress(a.tobytes(), 1)
+        return array("H", chain.from_iterable(boxes)).tobytes()
+    except (OverflowError, TypeError):  # negative, > 65535 or float values: clamp
+        import numpy as np
+
+        return np.clip(np.rint(np.asarray(boxes, dtype=np.float64)), 0, 65535).astype(np.uint16).tobytes()
 
 
 def unpack_boxes(blob: bytes | None, i: int = 0, j: int | None = None) -> list[tuple[int, int, int, int, int]]:
     """Boxes ``i..j-1`` (all by default) of a packed blob."""
     if not blob:
         return []
-    raw = zlib.decompress(blob)
     a = array("H")
-    a.frombytes(raw[i * 10:None if j is None else j * 10])
+    a.frombytes(blob[i * 10:None if j is None else j * 10])
     return [tuple(a[k:k + 5]) for k in range(0, len(a), 5)]  # type: ignore[misc]
+
+
+def _union(boxes: Sequence[Sequence[int]]) -> tuple[int, int, int, int]:
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return x0, y0, x1 - x0, y1 - y0
 
 
 def _along(box: Sequence[float], vertical: bool) -> tuple[float, float]:
@@ -174,11 +197,64 @@ def _no_overlap(cboxes: list[list[float]], vertical: bool) -> None:
                 cboxes[k] = [e0, cboxes[k][1], e - e0, cboxes[k][3]]
 
 
-def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float = ALT_MIN_P) -> PageContent:
+def ink_boxes(grey: Any, boxes: list[tuple[int, int, int, int]], vertical: bool,
+              scale: float = 1.0) -> list[tuple[int, int, int, int]]:
+    """A line's character boxes (canvas px) fitted to the printed characters' em squares.
+
+    ``grey`` is the canvas image (greyscale, possibly reduced by ``scale``); ink is what Otsu's
+    threshold of the line's crop calls dark. Across the reading direction the line's ink extent
+    is the em (columns of the crop dark over ≥ 85 % of its length — column rules, frame lines —
+    are not text); Chinese characters are set in square ems, so along the line each box is one
+    em centred on the ink of its own cell (centre of mass) (on the cell when it has none). Lines whose ink cannot
+    be told keep their boxes."""
+    import cv2
+    import numpy as np
+
+    if not boxes:
+        return boxes
+    x, y, w, h = (int(round(v * scale)) for v in _union(boxes))
+    H, W = grey.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return boxes
+    _, ink = cv2.threshold(np.ascontiguousarray(grey[y0:y1, x0:x1]), 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    if not vertical:
+        ink = ink.T
+        x0, y0, x1, y1 = y0, x0, y1, x1
+    length = ink.shape[0]
+    prof = ink.sum(axis=0)
+    text = np.flatnonzero((prof >= max(1, 0.02 * length)) & (prof < 0.85 * length))
+    if text.size == 0:
+        return boxes
+    a0, a1 = int(text[0]), int(text[-1]) + 1
+    em = a1 - a0
+    if em < 0.5 * (x1 - x0):
+        return boxes
+    band = ink[:, a0:a1]
+    out = []
+    for b in boxes:
+        s, l = (b[1], b[3]) if vertical else (b[0], b[2])
+        c0 = max(0, int(round(s * scale)) - y0)
+        c1 = min(length, int(round((s + l) * scale)) - y0)
+        rows = band[c0:c1].sum(axis=1).astype(np.float64)
+        mid = c0 + float((rows * np.arange(len(rows))).sum() / rows.sum()) + 0.5 if rows.sum() > 0 else (c0 + c1) / 2
+        along = ((y0 + mid - em / 2) / scale, em / scale)
+        across = ((x0 + a0) / scale, em / scale)
+        nb = (across[0], along[0], across[1], along[1]) if vertical else (along[0], across[0], along[1], across[1])
+        out.append(tuple(int(round(v)) for v in nb))
+    return out
+
+
+def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float = ALT_MIN_P,
+                          image: Any = None, image_scale: float = 1.0) -> PageContent:
     """The body text of an OCR page model (:func:`guji.pagetext.body_lines`): indexed characters,
     their boxes mapped with ``to_canvas`` (an affine master → canvas pixels; chars without boxes
     get their line's box), the recogniser's probabilities and alternatives (those ≥ ``min_p``),
-    and the centre column's text."""
+    and the centre column's text.
+
+    With ``image`` (the canvas in greyscale, reduced by ``image_scale``) the boxes are narrowed
+    across the reading direction to the line's ink (:func:`ink_boxes`): the detector's line
+    boxes are padded, so highlights would spill into the margins between columns."""
     from guji.model import box_to_master
 
     def m(box):
@@ -187,9 +263,11 @@ def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float =
         return box_to_master(to_canvas, tuple(box)) if to_canvas is not None else tuple(int(round(v)) for v in box)
 
     chars: list[str] = []
-    boxes: list[tuple[int, int, int, int, int]] = []
+    boxes = array("H")
     confs: list[float] = []
-    alts: dict[int, list[tuple[str, float]]] = {}
+    alt_chars: list[str] = []
+    alt_pos = array("H")
+    alt_p: list[float] = []
     line_no = 0
     for _region, line in body_lines(doc):
         lbox = m(line.get("box"))
@@ -200,8 +278,11 @@ def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float =
             if len(known) == len(raw):
                 _no_overlap(known, (line.get("direction") or "ttb") == "ttb")
                 raw = known
-            seq = [(c.get("text", ""), m(b) if b else lbox, c.get("confidence"), c.get("alternatives"))
-                   for c, b in zip(cs, raw)]
+            vertical = (line.get("direction") or "ttb") == "ttb"
+            cboxes = [m(b) if b else lbox for b in raw]
+            if image is not None and cboxes:
+                cboxes = ink_boxes(image, cboxes, vertical, image_scale)
+            seq = [(c.get("text", ""), b, c.get("confidence"), c.get("alternatives")) for c, b in zip(cs, cboxes)]
         else:
             seq = [(c, lbox, line.get("confidence"), None) for c in line.get("text", "")]
         for text, box, conf, calts in seq:
@@ -209,45 +290,55 @@ def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float =
                 if is_indexed(fold_char(ch)):
                     if calts and len(text) == 1:
                         mine = fold_char(ch)
-                        keep = [(a, float(p)) for a, p in calts if p >= min_p and fold_char(a) != mine
-                                and is_indexed(fold_char(a))]
-                        if keep:
-                            alts[len(chars)] = keep
+                        for a, p in calts:
+                            if p >= min_p and len(a) == 1 and fold_char(a) != mine and is_indexed(fold_char(a)):
+                                alt_chars.append(a)
+                                alt_pos.append(min(len(chars), 65535))
+                                alt_p.append(float(p))
                     chars.append(ch)
-                    boxes.append((*box, line_no))
+                    boxes.extend(max(0, min(65535, int(v))) for v in (*box, line_no))
                     confs.append(1.0 if conf is None else float(conf))
         line_no += 1
-    return PageContent("".join(chars), boxes, confs, alts, centre_text(doc))
+    alts = PackedAlternatives("".join(alt_chars), alt_pos, _pack_probs(alt_p, len(alt_p)) or b"") if alt_chars else None
+    return PageContent("".join(chars), boxes, _pack_probs(confs, len(confs)) or b"", alts, centre_text(doc))
 
 
 def page_text_from_ocr(doc: dict[str, Any], to_canvas=None) -> tuple[str, list[tuple[int, int, int, int, int]]]:
     """Indexed body characters of an OCR page model and their canvas boxes (see :func:`page_content_from_ocr`)."""
     c = page_content_from_ocr(doc, to_canvas)
-    return c.text, c.boxes
+    return c.text, unpack_boxes(c.boxes.tobytes())
 
 
 def _pack_probs(confs: Sequence[float] | None, n: int) -> bytes | None:
+    """Top-1 probabilities, one byte each (p × 255)."""
     if confs is None:
         return None
-    return bytes(max(0, min(255, int(p * 255 + 0.5))) for p in confs[:n])
+    if isinstance(confs, (bytes, bytearray)):
+        return bytes(confs[:n])
+    import numpy as np
+
+    return (np.clip(np.asarray(confs[:n], dtype=np.float64), 0.0, 1.0) * 255 + 0.5).astype(np.uint8).tobytes()
 
 
-def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | None) -> tuple[str | None, str]:
-    """Folded candidates per position as JSON ``{"pos": [[char, p], …]}`` and the FTS bag of them."""
+def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | None) -> tuple[str | None, bytes | None, str]:
+    """The recogniser's candidates as three aligned sequences — folded characters (``alts``),
+    then in ``altpos`` their positions (uint16 LE) followed by their probabilities (one byte
+    each) — and the FTS bag of those characters."""
     if not alternatives:
-        return None, ""
-    out: dict[str, list[list[Any]]] = {}
-    bag: set[str] = set()
-    for pos, cands in sorted(alternatives.items()):
-        seen: dict[str, float] = {}
-        for c, p in cands:
-            f = fold_char(c)
-            if is_indexed(f) and p > seen.get(f, -1.0):
-                seen[f] = round(float(p), 4)
-        if seen:
-            out[str(pos)] = [[c, p] for c, p in seen.items()]
-            bag.update(seen)
-    return (json.dumps(out, ensure_ascii=False, separators=(",", ":")) if out else None), " ".join(sorted(bag))
+        return None, None, ""
+    if isinstance(alternatives, PackedAlternatives):
+        chars = fold_text(alternatives.chars)
+        return chars, alternatives.positions.tobytes() + alternatives.probs, " ".join(set(chars))
+    import numpy as np
+
+    flat = [(k, c, p) for k, cands in sorted(alternatives.items()) for c, p in cands if len(c) == 1]
+    if not flat:
+        return None, None, ""
+    ks, cs, ps = zip(*flat)
+    chars = fold_text("".join(cs))
+    blob = array("H", ks).tobytes() + (np.clip(np.asarray(ps, dtype=np.float64), 0.0, 1.0) * 255 + 0.5
+                                        ).astype(np.uint8).tobytes()
+    return chars, blob, " ".join(set(chars))
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -280,11 +371,11 @@ class IndexWriter:
         for p in pages:
             prow = (rid << ROWID_SHIFT) | p.order
             folded = fold_text(p.chars)
-            alts_json, bag = _pack_alts(p.alternatives)
+            alt_chars, alt_blob, bag = _pack_alts(p.alternatives)
             centre = compact(p.centre) if p.centre else ""
             page_rows.append((prow, p.canvas_id, p.canvas_uri, p.label, p.width, p.height, p.chars,
-                              pack_boxes(p.boxes), folded, _pack_probs(p.confidences, len(p.chars)), alts_json,
-                              p.centre or None))
+                              pack_boxes(p.boxes), folded, _pack_probs(p.confidences, len(p.chars)), alt_chars,
+                              alt_blob, p.centre or None))
             fts_rows.append((prow, " ".join(folded), bag, " ".join(centre)))
             chars += len(p.chars)
             canvases += 1
@@ -307,7 +398,7 @@ class IndexWriter:
 
     def _flush_pages(self, page_rows: list, fts_rows: list) -> None:
         if page_rows:
-            self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", page_rows)
+            self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", page_rows)
             self.db.executemany("INSERT INTO pages_fts(rowid, body, alts, centre) VALUES (?,?,?,?)", fts_rows)
             page_rows.clear()
             fts_rows.clear()
@@ -414,33 +505,47 @@ def line_boxes(boxes: list[tuple[int, int, int, int, int]], i: int, j: int) -> l
 class _Lattice:
     """A page's folded top-1 reading with the recogniser's kept candidates per position."""
 
-    __slots__ = ("folded", "probs", "alts")
+    __slots__ = ("folded", "probs", "alts", "altpos", "altp", "fuzzy")
 
-    def __init__(self, folded: str, probs: bytes | None, alts: str | None):
+    def __init__(self, folded: str, probs: bytes | None, alts: str | None, altpos: bytes | None = None,
+                 fuzzy: bool = True):
         self.folded = folded
+        self.fuzzy = fuzzy
         self.probs = probs
-        self.alts: dict[int, dict[str, float]] = (
-            {int(k): dict(v) for k, v in json.loads(alts).items()} if alts else {})
+        self.alts = alts or ""
+        m = len(self.alts)
+        self.altpos = array("H")
+        self.altp = b""
+        if m and altpos:
+            self.altpos.frombytes(altpos[:2 * m])
+            self.altp = altpos[2 * m:]
 
     def p(self, i: int) -> float:
         return self.probs[i] / 255 if self.probs is not None and i < len(self.probs) else 1.0
 
-    def find(self, t: str) -> list[tuple[int, float, bool]]:
-        """``(start, joint probability, uses an alternative)`` of every reading of ``t``."""
-        out: list[tuple[int, float, bool]] = []
+    def cand(self, c: str) -> dict[int, float]:
+        """Positions where ``c`` is a kept candidate → its probability."""
+        out: dict[int, float] = {}
+        a = self.alts
+        k = a.find(c)
+        while k >= 0:
+            out[self.altpos[k]] = self.altp[k] / 255
+            k = a.find(c, k + 1)
+        return out
+
+    def find(self, t: str) -> list[tuple[int, int, float, bool]]:
+        """``(start, end, joint probability, not the top-1 reading)`` of every reading of ``t``."""
+        out: list[tuple[int, int, float, bool]] = []
         n = len(t)
-        for i in find_all(self.folded, t):
+        f = self.folded
+        for i in find_all(f, t):
             p = 1.0
             for k in range(i, i + n):
                 p *= self.p(k)
-            out.append((i, p, False))
+            out.append((i, i + n, p, False))
         if self.alts:
-            starts: set[int] = set()
-            for pos, cands in self.alts.items():
-                for k, c in enumerate(t):
-                    if c in cands and 0 <= pos - k <= len(self.folded) - n:
-                        starts.add(pos - k)
-            f = self.folded
+            cands = {c: self.cand(c) for c in set(t)}
+            starts = {pos - k for k, c in enumerate(t) for pos in cands[c] if 0 <= pos - k <= len(f) - n}
             for s in sorted(starts):
                 p = 1.0
                 alt = False
@@ -449,14 +554,37 @@ class _Lattice:
                     if f[i] == c:
                         p *= self.p(i)
                     else:
-                        q = self.alts.get(i, {}).get(c)
+                        q = cands[c].get(i)
                         if q is None:
                             p = 0.0
                             break
                         p *= q
                         alt = True
                 if p > 0 and alt:
-                    out.append((s, p, True))
+                    out.append((s, s + n, p, True))
+        if self.fuzzy and FUZZY_MIN_LEN and n >= FUZZY_MIN_LEN:
+            out.extend(self._fuzzy(t, {s for s, _, _, _ in out}))
+        return out
+
+    def _fuzzy(self, t: str, taken: set[int]) -> list[tuple[int, int, float, bool]]:
+        """Readings of ``t`` with one character misread (substitution) on the top-1 text, or (with
+        FUZZY_DELETIONS) one character of ``t`` not read at all; probability × FUZZY_PENALTY."""
+        n = len(t)
+        pats = [re.escape(t[:k]) + "." + re.escape(t[k + 1:]) for k in range(n)]
+        if FUZZY_DELETIONS:
+            pats += [re.escape(t[:k] + t[k + 1:]) for k in range(1, n - 1)]
+        out: list[tuple[int, int, float, bool]] = []
+        for m in re.finditer("(?=(" + "|".join(pats) + "))", self.folded):
+            s = m.start()
+            if s in taken:
+                continue
+            taken.add(s)
+            span = m.group(1)
+            p = FUZZY_PENALTY
+            for k in range(s, s + len(span)):
+                if self.folded[k] in t:
+                    p *= self.p(k)
+            out.append((s, s + len(span), p, True))
         return out
 
 
@@ -510,9 +638,16 @@ class SearchIndex:
     @staticmethod
     def _candidate_expr(q: Query) -> str:
         """Pages that have every character of every term as top-1 reading or as a kept candidate."""
-        chars = sorted({c for t in q.terms for c in t})
-        parts = [f"{{body alts}} : {_phrase(c)}" for c in chars] + [f"centre : {_phrase(t)}" for t in q.centre]
-        return " AND ".join(parts)
+        def every(chars: Iterable[str]) -> str:
+            return " AND ".join(f"{{body alts}} : {_phrase(c)}" for c in sorted(set(chars)))
+
+        parts = []
+        for t in q.terms:
+            if FUZZY_MIN_LEN and len(t) >= FUZZY_MIN_LEN:  # all characters but one
+                parts.append("(" + " OR ".join(f"({every(t[:k] + t[k + 1:])})" for k in range(len(t))) + ")")
+            else:
+                parts.append(every(t))
+        return " AND ".join(parts + [f"centre : {_phrase(t)}" for t in q.centre])
 
     def _uncertain_pages(self, q: Query, exact: set[int], allowed: set[int] | None, *, lo: int = 0,
                          hi: int = (1 << 62), cap: int = VERIFY_CAP) -> tuple[dict[int, float], bool]:
@@ -521,25 +656,26 @@ class SearchIndex:
         out: dict[int, float] = {}
         checked = 0
         cur = self.db.execute(
-            "SELECT p.rowid, p.folded, p.probs, p.alts FROM pages_fts f JOIN pages p ON p.rowid = f.rowid "
-            "WHERE pages_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND p.alts IS NOT NULL",
+            "SELECT p.rowid, p.folded, p.probs, p.alts, p.altpos FROM pages_fts f JOIN pages p ON p.rowid = f.rowid "
+            "WHERE pages_fts MATCH ? AND f.rowid BETWEEN ? AND ?"
+            + ("" if FUZZY_MIN_LEN and max(map(len, q.terms)) >= FUZZY_MIN_LEN else " AND p.alts IS NOT NULL"),
             (self._candidate_expr(q), lo, hi))
         complete = True
-        for rowid, folded, probs, alts in cur:
+        for rowid, folded, probs, alts, altpos in cur:
             if rowid in exact or (allowed is not None and (rowid >> ROWID_SHIFT) not in allowed):
                 continue
             if checked >= cap:
                 complete = False
                 break
             checked += 1
-            lat = _Lattice(folded, probs, alts)
+            lat = _Lattice(folded, probs, alts, altpos)
             best = 1.0
             for t in q.terms:
                 ms = lat.find(t)
                 if not ms:
                     best = 0.0
                     break
-                best *= max(p for _, p, _ in ms)
+                best *= max(p for _, _, p, _ in ms)
             if best > 0:
                 out[rowid] = best
         cur.close()
@@ -648,14 +784,14 @@ class SearchIndex:
         folded = row["folded"] if "folded" in row.keys() and row["folded"] else fold_text(orig)
         keys = row.keys()
         lat = _Lattice(folded, row["probs"] if "probs" in keys else None,
-                       row["alts"] if alternatives and "alts" in keys else None)
+                       row["alts"] if alternatives and "alts" in keys else None,
+                       row["altpos"] if "altpos" in keys else None, fuzzy=alternatives)
         blob = row["boxes"]
-        n_boxes = len(zlib.decompress(blob)) // 10 if blob else 0
+        n_boxes = len(blob) // 10 if blob else 0
         seen: set[tuple[int, int]] = set()
         out = []
         for t in terms:
-            for i, p, alt in lat.find(t):
-                j = i + len(t)
+            for i, j, p, alt in lat.find(t):
                 if (i, j) in seen:
                     continue
                 seen.add((i, j))

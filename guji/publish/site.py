@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,15 @@ def _manifest_facts(build: Path, item_id: str) -> tuple[dict[str, dict[str, Any]
     return facts, thumb
 
 
+def _canvas_grey(work: Path, canvas) -> Any:
+    """The canvas (access image) in greyscale at half size, for narrowing highlight boxes to the ink."""
+    if canvas.access is None:
+        return None
+    import cv2
+
+    return cv2.imread(str(work / canvas.access.path), cv2.IMREAD_REDUCED_GRAYSCALE_2)
+
+
 def build_index(work: Path, build: Path, dest: Path, base_url: str) -> tuple[dict[str, Any], list[Problem]]:
     """Index every public item: metadata + OCR text of its canvases with canvas-space char boxes."""
     from guji.model import load_batch, load_canvases
@@ -105,12 +115,13 @@ def build_index(work: Path, build: Path, dest: Path, base_url: str) -> tuple[dic
                 curi = uris.canvas_uri(base_url, item.id, c.id)
                 f = facts.get(curi, {})
                 ocr_path = ocr_json_path(work, item.id, c.id)
-                pc = PageContent("", [], [], {}, "")
+                pc = PageContent("", array("H"), b"", None, "")
                 if ocr_path.exists():
                     try:
                         doc = json.loads(ocr_path.read_text("utf-8"))
                         to_canvas = invert_affine(tuple(c.access.to_master)) if c.access else IDENTITY
-                        pc = page_content_from_ocr(doc, to_canvas)
+                        grey = _canvas_grey(work, c)
+                        pc = page_content_from_ocr(doc, to_canvas, image=grey, image_scale=0.5)
                         n_text += 1
                     except (OSError, ValueError, KeyError, TypeError) as e:
                         problems.append(Problem("warning", "ocr-unreadable", f"{ocr_path}: {e}", item=item.id,

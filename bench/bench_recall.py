@@ -1,0 +1,148 @@
+"""Benchmark what users feel (issue #16): is a phrase printed on a page found on that page?
+
+Takes the proofread transcriptions of dzj-dev (``../shared/eval/dzj-dev/gt_txt``, one line per
+printed column), cuts every 2-, 4- and 8-character phrase from each column (punctuation removed),
+and searches for each through the same code the server's IIIF Content Search uses
+(:meth:`guji.publish.index.SearchIndex.search_item`) in an index built by
+:func:`guji.publish.site.build_index` from the **real OCR page models** of the 11 pages: the pages
+go through ``guji ingest``, ``guji clean`` and ``guji ocr`` as one book (``[ocr] alternatives =
+true``). Those outputs are cached in ``bench/.cache/recall/`` (git-ignored), so a rerun takes seconds;
+``--refresh`` redoes the OCR.
+
+Reports, per phrase length, for exact top-1 search and for search over the recogniser's
+alternatives: **recall** (share of (page, phrase) pairs whose page is among the hits) and the
+**false-hit rate** (share of the pages returned whose truth text lacks the phrase), for all pages
+and for both halves (A = the first 6 pages by name, B = the last 5).
+
+    .venv/bin/python bench/bench_recall.py [--data ../shared/eval/dzj-dev] [--min-p 0.02]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ITEM = "DZJ-DEV"
+LENGTHS = (2, 4, 8)
+
+
+def strip(s: str) -> str:
+    return "".join(c for c in s if not c.isspace() and unicodedata.category(c)[0] not in "PS")
+
+
+def make_batch(data: Path, cache: Path) -> tuple[Path, dict[str, str]]:
+    """A one-book batch whose pages link to the dzj-dev images in name order: (batch, page no → name)."""
+    batch = cache / "batch"
+    names = sorted(p.stem for p in (data / "images").glob("*.jpg"))
+    (batch / ITEM).mkdir(parents=True, exist_ok=True)
+    order = {}
+    for i, name in enumerate(names, 1):
+        link = batch / ITEM / f"{i:04d}.jpg"
+        if not link.exists():
+            os.symlink((data / "images" / f"{name}.jpg").resolve(), link)
+        order[f"{i:04d}"] = name
+    (batch / "batch.toml").write_text(
+        '[batch]\nid = "dzj-dev-recall"\ninstitution = "評測"\ninstitution_code = "350000-2001"\n'
+        'rights = "http://creativecommons.org/licenses/by/4.0/"\naccess = "public"\nprofile = "rare-book"\n\n'
+        '[ocr]\nalternatives = true\n', "utf-8")
+    (batch / "records.csv").write_text("普查编号,本地编号,题名卷数,文献类型,访问级别\n"
+                                       f",{ITEM},大藏經樣葉,古籍,公开\n", "utf-8")
+    return batch, order
+
+
+def run_ocr(batch: Path, work: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for args in (["ingest", str(batch)], ["clean"], ["ocr"]):
+        r = subprocess.run([sys.executable, "-m", "guji", *args, "--work", str(work), "-q"], env=env)
+        if r.returncode not in (0, 4):
+            raise SystemExit(f"guji {args[0]} failed ({r.returncode})")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/eval/dzj-dev")
+    ap.add_argument("--cache", type=Path, default=ROOT / "bench/.cache/recall")
+    ap.add_argument("--refresh", action="store_true", help="redo the OCR")
+    ap.add_argument("--min-p", type=float, default=None, help="lowest candidate probability indexed")
+    ap.add_argument("--fuzzy", type=int, default=None, help="phrases this long match with one character misread")
+    ap.add_argument("--deletions", action="store_true", help="… or with one inner character not read")
+    args = ap.parse_args()
+    if not (args.data / "gt_txt").is_dir():
+        print(f"no data at {args.data}", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(ROOT))
+    import guji.publish.index as ix
+    from guji.publish.site import build_index
+    from guji.textfold import fold
+
+    if args.min_p is not None:
+        ix.ALT_MIN_P = args.min_p
+        ix.page_content_from_ocr.__kwdefaults__["min_p"] = args.min_p
+    if args.fuzzy is not None:
+        ix.FUZZY_MIN_LEN = args.fuzzy
+    if args.deletions:
+        ix.FUZZY_DELETIONS = True
+    cache = args.cache
+    work = cache / "work"
+    batch, order = make_batch(args.data, cache)
+    if args.refresh or not (work / "ocr" / ITEM).is_dir():
+        t = time.perf_counter()
+        run_ocr(batch, work)
+        print(f"OCR of {len(order)} pages through guji: {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    dest = cache / "index.sqlite"
+    build_index(work, work / "build", dest, "http://127.0.0.1:8000/")
+
+    names = list(order.values())
+    half = {n: ("A" if i < (len(names) + 1) // 2 else "B") for i, n in enumerate(names)}
+    truth_lines = {n: [strip(x) for x in (args.data / "gt_txt" / f"{n}.txt").read_text("utf-8").splitlines()]
+                   for n in names}
+    truth_text = {n: fold("".join(ls)) for n, ls in truth_lines.items()}
+
+    def page_name(canvas_id: str) -> str:
+        return order[canvas_id.split("/")[-1].split("-")[0]]
+
+    rows = []
+    with ix.SearchIndex(dest) as idx:
+        for n in LENGTHS:
+            queries: set[tuple[str, str]] = set()
+            for name in names:
+                for line in truth_lines[name]:
+                    for i in range(len(line) - n + 1):
+                        queries.add((name, line[i:i + n]))
+            for mode, alternatives in (("exact top-1", False), ("alternatives", True)):
+                stat = {h: [0, 0, 0, 0] for h in ("all", "A", "B")}  # found, phrases, false hits, hits
+                t = time.perf_counter()
+                for name, phrase in sorted(queries):
+                    hits, _ = idx.search_item(ITEM, f'"{phrase}"', max_hits=10_000, alternatives=alternatives)
+                    pages = {page_name(h["canvas_id"]) for h in hits}
+                    for h in ("all", half[name]):
+                        s = stat[h]
+                        s[0] += name in pages
+                        s[1] += 1
+                        s[2] += sum(1 for p in pages if fold(phrase) not in truth_text[p])
+                        s[3] += len(pages)
+                ms = (time.perf_counter() - t) * 1000 / max(1, len(queries))
+                rows.append((n, mode, stat, ms))
+    print(f"\nRecall on {args.data.name} ({len(names)} pages through guji ocr; min_p {ix.ALT_MIN_P}, one misread character in phrases of ≥ {ix.FUZZY_MIN_LEN or '∞'}{', or one missed' if ix.FUZZY_DELETIONS else ''}): "
+          "found on the right page / false hits among pages returned")
+    print("| phrase | search | recall (all) | false hits (all) | recall A / B | false hits A / B | phrases | ms/query |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n, mode, stat, ms in rows:
+        def r(h):
+            return stat[h][0] / max(1, stat[h][1])
+
+        def f(h):
+            return stat[h][2] / max(1, stat[h][3])
+        print(f"| {n} | {mode} | {r('all'):.3f} | {f('all'):.3f} | {r('A'):.3f} / {r('B'):.3f} "
+              f"| {f('A'):.3f} / {f('B'):.3f} | {stat['all'][1]} | {ms:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
