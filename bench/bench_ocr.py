@@ -88,7 +88,12 @@ def main() -> int:
                              upscale=args.upscale, boxes=args.data / "json" if args.boxes else None, **opts)
                 per_mode[mode] += r["pages"]
         for mode in modes:
-            o = overall([p for p in per_mode[mode] if "error" not in p])
+            ok = [p for p in per_mode[mode] if "error" not in p]
+            o = overall(ok)
+            if not pages and len(ok) >= 4:  # the halves used for tuning (A) and confirming (B)
+                half = (len(names) + 1) // 2
+                o["half_A"] = overall([p for p in ok if p["page"] in names[:half]])["cer"]
+                o["half_B"] = overall([p for p in ok if p["page"] in names[half:]])["cer"]
             rows.append((eng, mode, o))
             print(f"# {eng} {mode}: {o}", file=sys.stderr, flush=True)
             if args.per_page:
@@ -100,13 +105,14 @@ def main() -> int:
     print(f"\nData: {args.data} ({rows[0][2]['pages']} pages{', ' + args.pages if args.pages else ''})"
           f"{' options ' + json.dumps(opts, ensure_ascii=False) if opts else ''}; "
           f"load average {load0[0]:.1f} → {load1[0]:.1f} (2 cores shared: seconds are noisy, ratios fairer)\n")
-    print("| engine | input | CER | CER no punct. | CER folded (t/s + variants) | missed / wrong / extra | s/page | × whole page |")
+    print("| engine | input | CER | half A / half B | CER folded (t/s + variants) | missed / wrong / extra | s/page | × whole page |")
     print("|---|---|---|---|---|---|---|---|")
     base = {eng: o["seconds_per_page"] for eng, mode, o in rows if mode == "page"}
     for eng, mode, o in rows:
         name = "whole page" if mode == "page" else "layout-aware"
         ratio = f"{o['seconds_per_page'] / base[eng]:.2f}" if base.get(eng) else "—"
-        print(f"| {eng} | {name} | {o['cer']:.3f} | {o['cer_nopunct']:.3f} | {o['cer_folded']:.3f} "
+        halves = f"{o['half_A']:.3f} / {o['half_B']:.3f}" if "half_A" in o else "—"
+        print(f"| {eng} | {name} | {o['cer']:.3f} | {halves} | {o['cer_folded']:.3f} "
               f"| {o.get('missed')} / {o.get('wrong')} / {o.get('extra')} | {o['seconds_per_page']:.2f} | {ratio} |")
         if o.get("boxes"):
             b = o["boxes"]
