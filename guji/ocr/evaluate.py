@@ -142,13 +142,18 @@ def char_box_scores(ocr: list[tuple[str, tuple]], truth: list[tuple[str, tuple]]
             "shift": round(sum(shifts) / n, 4) if n else None}
 
 
-def dzj_truth_chars(path: Path, image_width: int) -> list[tuple[str, tuple]]:
+def dzj_truth_chars(path: Path, image_size: tuple[int, int]) -> list[tuple[str, tuple]]:
     """Character boxes of a dzj-dev page record (``json/<page>.json``: original-resolution
-    pixels), scaled to the image, in reading order (block, column, character)."""
+    pixels), scaled to the image (width, height), in reading order (block, column, character).
+    Empty when the image is not the record's page scaled (aspect ratios differ by > 2 %: one
+    dzj-dev image, JX_165_7_12, is a crop)."""
     import json
 
     d = json.loads(Path(path).read_text("utf-8"))
-    k = image_width / float(d["width"])
+    W, H = image_size
+    if abs((W / H) / (float(d["width"]) / float(d["height"])) - 1) > 0.02:
+        return []
+    k = W / float(d["width"])
     chars = sorted(d.get("chars") or [], key=lambda c: (c.get("block_no", 0), c.get("column_no", 0),
                                                          c.get("char_no", 0)))
     return [(c["txt"], (c["x"] * k, c["y"] * k, c["w"] * k, c["h"] * k)) for c in chars if c.get("txt")]
@@ -198,7 +203,9 @@ def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str =
             k = 1.0 / prep.scale
             ocr = [(c.text, (c.box[0] * k, c.box[1] * k, c.box[2] * k, c.box[3] * k))
                    for ln in pm.lines() for c in ln.chars]
-            row["boxes"] = char_box_scores(ocr, dzj_truth_chars(rec, img.shape[1]))
+            truth_chars = dzj_truth_chars(rec, (img.shape[1], img.shape[0]))
+            if truth_chars:
+                row["boxes"] = char_box_scores(ocr, truth_chars)
         results.append(row)
     ok = [r for r in results if "error" not in r]
     return {"engine": engine, "mode": mode, "direction": direction, "overall": overall(ok),

@@ -509,3 +509,59 @@ def note_cells(ink: Any, box: Box, max_ratio: float = 1.6, min_ratio: float = 0.
     med = float(np.median(mass)) if mass else 0.0
     keep = [c for c, m in zip(cells, mass) if m >= 0.2 * med] or cells
     return [(y + top + a, y + top + b) for a, b in keep]
+
+
+def fit_char_boxes(ink: Any, box: Box, spans: list[tuple[float, float]], vertical: bool = True) -> list[Box]:
+    """Character boxes of one recognised segment fitted to its ink.
+
+    ``spans`` are the recogniser's character extents along the segment (pixels from the box's
+    start; their centres are what the recogniser's time steps say). Between two neighbouring
+    characters the cut goes to the emptiest row (column, for horizontal lines) of the middle half
+    between their centres; the outer ends and any character longer than 1.3 × the median pitch
+    (a neighbour was not read) are limited to ± 0.6 pitch around its centre; each character's box
+    is then shrunk to the ink inside it (kept as cut when it holds no ink). Boxes in ``ink`` pixels."""
+    import numpy as np
+
+    x, y, w, h = box
+    n = len(spans)
+    if n == 0:
+        return []
+    sub = ink[y:y + h, x:x + w] > 0
+    if not vertical:
+        sub = sub.T
+    L_ = sub.shape[0]
+    prof = sub.sum(axis=1)
+    cen = [(a + b) / 2 for a, b in spans]
+    gaps = [b - a for a, b in zip(cen, cen[1:])]
+    pitch = float(np.median(gaps)) if gaps else float(min(L_, sub.shape[1] * 1.1))
+    def emptiest(lo: float, hi: float, default: float) -> int:
+        lo_, hi_ = max(0, min(L_ - 1, int(round(lo)))), max(0, min(L_, int(round(hi))))
+        return lo_ + int(np.argmin(prof[lo_:hi_])) if hi_ > lo_ else int(round(default))
+
+    ends: list[float] = []
+    starts: list[float] = [cen[0] - 0.6 * pitch]
+    for a, b in zip(cen, cen[1:]):
+        if b - a <= 1.5 * pitch:  # neighbours: one cut at the emptiest row of the middle half
+            c = emptiest(a + 0.25 * (b - a), b - 0.25 * (b - a), (a + b) / 2)
+            ends.append(c)
+            starts.append(c)
+        else:  # something unread between them: each keeps about one pitch
+            ends.append(emptiest(a + 0.35 * pitch, a + 0.8 * pitch, a + 0.5 * pitch))
+            starts.append(emptiest(b - 0.8 * pitch, b - 0.35 * pitch, b - 0.5 * pitch))
+    ends.append(cen[-1] + 0.6 * pitch)
+    out = []
+    for k, c in enumerate(cen):
+        s, e = max(starts[k], c - 0.65 * pitch), min(ends[k], c + 0.65 * pitch)
+        s, e = int(max(0, np.floor(s))), int(min(L_, np.ceil(e)))
+        if e <= s:
+            s, e = int(max(0, c - 1)), int(min(L_, c + 1))
+        piece = sub[s:e]
+        rows = np.nonzero(piece.any(axis=1))[0]
+        cols = np.nonzero(piece.any(axis=0))[0]
+        if len(rows):
+            s, e = s + int(rows[0]), s + int(rows[-1]) + 1
+            c0, c1 = int(cols[0]), int(cols[-1]) + 1
+        else:
+            c0, c1 = 0, sub.shape[1]
+        out.append((x + c0, y + s, c1 - c0, e - s) if vertical else (x + s, y + c0, e - s, c1 - c0))
+    return out

@@ -33,6 +33,7 @@ class Prepared:
     scale: float = 1.0
     original: Any = None
     boxes: list[L.Box] | None = None
+    original_boxes: list[L.Box] | None = None  # the detector's boxes on ``original`` (measuring the factor)
 
 
 def upscale_factor(img: Any, setting: Any, detector: Engine | None = None) -> tuple[float, list[L.Box] | None]:
@@ -70,11 +71,11 @@ def prepare(img: Any, setting: Any, engine: Engine, enhance: bool | None = None)
     det = engine if engine.has_detector else _default_detector()
     s, boxes = upscale_factor(img, setting, det)
     if s == 1.0:
-        return Prepared(img, 1.0, img, boxes)
+        return Prepared(img, 1.0, img, boxes, boxes)
     up = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
     if enhance:
         up = enhance_image(up)
-    return Prepared(up, s, img, None)
+    return Prepared(up, s, img, None, boxes)
 
 
 def enhance_image(img: Any) -> Any:
@@ -195,7 +196,8 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
                detector: Engine | None = None, rerank: Callable[[list[Line]], None] | None = None,
                square: str | float = 0.0, lm: Any = "auto", lm_weight: float | None = None,
                recall: bool = True, split: bool = False, crop_pad: float = 0.0,
-               notes: bool = True, rec_source: str = "auto", note_upright: bool = False,
+               notes: bool = True, rec_source: str = "auto", note_upright: bool = False, fit_boxes: bool = True,
+               detect_on: str = "image",
                ) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
     """Recognise ``img`` (a :class:`Prepared` page, or a BGR or grey array). Returns regions,
     centre-column fields, layout facts (frame in detection-image pixels), the layout name and the
@@ -224,7 +226,14 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
         return _read_whole(img, engine, direction, rerank, boxes=prep.boxes if detector is None else None)
     import cv2
 
-    boxes = list(prep.boxes) if prep.boxes is not None and detector is None else det.detect(img)
+    if prep.boxes is not None and detector is None:
+        boxes = list(prep.boxes)
+    elif detect_on == "original" and prep.original_boxes is not None and detector is None:
+        k = prep.scale
+        boxes = [(int(round(x * k)), int(round(y * k)), int(round(w * k)), int(round(h * k)))
+                 for x, y, w, h in prep.original_boxes]
+    else:
+        boxes = det.detect(img)
     if recall:
         boxes = recall_pass(img, boxes, det, split=split)
     if direction == "auto":
@@ -306,9 +315,17 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
                 seg_vertical[i] = not seg_vertical[i]
     reg_by_id = {r.id: r for r in regions}
     counters: dict[str, int] = {}
+    made: list[Line] = []
     for (rid, box, kind, col, _), res, v in zip(jobs, results, seg_vertical):
         counters[rid] = counters.get(rid, 0) + 1
-        reg_by_id[rid].lines.append(_line(f"{rid}l{counters[rid]}", box, res, v, kind, col))
+        made.append(_line(f"{rid}l{counters[rid]}", box, res, v, kind, col))
+        reg_by_id[rid].lines.append(made[-1])
+    if fit_boxes:
+        ink_all = L.text_ink(gray, statistics.median(min(b[2], b[3]) for b in boxes)) if boxes else None
+        for (_, box, _, _, _), res, v, ln in zip(jobs, results, seg_vertical, made):
+            if ink_all is not None and ln.chars:
+                for ch, cb in zip(ln.chars, L.fit_char_boxes(ink_all, box, [c.span for c in res.chars], v)):
+                    ch.box = cb
     if rerank is not None:
         rerank([ln for r in regions for ln in r.lines])
     centre = {}

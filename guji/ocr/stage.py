@@ -15,7 +15,7 @@ from guji.model import PROFILE_LOCAL_DOCUMENT, PROFILE_RARE_BOOK, box_to_master,
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 
 STAGE = "ocr"
-OCR_VERSION = "3"  # bump when the page model or layout logic changes outputs
+OCR_VERSION = "4"  # bump when the page model or layout logic changes outputs
 
 DEFAULTS: dict[str, Any] = {
     "engine": "rapidocr",  # rapidocr | tesseract

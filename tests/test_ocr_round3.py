@@ -1,0 +1,194 @@
+"""OCR round 3: original-pixel crops, rapidocr adapter, character boxes, alternatives, archival set."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from guji.errors import MissingDependency
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_PAGE = ROOT / "samples/demo-batch/350000-2001-0000102/0003.tif"
+SAMPLE_TRUTH = ROOT / "samples/truth/demo-batch/350000-2001-0000102/-/0003.json"
+needs_sample = pytest.mark.skipif(not SAMPLE_PAGE.exists(), reason="samples/demo-batch not generated")
+
+
+def test_rapidocr_internals_only_in_the_adapter():
+    """Every private rapidocr access lives in guji/ocr/rapid_adapter.py; no module of guji.ocr
+    calls a private name of another guji module (layout helpers are public)."""
+    pins = {}
+    for p in (ROOT / "guji").rglob("*.py"):
+        src = p.read_text("utf-8")
+        if p.name != "rapid_adapter.py":
+            assert not re.search(r"_load_(det|rec)_model|postprocess_op|\.session\(|rec_image_shape", src), p
+        if p.parent.name == "ocr":
+            assert not re.search(r"\bL\._[a-z]|layout\._[a-z]", src), p
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    pins = re.search(r'"rapidocr([^"]*)"', pyproject).group(1)
+    from guji.ocr.rapid_adapter import SUPPORTED
+
+    assert pins == SUPPORTED  # the pin and the adapter's range agree
+
+
+def test_adapter_refuses_unsupported_rapidocr_versions():
+    from guji.ocr.rapid_adapter import check_version
+
+    check_version("3.10.0")
+    check_version("3.10.2")
+    for v in ("3.9.1", "3.11.0", "4.0.0", "2.1"):
+        with pytest.raises(MissingDependency, match="rapidocr"):
+            check_version(v)
+
+
+def test_crops_come_from_the_original_pixels_with_spans_in_detection_pixels():
+    import cv2
+    import numpy as np
+
+    from guji.ocr.engines import Engine
+    from guji.ocr.recognize import CropSource
+
+    class Fake(Engine):
+        name = "rapidocr"
+
+    orig = np.zeros((100, 60, 3), np.uint8)
+    orig[40:60, 20:30] = 255  # one bright block in the original
+    src = CropSource(orig, 2.0)
+    # a column box on the 2× detection image: x 36..64, y 70..130 → original x 18..32, y 35..65
+    crop, a, k = src.crop((36, 70, 28, 60), True, Fake())
+    assert crop.shape[:2] == (14, 30)  # rotated: the column's length is the crop's width
+    assert (crop == 255).any() and crop.dtype == np.uint8
+    # a character 5..25 px along the crop (original pixels) lies 2·(35 + u) − 70 from the box top
+    assert (a, k) == (0.0, 2.0)
+    assert a + k * 5 == 10
+    up = cv2.resize(orig, None, fx=2, fy=2)
+    same, a1, k1 = CropSource(up, 1.0).crop((36, 70, 28, 60), True, Fake())
+    assert same.shape[:2] == (28, 60) and (a1, k1) == (0, 1.0)
+
+
+def test_note_cells_cut_a_sub_column_by_its_pitch():
+    import numpy as np
+
+    from guji.ocr import layout as L
+
+    ink = np.zeros((300, 60), np.uint8)
+    tops = [10, 36, 62, 88, 114]
+    for t in tops:  # five small characters 20 px wide, 22 px high, 4 px apart
+        ink[t:t + 22, 20:40] = 255
+        ink[t + 10, 15:45] = 255  # a stroke wider than the rest
+    ink[11:13, 20:40] = 0  # a gap inside the first character must not cut it
+    cells = L.note_cells(ink, (15, 5, 35, 140))
+    assert len(cells) == 5
+    for (y0, y1), t in zip(cells, tops):
+        assert y0 <= t + 1 and y1 >= t + 21
+
+
+def test_fit_char_boxes_follow_the_ink_not_the_time_steps():
+    import numpy as np
+
+    from guji.ocr import layout as L
+    from guji.ocr.evaluate import box_iou
+
+    ink = np.zeros((400, 100), np.uint8)
+    truth = []
+    for k in range(6):
+        y = 12 + 60 * k
+        ink[y:y + 48, 30:74] = 255
+        truth.append((30, y, 44, 48))
+    box = (20, 0, 64, 380)
+    # the recogniser's spans: centres 8 px early, extents meeting halfway
+    cen = [12 + 60 * k + 24 - 8 for k in range(6)]
+    spans = [(c - 30, c + 30) for c in cen]
+    fitted = L.fit_char_boxes(ink, box, spans, True)
+    assert [round(box_iou(f, t), 2) for f, t in zip(fitted, truth)] == [1.0] * 6
+    # a character not read (the 4th): its neighbours do not swallow it
+    spans2 = spans[:3] + spans[4:]
+    fitted2 = L.fit_char_boxes(ink, box, spans2, True)
+    assert all(f[3] <= 1.3 * 48 for f in fitted2)
+    assert box_iou(fitted2[3], truth[4]) > 0.9
+
+
+def test_char_box_scores_align_reading_order():
+    from guji.ocr.evaluate import char_box_scores
+
+    truth = [("天", (0, 0, 10, 10)), ("地", (0, 10, 10, 10)), ("玄", (0, 20, 10, 10)), ("黃", (0, 30, 10, 10))]
+    ocr = [("天", (0, 0, 10, 10)), ("玄", (0, 25, 10, 10)), ("黃", (0, 30, 10, 10))]  # 地 missed
+    s = char_box_scores(ocr, truth)
+    assert s["matched"] == 3
+    assert s["iou"] == pytest.approx((1 + 5 / 15 + 1) / 3, abs=1e-3)
+    assert s["shift"] > 0
+
+
+def test_alternatives_are_stored_by_default_best_first_summing_to_at_most_one():
+    from guji.ocr import stage
+    from guji.ocr.page import Char, Line, PageModel, Region
+
+    alts = [("天", 0.6), ("夭", 0.30004), ("大", 0.05), ("太", 0.03), ("犬", 0.01), ("失", 0.009)]
+    chars = [Char("天", (0, 0, 10, 10), 0.6, list(reversed(alts))), Char("地", (0, 10, 10, 10), 0.99, [("地", 0.99999)])]
+    pm = PageModel("c", "p", "i", "rapidocr", "x", "vertical-rtl", "zh-Hant", (10, 20),
+                   [Region("r1", "body", (0, 0, 10, 20), [Line("l1", (0, 0, 10, 20), "ttb", "天地", 0.8, chars)])])
+    assert stage.DEFAULTS["alternatives"] is True
+    d = pm.to_dict()
+    out = d["regions"][0]["lines"][0]["chars"]
+    assert len(out) == 2 and all("alternatives" in c for c in out)  # one list per character
+    first = out[0]["alternatives"]
+    assert [a for a, _ in first] == ["天", "夭", "大", "太", "犬"]  # top-5, best first
+    assert all(isinstance(a, list) and len(a) == 2 for a in first)
+    assert sum(p for _, p in first) <= 1.0 and out[1]["alternatives"] == [["地", 0.9999]]
+    assert "alternatives" not in pm.to_dict(alternatives=False)["regions"][0]["lines"][0]["chars"][0]
+
+
+@needs_sample
+def test_sample_page_chars_alternatives_and_boxes():
+    """A generated page read end to end: every character has alternatives holding its reading's
+    class, the LM re-ranking keeps one list per character, and the character boxes sit on the
+    truth's character boxes (mean IoU of characters read right)."""
+    import cv2
+
+    from guji.ocr.engines import get_engine
+    from guji.ocr.evaluate import char_box_scores
+    from guji.ocr.page import PageModel
+    from guji.ocr.recognize import prepare, read_image
+
+    eng = get_engine("rapidocr")
+    img = cv2.imread(str(SAMPLE_PAGE), cv2.IMREAD_COLOR)
+    prep = prepare(img, "auto", eng)
+    regions, *_ = read_image(prep, eng, direction="vertical-rtl")
+    pm = PageModel("c", "p", "i", "rapidocr", "x", "vertical-rtl", "zh-Hant", (1, 1), regions)
+    d = pm.to_dict()
+    n = 0
+    for r in d["regions"]:
+        for ln in r["lines"]:
+            assert len(ln["chars"]) == len(ln["text"])
+            for c in ln["chars"]:
+                assert c["alternatives"] and sum(p for _, p in c["alternatives"]) <= 1.0
+                n += 1
+    assert n > 100
+    truth = json.loads(SAMPLE_TRUTH.read_text("utf-8"))
+    tchars = [(c["text"], tuple(c["box"])) for leaf in truth["leaves"] for col in leaf["columns"] for c in col["chars"]]
+    k = 1.0 / prep.scale
+    ocr = [(c.text, tuple(v * k for v in c.box)) for r in regions if r.type == "body" for ln in r.lines for c in ln.chars]
+    s = char_box_scores(ocr, tchars)
+    assert s["matched"] > 0.9 * len(tchars)
+    assert s["iou"] > 0.7 and abs(s["shift"]) < 0.1, s
+
+
+def test_archival_eval_set_is_deterministic(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_archival_eval", ROOT / "scripts/make_archival_eval.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    if not all(p.exists() for p, _ in mod.FONTS):
+        pytest.skip("CJK fonts (fonts-arphic-uming, fonts-noto-cjk) not installed")
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert mod.generate(a, 1) == mod.generate(b, 1) == ["ARC_01"]
+    for sub, ext in (("images", "jpg"), ("gt_txt", "txt"), ("json", "json")):
+        assert (a / sub / f"ARC_01.{ext}").read_bytes() == (b / sub / f"ARC_01.{ext}").read_bytes()
+    rec = json.loads((a / "json/ARC_01.json").read_text("utf-8"))
+    text = (a / "gt_txt/ARC_01.txt").read_text("utf-8").replace("\n", "")
+    assert len(rec["chars"]) == len(text) and rec["char_px"] >= 40
+    # a double-row note: characters at less than half the body size
+    assert any(c["h"] < 0.5 * rec["char_px"] for c in rec["chars"])
