@@ -10,6 +10,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from guji.pagetext import BODY_REGION_TYPES  # the one definition of a page's body text
+
 Box = tuple[int, int, int, int]
 MAX_ALTERNATIVES = 5  # candidates kept per character in the JSON
 
@@ -58,7 +60,7 @@ class PageModel:
     layout_facts: dict[str, Any] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
 
-    def lines(self, types: tuple[str, ...] = ("body", "note", "header")) -> list[Line]:
+    def lines(self, types: tuple[str, ...] = BODY_REGION_TYPES) -> list[Line]:
         return [ln for r in self.regions if r.type in types for ln in r.lines]
 
     @property
@@ -67,7 +69,7 @@ class PageModel:
         out: list[str] = []
         last: tuple[str, int] | None = None
         for r in self.regions:
-            if r.type not in ("body", "note", "header"):
+            if r.type not in BODY_REGION_TYPES:
                 continue
             for ln in r.lines:
                 key = (r.id, ln.column)
