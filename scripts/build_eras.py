@@ -1,6 +1,6 @@
 """Generate guji's reign-era table ``guji/metadata/data/reign_eras.tsv`` from the DILA time authority.
 
-    .venv/bin/python scripts/build_eras.py [PATH/TO/dila_time_chinese.sqlite]
+    .venv/bin/python scripts/build_eras.py [PATH/TO/dila_time_chinese.sqlite] [--out PATH]
 
 Every era (年号) of DILA's Chinese dynasties from 漢 to 民國 (秦 and earlier have none), including
 遼, 金, 西夏, 蒙古, the Sixteen Kingdoms, 南北朝, 武周, 五代十國, 南明 and 後金; plus the few eras
@@ -168,16 +168,28 @@ dynasty\tera\tfirst_year\tyears\tmax_year\talt\tsource\tnote
 """
 
 
-def main(argv: list[str]) -> int:
-    db = Path(argv[1]) if len(argv) > 1 else DEFAULT_DB
-    if not db.exists():
-        print(f"DILA database not found: {db}", file=sys.stderr)
-        return 2
+def render(db: Path) -> str:
     eras = build(db)
     lines = [f"{e['dynasty']}\t{e['era']}\t{e['first_year']}\t{e['years']}\t{e['max_year']}\t{','.join(e['alt'])}\t"
              f"{e['source']}\t{e['note']}" for e in eras]
-    OUT.write_text(HEADER + "\n".join(lines) + "\n", "utf-8")
-    print(f"{len(eras)} eras written to {OUT.relative_to(REPO)}")
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    """build_eras.py [DILA sqlite] [--out PATH] (default: the package's table)."""
+    args = list(argv[1:])
+    out = OUT
+    if "--out" in args:
+        i = args.index("--out")
+        out = Path(args[i + 1])
+        del args[i:i + 2]
+    db = Path(args[0]) if args else DEFAULT_DB
+    if not db.exists():
+        print(f"DILA database not found: {db}", file=sys.stderr)
+        return 2
+    text = render(db)
+    out.write_text(text, "utf-8")
+    print(f"{text.count(chr(10)) - HEADER.count(chr(10))} eras written to {out}")
     return 0
 
 

@@ -262,3 +262,24 @@ def test_review_html_is_chinese_first_and_escaped(tmp_path):
     assert "&lt;b&gt;鐵崖文集&lt;/b&gt;" in html and "<b>鐵崖文集</b>" not in html
     assert "<code>layout-implausible</code>" in html and "錯誤" in html
     assert "impossible" in html  # the English message rides along as a tooltip
+
+
+def test_publish_reads_typed_facets_not_its_own_tables(tmp_path):
+    """guji.publish.meta takes dynasty, years and edition type from the record's facets; without a
+    metadata stage run it uses the same census parser (a compound edition keeps its base year)."""
+    from guji.model import Item
+    from guji.publish.meta import item_info
+
+    row = {"题名卷数": "晉書一百三十卷", "版本": "元刻明正德十年（1515）司禮監嘉靖南京國子監遞修本",
+           "分类": "史部 › 正史類", "本地编号": "JS-1"}
+    item = Item(id="JS-1", folder="JS-1", record=row)
+    info = item_info(tmp_path, item)  # no WORK/metadata yet
+    assert (info.dynasty, info.year_from, info.year_to, info.edition_type, info.classification) == \
+        ("元", 1206, 1368, "刻本", "史")
+    rec, _ = normalise(row, item="JS-1", row=2, institution="南京圖書館")
+    pub = public_view(rec)
+    pub["facets"]["dynasty"] = "明"  # what the file says wins: publish does not re-parse 版本
+    (tmp_path / "metadata").mkdir()
+    (tmp_path / "metadata" / "JS-1.public.json").write_text(json.dumps(pub, ensure_ascii=False), "utf-8")
+    info = item_info(tmp_path, item)
+    assert info.dynasty == "明" and info.institution == "南京圖書館" and info.title == "晉書一百三十卷"

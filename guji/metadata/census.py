@@ -95,8 +95,9 @@ class Edition(_Part):
 
 
 class Layout(_Part):
-    lines: int | None = Field(default=None, ge=1)
-    chars: int | None = Field(default=None, ge=1)
+    # 0 parses (半葉〇行) and is reported by the layout-implausible check, with a message people understand
+    lines: int | None = Field(default=None, ge=0)
+    chars: int | None = Field(default=None, ge=0)
 
 
 class Volumes(_Part):

@@ -18,8 +18,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from guji.metadata.eras import (DYNASTY_PREFIXES, NUMERAL_CHARS, Era, cn_to_int, dynasty_spans, match_dynasty,
-                                match_era_at)
+from guji.metadata.eras import (DYNASTY_PREFIXES, NUMERAL_CHARS, Era, cn_to_int, dynasties_at, dynasty_spans,
+                                match_dynasty, match_era_at)
 from guji.metadata.sheet import fold
 
 Finding = tuple[str, str, str, str]  # severity, code, message (zh), message (en)
@@ -105,9 +105,11 @@ class _Scanner:
         return hit[0], cands
 
     def _dynasty_here(self, pos: int) -> str | None:
-        d = match_dynasty(self.f, pos)
-        if not d:
+        labels = dynasties_at(self.f, pos)
+        if not labels:
             return None
+        # the longest label, unless a shorter one is followed by one of its eras (宋 + 元豐, not 宋元 + 豐)
+        d = next((x for x in labels if self._era_here(pos + len(fold(x)), x, True)), labels[0])
         era = match_era_at(self.f, pos)
         if era and era[0] == fold(d):
             return None  # 民國二十年, 太平天國: the era of that name, read by _era_here

@@ -73,13 +73,19 @@ DYNASTY_PREFIXES: dict[str, tuple[str, ...]] = {
     "太平天國": ("太平天國",), "民國": ("民國",), "中華民國": ("民國",),
     # no eras in the table: dated by span only
     "先秦": (), "周代": (), "春秋": (), "戰國": (), "秦": (), "楚": (), "大理": (), "大理國": (),
+    "高昌": (), "麴氏高昌": (), "吐蕃": (), "南詔": (), "回鶻": (), "渤海": (), "魏晉": (), "晉唐": (), "隋唐": (),
+    "唐五代": (), "晚唐": ("唐",), "初唐": ("唐",), "盛唐": ("唐",),
     # foreign editions (日本刻本, 朝鮮銅活字本): a place of origin, not dated by the Chinese tables
     "日本": (), "朝鮮": (), "高麗": (), "越南": (), "安南": (), "琉球": (),
 }
 # spans (first, last Western year) a catalogue's dynasty label stands for; dynasties with eras get
 # theirs from the era table (first 元年 .. last year in use) unless given here
 _TYPED_SPANS: dict[str, tuple[int, int]] = {
-    "先秦": (-2070, -221), "周代": (-1046, -256), "楚": (-1042, -223), "春秋": (-770, -476), "戰國": (-475, -221), "秦": (-221, -207),
+    "先秦": (-2070, -221), "周代": (-1046, -256), "楚": (-1042, -223),
+    "高昌": (442, 640), "麴氏高昌": (499, 640), "吐蕃": (618, 848), "南詔": (738, 902), "回鶻": (744, 1036),
+    "渤海": (698, 926), "魏晉": (220, 420), "晉唐": (266, 907), "隋唐": (581, 907), "唐五代": (618, 979),
+    "晚唐": (827, 907), "初唐": (618, 712),
+    "盛唐": (713, 765), "春秋": (-770, -476), "戰國": (-475, -221), "秦": (-221, -207),
     "西漢": (-206, 8), "漢": (-206, 220), "前漢": (-206, 8), "東漢": (25, 220), "後漢": (25, 950),
     "隋": (581, 618), "唐": (618, 907), "北宋": (960, 1127), "南宋": (1127, 1279), "宋": (960, 1279),
     "趙宋": (960, 1279), "遼": (907, 1218), "契丹": (907, 1125), "金": (1115, 1234), "蒙古": (1206, 1368),
@@ -157,6 +163,11 @@ def match_dynasty(folded_text: str, pos: int = 0) -> str | None:
         if folded_text.startswith(f, pos):
             return canon
     return None
+
+
+def dynasties_at(folded_text: str, pos: int = 0) -> list[str]:
+    """Every dynasty label starting at pos, longest first (蜀漢 and 蜀; 晉唐 and 晉)."""
+    return [canon for f, canon in _folded_dynasty_prefixes() if folded_text.startswith(f, pos)]
 
 
 @lru_cache(maxsize=1)
