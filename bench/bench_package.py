@@ -140,11 +140,14 @@ def main() -> None:
             rss.append(r)
             base.append(run_sha256sum(files))
             print(f"  round {n + 1}: guji package {dt:.2f} s ({mb / dt:.0f} MB/s, peak RSS {r / 1024:.0f} MiB); "
-                  f"sha256sum {base[-1]:.2f} s ({mb / base[-1]:.0f} MB/s)")
+                  f"sha256sum {base[-1]:.2f} s ({mb / base[-1]:.0f} MB/s); ratio {dt / base[-1]:.2f}; "
+                  f"load {os.getloadavg()[0]:.1f}")
         best_pk, best_base = min(pk), min(base)
         print(f"guji package: {mb / best_pk:.0f} MB/s best of {a.rounds} (copy + SHA-256 + SHA-512 + METS)")
         print(f"sha256sum:    {mb / best_base:.0f} MB/s best of {a.rounds} (read + SHA-256)")
-        print(f"ratio package / sha256sum time: {best_pk / best_base:.2f}")
+        ratios = sorted(p / b for p, b in zip(pk, base))
+        print(f"ratio package / sha256sum time: best-of {best_pk / best_base:.2f}, "
+              f"median of rounds {ratios[len(ratios) // 2]:.2f}")
         print(f"peak RSS: {a.small} pages {rss_small / 1024:.0f} MiB, {a.pages} pages {max(rss) / 1024:.0f} MiB "
               f"(payload {mb:.0f} MB)")
         usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
