@@ -61,6 +61,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "record.links": ("数据下载", "Data"),
     "record.manifest": ("IIIF 清单", "IIIF manifest"),
     "record.iiif_drag": ("拖入任一 IIIF 阅览器", "Drag into any IIIF viewer"),
+    "record.collection": ("IIIF 分册合集", "IIIF collection of the volumes"),
     "record.mods": ("MODS 记录", "MODS record"),
     "record.dc": ("DC 记录", "Dublin Core record"),
     "record.text": ("全书文字", "Text of the whole book"),

@@ -67,7 +67,16 @@
     if (!r.ok) return null;
     const c = await r.json();
     S.volumeManifests = (c.items || []).filter((x) => x.type === "Manifest");
-    const v = Math.min(S.volumeManifests.length, Math.max(1, +(params.get("vol") || 1)));
+    let v = Math.min(S.volumeManifests.length, Math.max(1, +(params.get("vol") || 1)));
+    const want = params.get("canvas");
+    if (want && !params.get("vol")) { // a page link without its volume: find the volume that has it
+      for (let i = 0; i < S.volumeManifests.length; i++) {
+        try {
+          const vm = await (await fetch(S.volumeManifests[i].id)).json();
+          if ((vm.items || []).some((c) => slugOf(c.id) === want)) { v = i + 1; break; }
+        } catch (e) { /* try the next volume */ }
+      }
+    }
     S.vol = v;
     return S.volumeManifests.length ? S.volumeManifests[v - 1].id : null;
   }
