@@ -293,6 +293,12 @@ try {
   const lineSel = await overlays(page, ".ov.sel");
   const lineWant = await expected(page, lineBox);
   await page.screenshot({ path: `${shotDir}/reader-text.png` });
+  // download the page's text, and the whole book's (a published file)
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.locator("#dl-page").click()]);
+  const fs = await import("fs");
+  const pageFile = fs.readFileSync(await dl.path(), "utf-8");
+  const bookHref = await page.locator("#dl-book").evaluate((a) => a.href);
+  const book = await page.evaluate(async (u) => (await fetch(u)).text(), bookHref);
   // turn the page with the reader's own "next" button (for a right-to-left book: the left one)
   await page.locator('.turn[data-step="1"]').click();
   await page.waitForFunction((c) => document.body.dataset.canvas !== c, first.canvas);
@@ -305,7 +311,8 @@ try {
   await readerReady(again);
   const reopened = await again.evaluate(() => ({ canvas: document.body.dataset.canvas, label: document.getElementById("pagelabel").textContent,
                                                 lines: [...document.querySelectorAll("#text .line")].map((l) => l.textContent) }));
-  console.log(JSON.stringify({ first, second, reopened, target, sel, want, tip, lineSel, lineWant,
+  console.log(JSON.stringify({ first, second, reopened, target, sel, want, tip, lineSel, lineWant, pageFile, book,
+                               pageFileName: dl.suggestedFilename(),
                                errors: [...log.errors, ...log2.errors], failed: [...log.failed, ...log2.failed] }));
 } finally {
   await browser.close();
@@ -345,6 +352,9 @@ def test_reader_text_beside_image_follows_pages_and_permalinks(pub):
     assert sel["box"] == r["target"]["b"] and close(sel["rect"], r["want"]), (sel, r["want"])
     (line_sel,) = r["lineSel"]
     assert close(line_sel["rect"], r["lineWant"]), (line_sel, r["lineWant"])
+    # the page's text downloads as shown; the book's text has every page
+    assert r["pageFile"].splitlines()[1:] == first["lines"] and r["pageFileName"].endswith(".txt")
+    assert all(ln in r["book"] for ln in first["lines"] + second["lines"])
     # hovering that place on the image shows its text
     assert not r["tip"]["hidden"] and r["tip"]["text"].startswith(r["target"]["t"]) and r["tip"]["hovered"] == [r["target"]["i"]]
 

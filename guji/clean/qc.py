@@ -191,8 +191,10 @@ def render_html(doc: dict[str, Any]) -> str:
                       "master": r["master"], "skew": m.get("skew_deg", 0), "sharp": m.get("sharpness", 0),
                       "ppi": m.get("ppi"),
                       "thumb": "../" + r["thumb"].removeprefix("clean/") if r.get("thumb") else ""})
+    from guji.publish import i18n
+
     return env.get_template("report.html").render(
-        doc=doc, pages=pages, flag_label=flag_label,
+        doc=doc, pages=pages, flag_label=flag_label, t=i18n.t, i18n_json=i18n.table_json(), i18n_js=i18n.script(),
         thresholds=json.dumps(doc["thresholds"], ensure_ascii=False, indent=1),
         structure=_structure_section(doc.get("structure")))
 

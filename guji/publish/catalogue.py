@@ -71,12 +71,34 @@ def relative(uri: str, base_url: str) -> str:
     return uri
 
 
+def _volumes_as_one(build: Path, collection_path: str, base_url: str) -> dict[str, Any]:
+    """The volume manifests of an item's multi-part collection merged into one manifest-like dict
+    (first volume's descriptive fields, every volume's canvases and ranges), or {}."""
+    try:
+        coll = json.loads((build / collection_path).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    merged: dict[str, Any] = {}
+    for ref in coll.get("items") or []:
+        if ref.get("type") != "Manifest":
+            continue
+        try:
+            m = json.loads((build / relative(ref.get("id", ""), base_url)).read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not merged:
+            merged = {**m, "label": coll.get("label") or m.get("label"), "items": [], "structures": []}
+        merged["items"] += m.get("items") or []
+        merged["structures"] += m.get("structures") or []
+    return merged
+
+
 def _structures(manifest: dict[str, Any], canvas_index: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
     """Volumes and juan of a manifest: [{label, start (canvas index), count}]."""
     out: dict[str, list[dict[str, Any]]] = {"juan": [], "volumes": []}
     for top in manifest.get("structures") or []:
         rid = top.get("id", "")
-        kind = "juan" if rid.endswith("/juan") else "volumes" if rid.endswith("/volumes") else None
+        kind = "juan" if re.search(r"[/-]juan$", rid) else "volumes" if re.search(r"[/-]volumes$", rid) else None
         if kind is None:
             continue
         for r in top.get("items") or []:
@@ -122,6 +144,10 @@ def build_records(work: Path, build: Path, batch: Any, base_url: str) -> list[di
             except (OSError, ValueError):
                 manifest = {}
         rec["manifest"] = mpath if manifest else ""
+        rec["collection"] = ""
+        if not manifest:  # published one manifest per volume ([iiif] multi_part): read them all
+            manifest = _volumes_as_one(build, uris.item_collection_path(item.id), base_url)
+            rec["collection"] = uris.item_collection_path(item.id) if manifest else ""
         rec["label"] = manifest.get("label") or {"zh-Hant": [info.title or item.id]}
         rec["fields"] = [{"label": p.get("label") or {}, "value": p.get("value") or {}}
                          for p in manifest.get("metadata") or []]
@@ -150,6 +176,10 @@ def build_records(work: Path, build: Path, batch: Any, base_url: str) -> list[di
                 r["thumbnail"] = canvases[r["start"]]["thumbnail"]
                 r["canvas"] = uris.slug(relative(canvases[r["start"]]["id"], base_url).rsplit("/", 1)[-1])
                 r.pop("canvases")
+        if rec["collection"]:  # one manifest per volume: the reader needs the volume (?vol=N) too
+            starts = [v["start"] for v in st["volumes"]]
+            for r in st["volumes"] + st["juan"]:
+                r["vol"] = sum(1 for x in starts if x <= r["start"]) or 1
         rec["volume_list"], rec["juan_list"] = st["volumes"], st["juan"]
         rec["canvas_count"] = len(canvases)
         rec["links"] = {k: p for k, p in (("mods", f"metadata/{item.id}.mods.xml"), ("dc", f"metadata/{item.id}.dc.xml"))

@@ -61,6 +61,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "record.links": ("数据下载", "Data"),
     "record.manifest": ("IIIF 清单", "IIIF manifest"),
     "record.iiif_drag": ("拖入任一 IIIF 阅览器", "Drag into any IIIF viewer"),
+    "record.collection": ("IIIF 分册合集", "IIIF collection of the volumes"),
     "record.mods": ("MODS 记录", "MODS record"),
     "record.dc": ("DC 记录", "Dublin Core record"),
     "record.text": ("全书文字", "Text of the whole book"),
@@ -101,6 +102,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stats.by": ("按{d}", "By {d}"),
     "stats.download": ("下载", "Download"),
     "qc.title": ("扫描质量检查报告", "Scan QC report"),
+    "qc.summary": ("共 {n} 叶，{f} 叶有标记，{r} 叶需重拍（见 reshoot.csv）。",
+                   "{n} canvases, {f} with flags, {r} pages to re-shoot (see reshoot.csv)."),
+    "qc.problem": ("问题", "Problem"),
+    "qc.code": ("代码", "Code"),
+    "qc.pages": ("叶数", "Pages"),
+    "qc.legend": ("红框：需重拍（列入 reshoot.csv）；橙框：仅提示，无须重拍。",
+                  "Red outline: page on the re-shoot list (reshoot.csv); orange: informational flags only."),
+    "qc.sort": ("排序：", "Sort by:"),
+    "qc.order": ("阅读顺序", "reading order"),
+    "qc.flags": ("问题数", "number of problems"),
+    "qc.skew": ("倾斜", "skew"),
+    "qc.sharp": ("清晰度（低者在前）", "sharpness (lowest first)"),
+    "qc.ppi": ("分辨率", "ppi"),
+    "qc.only": ("只看有问题的", "only flagged"),
+    "qc.thresholds": ("阈值", "Thresholds"),
 }
 
 
@@ -116,6 +132,20 @@ def table() -> dict[str, dict[str, str]]:
         out["en"][key] = en
     # OpenCC's phrase table turns 叶 (leaf) into 葉 and 目录 into 目錄: what the books themselves use
     return out
+
+
+def script() -> str:
+    """The language switch script (``assets/i18n.js``), for pages that carry it inline (QC report)."""
+    from importlib import resources
+
+    return resources.files("guji.publish").joinpath("assets", "i18n.js").read_text("utf-8")
+
+
+def table_json() -> str:
+    """The message table as JSON safe inside a <script> element."""
+    import json
+
+    return json.dumps(table(), ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
 
 
 def t(key: str, lang: str = DEFAULT, **kw: Any) -> str:

@@ -11,7 +11,7 @@
   const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const params = new URLSearchParams(location.search);
   const item = params.get("item");
-  const manifestUrl = params.get("manifest") || (item ? new URL(R.root + "iiif/" + encodeURI(item) + "/manifest.json", location.href).href : null);
+  let manifestUrl = params.get("manifest") || (item ? new URL(R.root + "iiif/" + encodeURI(item) + "/manifest.json", location.href).href : null);
   const S = { manifest: null, canvases: [], index: -1, text: null, hits: [], hitIndex: -1, record: null, rtl: false,
               selection: null, hoverEl: null, juan: [], volumes: [] };
   window.gujiReader = S; // for the browser tests and the curious
@@ -59,10 +59,43 @@
 
   // -- the manifest --------------------------------------------------------------------------------
   const lm = (v) => GUJI.label(v);
+  // a very large book may be published as one manifest per volume under iiif/<item>/collection.json
+  // (`[iiif] multi_part`): then ?vol=N (1-based) picks the volume, default the first
+  async function volumeManifest() {
+    if (!item || params.get("manifest")) return null;
+    const r = await fetch(R.root + "iiif/" + encodeURI(item) + "/collection.json");
+    if (!r.ok) return null;
+    const c = await r.json();
+    S.volumeManifests = (c.items || []).filter((x) => x.type === "Manifest");
+    let v = Math.min(S.volumeManifests.length, Math.max(1, +(params.get("vol") || 1)));
+    const want = params.get("canvas");
+    if (want && !params.get("vol")) { // a page link without its volume: find the volume that has it
+      for (let i = 0; i < S.volumeManifests.length; i++) {
+        try {
+          const vm = await (await fetch(S.volumeManifests[i].id)).json();
+          if ((vm.items || []).some((c) => slugOf(c.id) === want)) { v = i + 1; break; }
+        } catch (e) { /* try the next volume */ }
+      }
+    }
+    S.vol = v;
+    return S.volumeManifests.length ? S.volumeManifests[v - 1].id : null;
+  }
   async function load() {
     let m;
+    if (item) {
+      try {
+        const recs = await (await fetch(R.root + "search/records.json")).json();
+        S.record = recs.find((r) => r.item_id === item) || null;
+      } catch (e) { S.record = null; }
+    }
     try {
-      const r = await fetch(manifestUrl);
+      // a book without a single manifest (one per volume): straight to its collection
+      let r = S.record && !S.record.manifest && (await volumeManifest()) ? null : await fetch(manifestUrl);
+      if (!r && S.volumeManifests) { manifestUrl = S.volumeManifests[S.vol - 1].id; r = await fetch(manifestUrl); }
+      if (r.status === 404) {
+        const v = await volumeManifest();
+        if (v) { manifestUrl = v; r = await fetch(v); }
+      }
       if (!r.ok) throw new Error(r.status + " " + r.statusText);
       m = await r.json();
     } catch (e) {
@@ -83,10 +116,6 @@
       S[kind] = (top.items || []).map((r) => ({ label: r.label, canvases: (r.items || []).map((c) => c.id) }));
     }
     if (item) {
-      try {
-        const recs = await (await fetch(R.root + "search/records.json")).json();
-        S.record = recs.find((r) => r.item_id === item) || null;
-      } catch (e) { S.record = null; }
       $("dl-book").href = R.root + "search/text/" + encodeURI(item) + ".txt";
     } else {
       $("dl-book").hidden = true;
@@ -114,6 +143,10 @@
       opts.push(`<optgroup label="${esc(GUJI.t(key))}">` + S[kind].map((r) =>
         `<option value="${esc(r.canvases[0])}">${esc(lm(r.label))}</option>`).join("") + "</optgroup>");
     }
+    if (S.volumeManifests && S.volumeManifests.length > 1) {
+      opts.push(`<optgroup label="${esc(GUJI.t("record.volumes"))}">` + S.volumeManifests.map((v, i) =>
+        `<option value="vol:${i + 1}">${esc(lm(v.label))}</option>`).join("") + "</optgroup>");
+    }
     $("contents").innerHTML = opts.join("");
     // reading direction: for a right-to-left book the next page is on the left
     const [a, b] = S.rtl ? ["reader.next", "reader.prev"] : ["reader.prev", "reader.next"];
@@ -127,6 +160,7 @@
     const u = new URL(location.href);
     const p = new URLSearchParams();
     if (item) p.set("item", item); else p.set("manifest", manifestUrl);
+    if (S.vol) p.set("vol", String(S.vol));
     p.set("canvas", S.canvases[S.index].slug);
     u.search = p.toString(); u.hash = "";
     return u.href;
@@ -160,6 +194,12 @@
   $("pages").addEventListener("change", () => show(+$("pages").value));
   $("contents").addEventListener("change", () => {
     const id = $("contents").value;
+    if (id.startsWith("vol:")) {
+      const p = new URLSearchParams(location.search);
+      p.set("vol", id.slice(4)); p.delete("canvas");
+      location.search = "?" + p.toString();
+      return;
+    }
     if (id) show(S.canvases.findIndex((c) => c.id === id));
     $("contents").value = "";
   });
