@@ -42,7 +42,7 @@ from guji.publish.meta import ItemInfo
 INDEX_VERSION = 2
 ROWID_SHIFT = 20
 SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
-VERIFY_CAP = 400  # candidate pages checked per query for uncertain (alternative) matches
+VERIFY_CAP = 200  # candidate pages checked per query for uncertain (alternative) matches
 MAX_QUERY_CHARS = 200
 ALT_MIN_P = 0.02  # recogniser candidates below this probability are not indexed (tuned in bench/bench_recall.py)
 UNCERTAIN_BELOW = 0.5  # a match whose reading has a lower joint probability is marked uncertain
@@ -643,8 +643,13 @@ class SearchIndex:
 
         parts = []
         for t in q.terms:
-            if FUZZY_MIN_LEN and len(t) >= FUZZY_MIN_LEN:  # all characters but one
-                parts.append("(" + " OR ".join(f"({every(t[:k] + t[k + 1:])})" for k in range(len(t))) + ")")
+            if FUZZY_MIN_LEN and len(t) >= FUZZY_MIN_LEN:
+                # all characters in place but one: t[:k] and t[k+1:] at most one token apart (or,
+                # for a missed character, t without t[k] as a phrase); the matches through one
+                # candidate are among these
+                alts = [f"body : {_phrase(t[1:])}", f"body : {_phrase(t[:-1])}"]
+                alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k + 1:])}, 1)" for k in range(1, len(t) - 1)]
+                parts.append("(" + " OR ".join(alts) + ")")
             else:
                 parts.append(every(t))
         return " AND ".join(parts + [f"centre : {_phrase(t)}" for t in q.centre])
