@@ -48,6 +48,7 @@ ALT_MIN_P = 0.02  # recogniser candidates below this probability are not indexed
 UNCERTAIN_BELOW = 0.5  # a match whose reading has a lower joint probability is marked uncertain
 FUZZY_MIN_LEN = 4  # phrases this long (0 = never) also match with one character misread
 FUZZY_DELETIONS = True  # … or with one inner character not read
+FUZZY_TWO_LEN = 8  # phrases this long (0 = never) also match with two characters misread
 FUZZY_PENALTY = 0.05  # probability factor of such a reading
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
                "edition_type")
@@ -573,6 +574,10 @@ class _Lattice:
         pats = [re.escape(t[:k]) + "." + re.escape(t[k + 1:]) for k in range(n)]
         if FUZZY_DELETIONS:
             pats += [re.escape(t[:k] + t[k + 1:]) for k in range(1, n - 1)]
+        two = FUZZY_TWO_LEN and n >= FUZZY_TWO_LEN
+        if two:  # long phrases: two characters misread
+            pats += [re.escape(t[:a]) + "." + re.escape(t[a + 1:b]) + "." + re.escape(t[b + 1:])
+                     for a in range(n) for b in range(a + 1, n)]
         out: list[tuple[int, int, float, bool]] = []
         for m in re.finditer("(?=(" + "|".join(pats) + "))", self.folded):
             s = m.start()
@@ -580,10 +585,14 @@ class _Lattice:
                 continue
             taken.add(s)
             span = m.group(1)
-            p = FUZZY_PENALTY
+            p = 1.0
+            wrong = 0
             for k in range(s, s + len(span)):
                 if self.folded[k] in t:
                     p *= self.p(k)
+                else:
+                    wrong += 1
+            p *= FUZZY_PENALTY ** max(1, wrong)
             out.append((s, s + len(span), p, True))
         return out
 
@@ -638,18 +647,24 @@ class SearchIndex:
     @staticmethod
     def _candidate_expr(q: Query) -> str:
         """Pages that have every character of every term as top-1 reading or as a kept candidate."""
+        def one_error(t: str) -> str:
+            """All characters in place but one: t[:k] and t[k+1:] at most one token apart (or, for
+            a missed character, t without t[k] as a phrase); matches through one candidate are
+            among these."""
+            alts = [f"body : {_phrase(t[1:])}", f"body : {_phrase(t[:-1])}"]
+            alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k + 1:])}, 1)" for k in range(1, len(t) - 1)]
+            return "(" + " OR ".join(alts) + ")"
+
         def every(chars: Iterable[str]) -> str:
             return " AND ".join(f"{{body alts}} : {_phrase(c)}" for c in sorted(set(chars)))
 
         parts = []
         for t in q.terms:
-            if FUZZY_MIN_LEN and len(t) >= FUZZY_MIN_LEN:
-                # all characters in place but one: t[:k] and t[k+1:] at most one token apart (or,
-                # for a missed character, t without t[k] as a phrase); the matches through one
-                # candidate are among these
-                alts = [f"body : {_phrase(t[1:])}", f"body : {_phrase(t[:-1])}"]
-                alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k + 1:])}, 1)" for k in range(1, len(t) - 1)]
-                parts.append("(" + " OR ".join(alts) + ")")
+            if FUZZY_TWO_LEN and len(t) >= FUZZY_TWO_LEN:  # two errors: one half has at most one
+                h = len(t) // 2
+                parts.append(f"({one_error(t[:h])} OR {one_error(t[h:])})")
+            elif FUZZY_MIN_LEN and len(t) >= FUZZY_MIN_LEN:
+                parts.append(one_error(t))
             else:
                 parts.append(every(t))
         return " AND ".join(parts + [f"centre : {_phrase(t)}" for t in q.centre])
