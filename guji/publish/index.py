@@ -796,43 +796,51 @@ class SearchIndex:
     def _page_row(self, rowid: int) -> sqlite3.Row:
         return self.db.execute("SELECT * FROM pages WHERE rowid = ?", (rowid,)).fetchone()
 
-    def matches(self, row: Any, terms: list[str], context: int = 10, *,
-                alternatives: bool = True) -> list[dict[str, Any]]:
-        """Every occurrence of every term on a page, once each: exact/prefix/suffix text, canvas
-        boxes, the reading found, its joint probability and whether it is uncertain."""
-        orig = row["orig"]
-        folded = row["folded"] if "folded" in row.keys() and row["folded"] else fold_text(orig)
+    def _found(self, row: Any, terms: list[str], alternatives: bool) -> list[tuple[int, int, float, bool, str]]:
+        """``(start, end, probability, alternative, reading)`` of every match on a page, once each,
+        in result order: top-1 readings by position, then the others most probable first."""
         keys = row.keys()
+        folded = row["folded"] if "folded" in keys and row["folded"] else fold_text(row["orig"])
         lat = _Lattice(folded, row["probs"] if "probs" in keys else None,
                        row["alts"] if alternatives and "alts" in keys else None,
                        row["altpos"] if "altpos" in keys else None, fuzzy=alternatives)
-        blob = row["boxes"]
-        n_boxes = len(blob) // 10 if blob else 0
         seen: set[tuple[int, int]] = set()
         out = []
         for t in terms:
             for i, j, p, alt in lat.find(t):
-                if (i, j) in seen:
-                    continue
-                seen.add((i, j))
-                out.append({
-                    "start": i, "end": j, "exact": orig[i:j],
-                    "prefix": orig[max(0, i - context):i], "suffix": orig[j:j + context],
-                    "boxes": [list(b) for b in line_boxes(unpack_boxes(blob, i, j), 0, j - i)]
-                    if n_boxes == len(orig) else [],
-                    "reading": t, "probability": round(p, 4), "alternative": alt,
-                    "uncertain": alt or p < UNCERTAIN_BELOW,
-                })
-        out.sort(key=lambda m: (m["alternative"], m["start"] if not m["alternative"] else -m["probability"], m["start"]))
+                if (i, j) not in seen:
+                    seen.add((i, j))
+                    out.append((i, j, p, alt, t))
+        out.sort(key=lambda m: (m[3], -m[2] if m[3] else m[0], m[0]))
         return out
 
-    def _page_hit(self, rowid: int, terms: list[str], *, alternatives: bool = True) -> dict[str, Any]:
+    @staticmethod
+    def _match(row: Any, m: tuple[int, int, float, bool, str], context: int) -> dict[str, Any]:
+        i, j, p, alt, t = m
+        orig, blob = row["orig"], row["boxes"]
+        return {
+            "start": i, "end": j, "exact": orig[i:j],
+            "prefix": orig[max(0, i - context):i], "suffix": orig[j:j + context],
+            "boxes": [list(b) for b in line_boxes(unpack_boxes(blob, i, j), 0, j - i)]
+            if blob and len(blob) // 10 == len(orig) else [],
+            "reading": t, "probability": round(p, 4), "alternative": alt,
+            "uncertain": alt or p < UNCERTAIN_BELOW,
+        }
+
+    def matches(self, row: Any, terms: list[str], context: int = 10, *,
+                alternatives: bool = True) -> list[dict[str, Any]]:
+        """Every occurrence of every term on a page, once each: exact/prefix/suffix text, canvas
+        boxes, the reading found, its joint probability and whether it is uncertain."""
+        return [self._match(row, m, context) for m in self._found(row, terms, alternatives)]
+
+    def _page_hit(self, rowid: int, terms: list[str], *, alternatives: bool = True, shown: int = 5) -> dict[str, Any]:
         row = self._page_row(rowid)
-        ms = self.matches(row, terms, alternatives=alternatives)
+        found = self._found(row, terms, alternatives)
+        ms = [self._match(row, m, 10) for m in found[:shown]]
         return {"canvas_id": row["canvas_id"], "canvas": row["canvas_uri"], "label": row["label"],
-                "order": rowid & ((1 << ROWID_SHIFT) - 1), "matches": ms[:5], "n_matches": len(ms),
-                "uncertain": bool(ms) and all(m["uncertain"] for m in ms),
-                "probability": max((m["probability"] for m in ms), default=None)}
+                "order": rowid & ((1 << ROWID_SHIFT) - 1), "matches": ms, "n_matches": len(found),
+                "uncertain": bool(found) and all(m[3] or m[2] < UNCERTAIN_BELOW for m in found),
+                "probability": round(max(m[2] for m in found), 4) if found else None}
 
     # -- one item (IIIF Content Search) -------------------------------------------------------
     def item(self, item_id: str) -> dict[str, Any] | None:
