@@ -684,8 +684,8 @@ class SearchIndex:
                 parts.append(f"({one_error(t[:h])} OR {one_error(t[h:])})")
             elif FUZZY_MIN_LEN and len(t) >= FUZZY_MIN_LEN:
                 parts.append(one_error(t))
-            else:
-                parts.append(every(t))
+            else:  # and one of them at least as a candidate
+                parts.append(every(t) + " AND (" + " OR ".join(f"alts : {_phrase(c)}" for c in sorted(set(t))) + ")")
         return " AND ".join(parts + [f"centre : {_phrase(t)}" for t in q.centre])
 
     def _uncertain_pages(self, q: Query, exact: set[int], allowed: set[int] | None, *, lo: int = 0,
