@@ -13,8 +13,9 @@ recogniser's other candidates with probability ≥ :data:`ALT_MIN_P` (folded, ``
 top-1 probabilities (``probs``, one byte each); the FTS column ``alts`` holds the bag of those
 candidate characters. A phrase whose characters are each the top-1 reading or a kept candidate at
 consecutive positions matches as *uncertain*: FTS5 finds the pages that have every character
-somewhere (top-1 or candidate), then the positions are checked here. Exact top-1 matches come
-first; every match carries the joint probability of its reading.
+somewhere (top-1 or candidate), then the positions are checked here. Phrases of 4+ characters
+also match with one character misread or missed (8+: two misread). Exact top-1 matches come
+first; every match carries the joint probability of its reading (docs/search.md).
 
 Page rows get ``rowid = item_rowid << 20 | canvas order`` so a hit's item is known without a join
 and one item's pages are a rowid range (content search). Per page the index keeps the original
