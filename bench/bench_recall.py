@@ -72,6 +72,7 @@ def main() -> int:
     ap.add_argument("--min-p", type=float, default=None, help="lowest candidate probability indexed")
     ap.add_argument("--fuzzy", type=int, default=None, help="phrases this long match with one character misread")
     ap.add_argument("--deletions", action="store_true", help="… or with one inner character not read")
+    ap.add_argument("--two", type=int, default=None, help="phrases this long match with two characters misread")
     args = ap.parse_args()
     if not (args.data / "gt_txt").is_dir():
         print(f"no data at {args.data}", file=sys.stderr)
@@ -88,6 +89,8 @@ def main() -> int:
         ix.FUZZY_MIN_LEN = args.fuzzy
     if args.deletions:
         ix.FUZZY_DELETIONS = True
+    if args.two is not None:
+        ix.FUZZY_TWO_LEN = args.two
     cache = args.cache
     work = cache / "work"
     batch, order = make_batch(args.data, cache)
@@ -129,7 +132,7 @@ def main() -> int:
                         s[3] += len(pages)
                 ms = (time.perf_counter() - t) * 1000 / max(1, len(queries))
                 rows.append((n, mode, stat, ms))
-    print(f"\nRecall on {args.data.name} ({len(names)} pages through guji ocr; min_p {ix.ALT_MIN_P}, one misread character in phrases of ≥ {ix.FUZZY_MIN_LEN or '∞'}{', or one missed' if ix.FUZZY_DELETIONS else ''}): "
+    print(f"\nRecall on {args.data.name} ({len(names)} pages through guji ocr; min_p {ix.ALT_MIN_P}, one misread character in phrases of ≥ {ix.FUZZY_MIN_LEN or '∞'}{', or one missed' if ix.FUZZY_DELETIONS else ''}, two misread in ≥ {ix.FUZZY_TWO_LEN or '∞'}): "
           "found on the right page / false hits among pages returned")
     print("| phrase | search | recall (all) | false hits (all) | recall A / B | false hits A / B | phrases | ms/query |")
     print("|---|---|---|---|---|---|---|---|")

@@ -21,14 +21,15 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 
-from test_catalogue_browser import DEMO, Serve, build_publication, free_port, make_subset
+from test_catalogue_browser import DEMO, Serve, build_publication, free_port
 
 TRUTH = DEMO.parent / "truth" / "demo-batch"
-PAGES = {
-    "350000-2001-0000101": [("v01/0002.jpg", "v01/0002.jpg"), ("v01/0004.jpg", "v01/0004.jpg")],
-    "350000-2001-0000102": [("0002.jpg", "0002.jpg")],
+PAGES = {  # item: [(page in demo-batch, its name in the copy)]; truth of a copy's page: SOURCE
+    "350000-2001-0000101": [("v01/0002.jpg", "v01/0001.jpg"), ("v01/0004.jpg", "v01/0002.jpg")],
+    "350000-2001-0000102": [("0002.jpg", "0001.jpg")],
     "DF-0001": [("0001.png", "0001.png")],
 }
+SOURCE = {(item, dst.rsplit(".", 1)[0]): src.rsplit(".", 1)[0] for item, files in PAGES.items() for src, dst in files}
 XYWH = re.compile(r"#xywh=(\d+),(\d+),(\d+),(\d+)$")
 
 pytestmark = [pytest.mark.slow,
@@ -63,9 +64,9 @@ def truth_runs(canvas: dict) -> list[list[dict]]:
     item, rest = canvas["id"].split("/", 1)
     vol, stem = rest.rsplit("/", 1)
     page = stem.split("-")[0]
-    path = TRUTH / item / vol / f"{page}.json"
-    if not path.exists():
-        path = TRUTH / item / "-" / f"{page}.json"
+    src = SOURCE.get((item, f"{vol}/{page}")) or SOURCE[(item, page)]
+    path = TRUTH / item / (src if "/" in src else f"-/{src}")
+    path = path.with_suffix(".json")
     t = json.loads(path.read_text("utf-8"))
     side = {"r": "right", "l": "left"}.get(stem.rsplit("-", 1)[-1]) if "-" in stem else None
     tm = canvas["access"]["to_master"]
@@ -120,12 +121,29 @@ def pick_queries(runs, n_single: int, n_phrase: int) -> list[str]:
     return out
 
 
+def make_subset(dest: Path) -> Path:
+    """A copy of demo-batch with the pages of PAGES only, numbered from 1 in each volume."""
+    import shutil
+
+    batch = dest / "batch"
+    batch.mkdir(parents=True)
+    shutil.copy2(DEMO / "batch.toml", batch / "batch.toml")
+    lines = (DEMO / "records.csv").read_text("utf-8").splitlines()
+    keep = [lines[0]] + [ln for ln in lines[1:] if any(item in ln.split(",") for item in PAGES)]
+    (batch / "records.csv").write_text("\n".join(keep) + "\n", "utf-8")
+    for item, files in PAGES.items():
+        for src, dst in files:
+            (batch / item / dst).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(DEMO / item / src, batch / item / dst)
+    return batch
+
+
 @pytest.fixture(scope="session")
 def demo_publication(tmp_path_factory):
     root = tmp_path_factory.mktemp("highlights")
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
-    batch = make_subset(root, PAGES)
+    batch = make_subset(root)
     work, out = build_publication(root, batch, base, ocr=True)
     canvases = json.loads((work / "clean" / "canvases.json").read_text("utf-8"))["canvases"]
     return work, out, port, base, canvases

@@ -87,13 +87,21 @@ def _index_path(out: Path | None, work: Path | None) -> Path:
     return Path(work or "guji-work") / "publish" / "site" / uris.search_index_path()
 
 
+def _unsure(m: dict[str, Any]) -> str:
+    """' (uncertain: read as X, p=0.12)' for a match found through the OCR's candidates."""
+    if not m.get("uncertain"):
+        return ""
+    return f"  (uncertain: read as {m.get('reading', '')}, p={m.get('probability', 0):.2f})"
+
+
 @click.command("search", help="""\
 Search a publication's index: full text (any length, 1 and 2 characters too) and metadata,
 traditional/simplified folded (万历 finds 萬曆).
 
 \b
 Query: words (all must match), "quoted phrases", fields title: author: edition: census:
-class: institution: dynasty: type:, year:1573-1620, item:ID.
+class: institution: dynasty: type:, year:1573-1620, item:ID, centre: (版心 text).
+Hits through the OCR's other candidates are marked uncertain.
 Examples:
   guji search --out out 万历
   guji search --out out 'title:金华 year:1573-1620' --json
@@ -127,7 +135,7 @@ def search_cmd(query: tuple[str, ...], out: Path | None, work: Path | None, limi
     if item:
         click.echo(f"{r['total']} matches of {q!r} in {item}")
         for h in r["hits"]:
-            click.echo(f"  {h['canvas_id']}  …{h['prefix']}[{h['exact']}]{h['suffix']}…  xywh={h['boxes']}")
+            click.echo(f"  {h['canvas_id']}  …{h['prefix']}[{h['exact']}]{h['suffix']}…  xywh={h['boxes']}{_unsure(h)}")
         return ExitCode.OK
     more = "" if r["counts_exact"] else "+"
     click.echo(f"{r['total_items']} books, {r['total_page_hits']}{more} pages match {q!r}")
@@ -135,7 +143,7 @@ def search_cmd(query: tuple[str, ...], out: Path | None, work: Path | None, limi
         click.echo(f"\n{it['item_id']}  {it['title']}  {it['author']}  {it['edition']}  ({it['page_hits']} pages)")
         for p in it["pages_found"]:
             for m in p["matches"][:2]:
-                click.echo(f"    {p['label'] or p['canvas_id']}: …{m['prefix']}[{m['exact']}]{m['suffix']}…")
+                click.echo(f"    {p['label'] or p['canvas_id']}: …{m['prefix']}[{m['exact']}]{m['suffix']}…{_unsure(m)}")
     return ExitCode.OK
 
 

@@ -13,8 +13,9 @@ recogniser's other candidates with probability ≥ :data:`ALT_MIN_P` (folded, ``
 top-1 probabilities (``probs``, one byte each); the FTS column ``alts`` holds the bag of those
 candidate characters. A phrase whose characters are each the top-1 reading or a kept candidate at
 consecutive positions matches as *uncertain*: FTS5 finds the pages that have every character
-somewhere (top-1 or candidate), then the positions are checked here. Exact top-1 matches come
-first; every match carries the joint probability of its reading.
+somewhere (top-1 or candidate), then the positions are checked here. Phrases of 4+ characters
+also match with one character misread or missed (8+: two misread). Exact top-1 matches come
+first; every match carries the joint probability of its reading (docs/search.md).
 
 Page rows get ``rowid = item_rowid << 20 | canvas order`` so a hit's item is known without a join
 and one item's pages are a rowid range (content search). Per page the index keeps the original
@@ -42,12 +43,13 @@ from guji.publish.meta import ItemInfo
 INDEX_VERSION = 2
 ROWID_SHIFT = 20
 SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
-VERIFY_CAP = 400  # candidate pages checked per query for uncertain (alternative) matches
+VERIFY_CAP = 200  # candidate pages checked per query for uncertain (alternative) matches
 MAX_QUERY_CHARS = 200
 ALT_MIN_P = 0.02  # recogniser candidates below this probability are not indexed (tuned in bench/bench_recall.py)
 UNCERTAIN_BELOW = 0.5  # a match whose reading has a lower joint probability is marked uncertain
 FUZZY_MIN_LEN = 4  # phrases this long (0 = never) also match with one character misread
 FUZZY_DELETIONS = True  # … or with one inner character not read
+FUZZY_TWO_LEN = 8  # phrases this long (0 = never) also match with two characters misread
 FUZZY_PENALTY = 0.05  # probability factor of such a reading
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
                "edition_type")
@@ -85,21 +87,40 @@ CREATE TABLE grade_counts(grade TEXT PRIMARY KEY, books INTEGER NOT NULL);
 """
 
 
-class _FoldTable(dict):
-    """``str.translate`` table for :func:`fold_char`, filled on first use of each code point."""
+class _FoldTable:
+    """:func:`fold_char` for every code point as a lookup array, filled 256 code points at a time
+    on first use (CJK text touches about a hundred such blocks)."""
 
-    def __missing__(self, cp: int) -> int:
-        v = ord(fold_char(chr(cp)))
-        self[cp] = v
-        return v
+    def __init__(self) -> None:
+        import numpy as np
+
+        self.lut = np.arange(0x110000, dtype=np.uint32)
+        self.known = np.zeros(0x110000 >> 8, dtype=bool)
+
+    def __call__(self, text: str) -> str:
+        import numpy as np
+
+        a = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        blocks = np.unique(a >> 8)
+        for b in blocks[~self.known[blocks]].tolist():
+            lo = b << 8
+            self.lut[lo:lo + 256] = [ord(fold_char(chr(cp))) if not 0xD800 <= cp < 0xE000 else cp
+                                     for cp in range(lo, lo + 256)]
+            self.known[b] = True
+        return self.lut[a].tobytes().decode("utf-32-le", "surrogatepass")
 
 
-_FOLD = _FoldTable()
+_FOLD: _FoldTable | None = None
 
 
 def fold_text(text: str) -> str:
     """:func:`guji.textfold.fold` at C speed (same result: one folded character per character)."""
-    return text.translate(_FOLD)
+    global _FOLD
+    if not text:
+        return text
+    if _FOLD is None:
+        _FOLD = _FoldTable()
+    return _FOLD(text)
 
 
 @dataclass
@@ -573,6 +594,10 @@ class _Lattice:
         pats = [re.escape(t[:k]) + "." + re.escape(t[k + 1:]) for k in range(n)]
         if FUZZY_DELETIONS:
             pats += [re.escape(t[:k] + t[k + 1:]) for k in range(1, n - 1)]
+        two = FUZZY_TWO_LEN and n >= FUZZY_TWO_LEN
+        if two:  # long phrases: two characters misread
+            pats += [re.escape(t[:a]) + "." + re.escape(t[a + 1:b]) + "." + re.escape(t[b + 1:])
+                     for a in range(n) for b in range(a + 1, n)]
         out: list[tuple[int, int, float, bool]] = []
         for m in re.finditer("(?=(" + "|".join(pats) + "))", self.folded):
             s = m.start()
@@ -580,10 +605,14 @@ class _Lattice:
                 continue
             taken.add(s)
             span = m.group(1)
-            p = FUZZY_PENALTY
+            p = 1.0
+            wrong = 0
             for k in range(s, s + len(span)):
                 if self.folded[k] in t:
                     p *= self.p(k)
+                else:
+                    wrong += 1
+            p *= FUZZY_PENALTY ** max(1, wrong)
             out.append((s, s + len(span), p, True))
         return out
 
@@ -638,15 +667,26 @@ class SearchIndex:
     @staticmethod
     def _candidate_expr(q: Query) -> str:
         """Pages that have every character of every term as top-1 reading or as a kept candidate."""
+        def one_error(t: str) -> str:
+            """All characters in place but one: t[:k] and t[k+1:] at most one token apart (or, for
+            a missed character, t without t[k] as a phrase); matches through one candidate are
+            among these."""
+            alts = [f"body : {_phrase(t[1:])}", f"body : {_phrase(t[:-1])}"]
+            alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k + 1:])}, 1)" for k in range(1, len(t) - 1)]
+            return "(" + " OR ".join(alts) + ")"
+
         def every(chars: Iterable[str]) -> str:
             return " AND ".join(f"{{body alts}} : {_phrase(c)}" for c in sorted(set(chars)))
 
         parts = []
         for t in q.terms:
-            if FUZZY_MIN_LEN and len(t) >= FUZZY_MIN_LEN:  # all characters but one
-                parts.append("(" + " OR ".join(f"({every(t[:k] + t[k + 1:])})" for k in range(len(t))) + ")")
-            else:
-                parts.append(every(t))
+            if FUZZY_TWO_LEN and len(t) >= FUZZY_TWO_LEN:  # two errors: one half has at most one
+                h = len(t) // 2
+                parts.append(f"({one_error(t[:h])} OR {one_error(t[h:])})")
+            elif FUZZY_MIN_LEN and len(t) >= FUZZY_MIN_LEN:
+                parts.append(one_error(t))
+            else:  # and one of them at least as a candidate
+                parts.append(every(t) + " AND (" + " OR ".join(f"alts : {_phrase(c)}" for c in sorted(set(t))) + ")")
         return " AND ".join(parts + [f"centre : {_phrase(t)}" for t in q.centre])
 
     def _uncertain_pages(self, q: Query, exact: set[int], allowed: set[int] | None, *, lo: int = 0,
@@ -776,43 +816,51 @@ class SearchIndex:
     def _page_row(self, rowid: int) -> sqlite3.Row:
         return self.db.execute("SELECT * FROM pages WHERE rowid = ?", (rowid,)).fetchone()
 
-    def matches(self, row: Any, terms: list[str], context: int = 10, *,
-                alternatives: bool = True) -> list[dict[str, Any]]:
-        """Every occurrence of every term on a page, once each: exact/prefix/suffix text, canvas
-        boxes, the reading found, its joint probability and whether it is uncertain."""
-        orig = row["orig"]
-        folded = row["folded"] if "folded" in row.keys() and row["folded"] else fold_text(orig)
+    def _found(self, row: Any, terms: list[str], alternatives: bool) -> list[tuple[int, int, float, bool, str]]:
+        """``(start, end, probability, alternative, reading)`` of every match on a page, once each,
+        in result order: top-1 readings by position, then the others most probable first."""
         keys = row.keys()
+        folded = row["folded"] if "folded" in keys and row["folded"] else fold_text(row["orig"])
         lat = _Lattice(folded, row["probs"] if "probs" in keys else None,
                        row["alts"] if alternatives and "alts" in keys else None,
                        row["altpos"] if "altpos" in keys else None, fuzzy=alternatives)
-        blob = row["boxes"]
-        n_boxes = len(blob) // 10 if blob else 0
         seen: set[tuple[int, int]] = set()
         out = []
         for t in terms:
             for i, j, p, alt in lat.find(t):
-                if (i, j) in seen:
-                    continue
-                seen.add((i, j))
-                out.append({
-                    "start": i, "end": j, "exact": orig[i:j],
-                    "prefix": orig[max(0, i - context):i], "suffix": orig[j:j + context],
-                    "boxes": [list(b) for b in line_boxes(unpack_boxes(blob, i, j), 0, j - i)]
-                    if n_boxes == len(orig) else [],
-                    "reading": t, "probability": round(p, 4), "alternative": alt,
-                    "uncertain": alt or p < UNCERTAIN_BELOW,
-                })
-        out.sort(key=lambda m: (m["alternative"], m["start"] if not m["alternative"] else -m["probability"], m["start"]))
+                if (i, j) not in seen:
+                    seen.add((i, j))
+                    out.append((i, j, p, alt, t))
+        out.sort(key=lambda m: (m[3], -m[2] if m[3] else m[0], m[0]))
         return out
 
-    def _page_hit(self, rowid: int, terms: list[str], *, alternatives: bool = True) -> dict[str, Any]:
+    @staticmethod
+    def _match(row: Any, m: tuple[int, int, float, bool, str], context: int) -> dict[str, Any]:
+        i, j, p, alt, t = m
+        orig, blob = row["orig"], row["boxes"]
+        return {
+            "start": i, "end": j, "exact": orig[i:j],
+            "prefix": orig[max(0, i - context):i], "suffix": orig[j:j + context],
+            "boxes": [list(b) for b in line_boxes(unpack_boxes(blob, i, j), 0, j - i)]
+            if blob and len(blob) // 10 == len(orig) else [],
+            "reading": t, "probability": round(p, 4), "alternative": alt,
+            "uncertain": alt or p < UNCERTAIN_BELOW,
+        }
+
+    def matches(self, row: Any, terms: list[str], context: int = 10, *,
+                alternatives: bool = True) -> list[dict[str, Any]]:
+        """Every occurrence of every term on a page, once each: exact/prefix/suffix text, canvas
+        boxes, the reading found, its joint probability and whether it is uncertain."""
+        return [self._match(row, m, context) for m in self._found(row, terms, alternatives)]
+
+    def _page_hit(self, rowid: int, terms: list[str], *, alternatives: bool = True, shown: int = 5) -> dict[str, Any]:
         row = self._page_row(rowid)
-        ms = self.matches(row, terms, alternatives=alternatives)
+        found = self._found(row, terms, alternatives)
+        ms = [self._match(row, m, 10) for m in found[:shown]]
         return {"canvas_id": row["canvas_id"], "canvas": row["canvas_uri"], "label": row["label"],
-                "order": rowid & ((1 << ROWID_SHIFT) - 1), "matches": ms[:5], "n_matches": len(ms),
-                "uncertain": bool(ms) and all(m["uncertain"] for m in ms),
-                "probability": max((m["probability"] for m in ms), default=None)}
+                "order": rowid & ((1 << ROWID_SHIFT) - 1), "matches": ms, "n_matches": len(found),
+                "uncertain": bool(found) and all(m[3] or m[2] < UNCERTAIN_BELOW for m in found),
+                "probability": round(max(m[2] for m in found), 4) if found else None}
 
     # -- one item (IIIF Content Search) -------------------------------------------------------
     def item(self, item_id: str) -> dict[str, Any] | None:
