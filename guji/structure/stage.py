@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from guji.errors import Problem
-from guji.fsutil import atomic_write_json, atomic_write_text, canonical_json, sha256_bytes
+from guji.fsutil import atomic_write_json, canonical_json, sha256_bytes
 from guji.model import PROFILE_RARE_BOOK, ocr_json_path
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 from guji.structure.model import STRUCTURE_DIR, ItemStructure, load_item_structure, structure_json_path
@@ -282,4 +282,4 @@ def status(ctx: StageContext) -> dict[str, Any]:
     return {"items": len(d.get("items", [])), "finding_counts": d.get("counts", {})}
 
 
-__all__ = ["run", "worker", "status", "structure_json_path", "atomic_write_text"]
+__all__ = ["run", "worker", "status", "structure_json_path"]
