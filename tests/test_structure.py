@@ -249,3 +249,18 @@ def test_leaf_batch_regeneration_is_byte_identical(tmp_path):
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert written == [rel]
     assert (tmp_path / rel).read_bytes() == (REPO / "samples" / rel).read_bytes()
+
+
+def test_structure_command_exit_codes(tmp_path):
+    """`guji structure` on a batch with nothing to read: exit 0; on an empty work folder: 9 (NOT_READY)."""
+    from conftest import run_guji
+
+    work = tmp_path / "work"
+    r = run_guji("ingest", str(REPO / "samples" / "demo-batch"), "--work", str(work), "-j", "1")
+    assert r.returncode == 0, r.stderr
+    (work / "clean").mkdir()
+    (work / "clean" / "canvases.json").write_text('{"canvases": []}', "utf-8")
+    r = run_guji("structure", "--work", str(work), "-j", "1")
+    assert r.returncode == 0  # nothing to read yet: no canvases
+    r = run_guji("structure", "--work", str(tmp_path / "empty"), "-j", "1")
+    assert r.returncode == 9 and "ingest" in r.stderr

@@ -235,6 +235,10 @@ def run(ctx: StageContext) -> StageResult:
 
     params = ctx.params(STAGE, DEFAULTS)
     tasks = _tasks(ctx)
+    if tasks and not (ctx.work / "ocr").is_dir():
+        from guji.errors import NotReady
+
+        raise NotReady(f"{ctx.work / 'ocr'} not found: run `guji ocr --work {ctx.work}` first")
     tools = {"guji-structure": VERSION}
     if params.get("reread") and tasks:
         tools.update(reread_engine(params).describe())  # a missing engine stops here (exit code 6)
