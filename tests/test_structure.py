@@ -220,3 +220,47 @@ def test_item_structure_round_trip():
     d = json.loads(json.dumps(st.to_dict(), ensure_ascii=False))
     assert ItemStructure.from_dict(d) == st
     assert ItemStructure.from_dict(d).to_dict() == d
+
+
+# -- the leaf-batch sample: files agree with its truth, regeneration is byte-identical ----------------
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+LEAF = REPO / "samples" / "leaf-batch"
+FONT = __import__("pathlib").Path("/usr/share/fonts/truetype/arphic/uming.ttc")
+
+
+def test_leaf_batch_files_match_truth():
+    truth = json.loads((REPO / "samples" / "truth" / "leaf-batch" / "expected.json").read_text("utf-8"))
+    files = sorted(p.relative_to(LEAF).as_posix() for p in LEAF.rglob("*.jpg"))
+    assert files == sorted(p["file"] for p in truth["pages"])
+    planted = [p for p in truth["pages"] if p["planted"]]
+    assert {p["planted"].split(":")[0] for p in planted} >= {"misordered", "duplicate", "missing before it"}
+    assert sum(len(j["files"]) for j in truth["juan"]) == len(files)
+
+
+@pytest.mark.skipif(not FONT.exists(), reason=f"font {FONT} (fonts-arphic-uming) not installed: cannot regenerate")
+def test_leaf_batch_regeneration_is_byte_identical(tmp_path):
+    import subprocess
+    import sys
+
+    rel = "leaf-batch/350000-2001-0000301/v02/0002.jpg"  # the re-shoot: skewed, with a scanner bed
+    subprocess.run([sys.executable, str(REPO / "scripts" / "make_samples.py"), "--out", str(tmp_path), "--only", rel],
+                   check=True, capture_output=True, timeout=300)
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == [rel]
+    assert (tmp_path / rel).read_bytes() == (REPO / "samples" / rel).read_bytes()
+
+
+def test_structure_command_exit_codes(tmp_path):
+    """`guji structure` on a batch with nothing to read: exit 0; on an empty work folder: 9 (NOT_READY)."""
+    from conftest import run_guji
+
+    work = tmp_path / "work"
+    r = run_guji("ingest", str(REPO / "samples" / "demo-batch"), "--work", str(work), "-j", "1")
+    assert r.returncode == 0, r.stderr
+    (work / "clean").mkdir()
+    (work / "clean" / "canvases.json").write_text('{"canvases": []}', "utf-8")
+    r = run_guji("structure", "--work", str(work), "-j", "1")
+    assert r.returncode == 0  # nothing to read yet: no canvases
+    r = run_guji("structure", "--work", str(tmp_path / "empty"), "-j", "1")
+    assert r.returncode == 9 and "ingest" in r.stderr

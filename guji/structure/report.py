@@ -21,11 +21,18 @@ def report_doc(structures: list[ItemStructure], relayed: list[Problem], batch_id
         "batch": batch_id,
         "counts": counts,
         "items": [{"item": st.item, "source": st.source, "census": st.census,
-                   "juans": [{"label": j.label, "start": j.start, "end": j.end, "volumes": j.volumes,
-                              "leaves": j.leaves, "missing": j.missing} for j in st.juans],
+                   "juans": [juan_entry(st, j) for j in st.juans],
                    "problems": [p.to_dict() for p in st.problems]} for st in structures],
         "relayed": [p.to_dict() for p in relayed],
     }
+
+
+def juan_entry(st: ItemStructure, j: Any) -> dict[str, Any]:
+    """A juan boundary for people and machines: first / last canvas and file, volumes spanned."""
+    files = {c.canvas: c.file for c in st.canvases}
+    return {"label": j.label, "start": j.start, "end": j.end, "start_file": files.get(j.start),
+            "end_file": files.get(j.end), "volumes": j.volumes, "crosses_volumes": len(j.volumes) > 1,
+            "leaves": j.leaves, "missing": j.missing}
 
 
 def render_html(doc: dict[str, Any], structures: list[ItemStructure], relayed: list[Problem]) -> str:
@@ -37,7 +44,8 @@ def render_html(doc: dict[str, Any], structures: list[ItemStructure], relayed: l
     seq = ("leaf-missing", "leaf-misordered", "leaf-duplicated", "leaf-number-repeated")
     other = sum(v for k, v in counts.items() if k not in seq)
     return env.get_template("report.html").render(batch_id=doc["batch"], items=structures, relayed=relayed,
-                                                  counts=counts, other=other)
+                                                  counts=counts, other=other,
+                                                  juans={it["item"]: it["juans"] for it in doc["items"]})
 
 
 def write_report(work: Path, structures: list[ItemStructure], relayed: list[Problem], batch: Any) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from guji.errors import Problem
-from guji.fsutil import atomic_write_json, atomic_write_text, canonical_json, sha256_bytes
+from guji.fsutil import atomic_write_json, canonical_json, sha256_bytes
 from guji.model import PROFILE_RARE_BOOK, ocr_json_path
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 from guji.structure.model import STRUCTURE_DIR, ItemStructure, load_item_structure, structure_json_path
@@ -25,7 +25,7 @@ from guji.structure.model import STRUCTURE_DIR, ItemStructure, load_item_structu
 log = logging.getLogger("guji")
 
 STAGE = "structure"
-VERSION = "5"  # bump when the analysis changes its outputs
+VERSION = "6"  # bump when the analysis changes its outputs
 DEFAULTS: dict[str, Any] = {
     "text_similarity": 0.6,  # body-text ratio above which two canvases show the same leaf
     "image_similarity": 0.9,  # thumbnail correlation used when there is too little text
@@ -59,12 +59,19 @@ def _thumb(path: Path) -> Any:
     return img / n if n > 0 else None
 
 
+_ENGINES: dict[str, Any] = {}  # one engine per worker process, loaded on first use
+
+
 def reread_engine(prm: dict[str, Any]) -> Any:
+    """The OCR engine for the crop re-reading (None when ``reread`` is off)."""
     if not prm.get("reread"):
         return None
     from guji.ocr.engines import get_engine
 
-    return get_engine(str(prm["engine"]))
+    name = str(prm["engine"])
+    if name not in _ENGINES:
+        _ENGINES[name] = get_engine(name)
+    return _ENGINES[name]
 
 
 def with_reread(readings: list[Any], pieces: list[str], engine: Any, image: Path, model: dict[str, Any],
@@ -114,6 +121,21 @@ def find_and_read(engine: Any, image: Path) -> tuple[list[Any], list[str]]:
     return readings, (strips[0][0] if strips else [])
 
 
+PARTIAL_WHEN_READ = 2.0
+
+
+def demote_partial(readings: list[Any]) -> list[Any]:
+    """A reading without a leaf number fits any leaf of its juan cheaply; once another reading of
+    the same centre column does give a leaf number (cost < 1), the partial one only stands for "that
+    leaf reading is wrong" and costs ``PARTIAL_WHEN_READ`` more."""
+    from guji.structure.centre import Reading, rank
+
+    if not any(r.leaf is not None and r.cost < 1.0 for r in readings):
+        return readings
+    return rank([Reading(r.title, r.juan, r.leaf, r.cost + (PARTIAL_WHEN_READ if r.leaf is None else 0.0))
+                 for r in readings])
+
+
 def worker(task: PageTask) -> TaskOutput:
     from difflib import SequenceMatcher
 
@@ -137,6 +159,7 @@ def worker(task: PageTask) -> TaskOutput:
             readings = with_reread(readings, pieces, engine, work / c["ocr"], model, c["to_master"])
         elif engine is not None and model and c.get("ocr") and c["part"] == "full":
             readings, pieces = find_and_read(engine, work / c["ocr"])
+        readings = demote_partial(readings)
         obs.append(Obs(canvas=c["canvas"], page=c["page"], volume=c["volume"], file=c["file"],
                        readings=readings, text=(model or {}).get("text") or "", part=c["part"],
                        centre_text=" ".join(pieces)))
@@ -212,6 +235,10 @@ def run(ctx: StageContext) -> StageResult:
 
     params = ctx.params(STAGE, DEFAULTS)
     tasks = _tasks(ctx)
+    if tasks and not (ctx.work / "ocr").is_dir():
+        from guji.errors import NotReady
+
+        raise NotReady(f"{ctx.work / 'ocr'} not found: run `guji ocr --work {ctx.work}` first")
     tools = {"guji-structure": VERSION}
     if params.get("reread") and tasks:
         tools.update(reread_engine(params).describe())  # a missing engine stops here (exit code 6)
@@ -259,4 +286,4 @@ def status(ctx: StageContext) -> dict[str, Any]:
     return {"items": len(d.get("items", [])), "finding_counts": d.get("counts", {})}
 
 
-__all__ = ["run", "worker", "status", "structure_json_path", "atomic_write_text"]
+__all__ = ["run", "worker", "status", "structure_json_path"]
