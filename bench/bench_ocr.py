@@ -57,6 +57,8 @@ def main() -> int:
     ap.add_argument("--pages", default=None, help="A, B (halves in name order) or a comma list of page names")
     ap.add_argument("--opt", action="append", default=[], help="key=value passed to read_image")
     ap.add_argument("--upscale", default="auto", help="auto (default) or a factor")
+    ap.add_argument("--enhance", choices=["auto", "on", "off"], default="auto",
+                    help="enhance upscaled pages before detection (auto: rapidocr only)")
     ap.add_argument("--per-page", action="store_true", help="also print CER per page")
     ap.add_argument("--boxes", action="store_true",
                     help="also score character boxes against DATA/json/<page>.json (mean IoU of characters read right)")
@@ -85,7 +87,8 @@ def main() -> int:
             for mode in (modes if k % 2 == 0 else modes[::-1]):
                 r = evaluate(args.data / "images", args.data / "gt_txt", engine=eng, mode=mode,
                              direction="vertical-rtl", pages=[name], ops=True,
-                             upscale=args.upscale, boxes=args.data / "json" if args.boxes else None, **opts)
+                             upscale=args.upscale, boxes=args.data / "json" if args.boxes else None,
+                             enhance=None if args.enhance == "auto" else args.enhance == "on", **opts)
                 per_mode[mode] += r["pages"]
         for mode in modes:
             ok = [p for p in per_mode[mode] if "error" not in p]

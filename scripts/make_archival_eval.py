@@ -91,6 +91,12 @@ def font(k: int, size: int) -> ImageFont.FreeTypeFont:
     return _FONT_CACHE[(k, size)]
 
 
+def glyph_box(d: ImageDraw.ImageDraw, x: float, y: float, ch: str, f: ImageFont.FreeTypeFont) -> list[float]:
+    """The drawn glyph's box [x, y, w, h] (its ink extent as the font reports it, not the em square)."""
+    x0, y0, x1, y1 = d.textbbox((x, y), ch, font=f)
+    return [x0, y0, x1 - x0, y1 - y0]
+
+
 def layout_columns(text: str, notes: list[str], n_cols: int, n_chars: int, rng: np.random.Generator
                    ) -> list[list[tuple[str, str, str]]]:
     """Columns of segments: ("main", text, "") or ("note", right, left). Each note run is inserted
@@ -149,7 +155,7 @@ def make_page(name: str, text: str, notes: list[str], size: int, face: int) -> t
                         ey = fy + pad_y + cell * pitch + (pitch - size) / 2 + rng.normal(0, 0.02 * size)
                         d.text((ex, ey), ch, font=font(face, size), fill=255)
                         if record is not None:
-                            record.append((ch, [ex, ey, size, size], ci + 1))
+                            record.append((ch, glyph_box(d, ex, ey, ch, font(face, size)), ci + 1))
                         cell += 1
                     line.append(a)
                 else:
@@ -159,7 +165,7 @@ def make_page(name: str, text: str, notes: list[str], size: int, face: int) -> t
                             ey = fy + pad_y + cell * pitch + i * npitch + (npitch - nsize) / 2
                             d.text((ex, ey), ch, font=font(face, nsize), fill=255)
                             if record is not None:
-                                record.append((ch, [ex, ey, nsize, nsize], ci + 1))
+                                record.append((ch, glyph_box(d, ex, ey, ch, font(face, nsize)), ci + 1))
                     cell += max(len(a), len(b)) / 2
                     line.append(a + b)
             lines.append("".join(line))
@@ -205,7 +211,7 @@ def make_page(name: str, text: str, notes: list[str], size: int, face: int) -> t
     chars = []
     for ch, (x, y, w, h), col in record:
         counters[col] = counters.get(col, 0) + 1
-        chars.append({"txt": ch, "x": round(x), "y": round(y), "w": w, "h": h,
+        chars.append({"txt": ch, "x": round(x), "y": round(y), "w": round(w), "h": round(h),
                       "block_no": 1, "column_no": col, "char_no": counters[col]})
     rec = {"name": name, "width": W, "height": H, "char_px": size, "note_char_px": nsize,
            "font": FONTS[face][0].name, "chars": chars}

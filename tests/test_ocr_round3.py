@@ -192,3 +192,37 @@ def test_archival_eval_set_is_deterministic(tmp_path):
     assert len(rec["chars"]) == len(text) and rec["char_px"] >= 40
     # a double-row note: characters at less than half the body size
     assert any(c["h"] < 0.5 * rec["char_px"] for c in rec["chars"])
+
+
+def test_factor_one_page_is_detected_once():
+    """A page whose text needs no upscaling is detected once: the detection that measures the
+    text size is the one the layout uses (it was run twice)."""
+    import cv2
+    import numpy as np
+
+    from guji.ocr.engines import get_engine
+    from guji.ocr.recognize import prepare, read_image
+
+    real = get_engine("rapidocr")
+
+    class Counting:
+        def __init__(self):
+            self.calls = 0
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def detect(self, img, *a, **k):
+            self.calls += 1
+            return real.detect(img, *a, **k)
+
+    eng = Counting()
+    img = np.full((200, 900, 3), 255, np.uint8)
+    cv2.putText(img, "OCR 2024", (20, 140), cv2.FONT_HERSHEY_SIMPLEX, 4.0, (0, 0, 0), 9)
+    prep = prepare(img, "auto", eng)
+    assert prep.scale == 1.0 and prep.boxes and eng.calls == 1
+    regions, *_ = read_image(prep, eng, direction="horizontal", lm="off")
+    assert eng.calls == 1
+    assert "2024" in "".join(ln.text for r in regions for ln in r.lines)
+    # the recogniser reads the same pixels (no upscaling): crops come from the image itself
+    assert prep.original is prep.image

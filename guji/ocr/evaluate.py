@@ -171,7 +171,7 @@ def find_pairs(images: Path, truth: Path) -> list[tuple[Path, Path]]:
 def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str = "layout",
              direction: str = "vertical-rtl", upscale: Any = "auto",
              pages: list[str] | None = None, ops: bool = False, boxes: Path | None = None,
-             **read_opts: Any) -> dict[str, Any]:
+             enhance: bool | None = None, **read_opts: Any) -> dict[str, Any]:
     """Run OCR over every image that has a truth file; CER per page and overall, seconds per page.
     ``ops`` adds missed/wrong/extra character counts (punctuation removed); ``boxes``, a folder of
     dzj-style page records (``<page>.json`` with character boxes), adds character-box IoU
@@ -192,7 +192,7 @@ def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str =
         if img is None:
             results.append({"page": img_path.stem, "error": "unreadable image"})
             continue
-        prep = prepare(img, upscale, eng)
+        prep = prepare(img, upscale, eng, enhance=enhance)
         regions, _, _, kind, _ = read_image(prep, eng, mode=mode, direction=direction, **read_opts)
         pm = PageModel("", "", "", eng.name, eng.version, kind, "", (img.shape[1], img.shape[0]), regions)
         hyp = pm.text

@@ -239,10 +239,12 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
     if direction == "auto":
         direction = L.guess_direction(boxes) if boxes else "vertical-rtl"
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    # the page's ink without ruled lines: note cutting and character boxes share it
+    page_ink = L.text_ink(gray, statistics.median(min(b[2], b[3]) for b in boxes)) if boxes else None
     vertical = direction == "vertical-rtl"
     lay = L.analyse_vertical(boxes, gray) if vertical and boxes else L.analyse_horizontal(boxes, gray)
     if notes and vertical and boxes:
-        note_layout(lay, boxes, gray)
+        note_layout(lay, boxes, gray, ink=page_ink)
     # recognise all segments in one batch
     jobs: list[tuple[str, L.Box, str, int, str]] = []  # region id, box, kind, column, region type
     job_pitch: list[float | None] = []  # the column pitch of note sub-columns found by ink
@@ -281,7 +283,7 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
     # note sub-columns read as upright characters cut by their pitch, side by side in one line
     upright: dict[int, list[tuple[int, int]]] = {}
     if note_upright and vertical and engine.name == "rapidocr":
-        ink = L.text_ink(gray, statistics.median(min(b[2], b[3]) for b in boxes))
+        ink = page_ink
         for i, (_, b, kind, _, _) in enumerate(jobs):
             pitch = job_pitch[i]
             if kind == "note" and seg_vertical[i] and pitch and b[2] <= 0.6 * pitch:
@@ -321,7 +323,7 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
         made.append(_line(f"{rid}l{counters[rid]}", box, res, v, kind, col))
         reg_by_id[rid].lines.append(made[-1])
     if fit_boxes:
-        ink_all = L.text_ink(gray, statistics.median(min(b[2], b[3]) for b in boxes)) if boxes else None
+        ink_all = page_ink
         for (_, box, _, _, _), res, v, ln in zip(jobs, results, seg_vertical, made):
             if ink_all is not None and ln.chars:
                 for ch, cb in zip(ln.chars, L.fit_char_boxes(ink_all, box, [c.span for c in res.chars], v)):
@@ -335,7 +337,8 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
     return regions, centre, facts, lay.kind, lay.frame
 
 
-def note_layout(lay: L.Layout, boxes: list[L.Box], gray: Any, min_uncovered: float = 0.3) -> None:
+def note_layout(lay: L.Layout, boxes: list[L.Box], gray: Any, min_uncovered: float = 0.3,
+                ink: Any | None = None) -> None:
     """Re-cut the registers holding double-row small notes by ink, in place.
 
     The detector merges note sub-columns, splits them unevenly or misses tiny ones, and boxes of
@@ -354,7 +357,7 @@ def note_layout(lay: L.Layout, boxes: list[L.Box], gray: Any, min_uncovered: flo
     if grid is None:
         return
     pitch, phase = grid
-    ink = L.text_ink(gray, thick)
+    ink = L.text_ink(gray, thick) if ink is None else ink.copy()  # the page's ink (text_ink), not changed
     if lay.centre is not None:
         cx, cy, cw, ch = lay.centre.box
         ink[:, cx:cx + cw] = 0
