@@ -50,7 +50,7 @@ def snapshot(root: Path) -> dict[str, str]:
         rel = p.relative_to(root).as_posix()
         if rel.startswith("state.sqlite") or p.suffix in (".log",) or rel.endswith(("-wal", "-shm")):
             continue
-        if rel == "publish/hashes.json":  # a cache of file hashes keyed by absolute path and mtime
+        if rel in ("publish/hashes.json", ".guji/stat-cache.json"):  # caches keyed by mtime
             continue
         if p.suffix == ".sqlite":
             out[rel] = sqlite_content(p)

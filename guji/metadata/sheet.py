@@ -35,7 +35,7 @@ from guji.xmltext import code_point, invalid_chars, xml_text
 
 CANONICAL_FIELDS: list[str] = [
     "普查编号", "索书号", "分类", "题名卷数", "著者", "版本", "批校题跋", "版式", "装帧", "册数",
-    "存卷", "尺寸", "钤印", "定级", "破损级别", "附注", "本地编号", "文献类型", "访问级别",
+    "存卷", "尺寸", "钤印", "定级", "破损级别", "附注", "本地编号", "文献类型", "访问级别", "收藏单位",
 ]
 
 # folded header (simplified, no spaces/brackets/punctuation, lower case) -> canonical field
@@ -59,6 +59,7 @@ _ALIASES: dict[str, list[str]] = {
     "本地编号": ["本地编号", "馆藏号", "馆藏编号", "登录号", "local_id", "localid"],
     "文献类型": ["文献类型", "文献类别", "类型", "type", "doc_type"],
     "访问级别": ["访问级别", "开放级别", "公开级别", "访问权限", "access"],
+    "收藏单位": ["收藏单位", "馆名", "收藏机构", "收藏馆", "藏馆", "institution", "holding_institution"],
 }
 
 _STRIP_RE = re.compile(r"[\s_\-·・:：()（）\[\]［］【】〔〕<>《》「」『』\"'“”]+")

@@ -93,18 +93,29 @@ class LocalStorage:
     """A folder (served by ``guji serve`` or any web server). Writes are atomic renames."""
 
     MANIFEST = ".guji/published.json"
+    # (size, mtime_ns) of each file as publish left it: a file edited in place keeping its size
+    # (a same-size edit) has another mtime, so its recorded hash is not trusted and it is copied
+    # again. Kept apart from MANIFEST, whose content depends only on what was published.
+    STAT_CACHE = ".guji/stat-cache.json"
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.description = f"folder {self.root}"
         self._lock = threading.Lock()
         self._state: dict[str, dict[str, Any]] = {}
+        self._stats: dict[str, list[int]] = {}
         mp = self.root / self.MANIFEST
         if mp.exists():
             try:
                 self._state = json.loads(mp.read_text("utf-8")).get("objects", {})
             except (OSError, ValueError):
                 self._state = {}
+        sp = self.root / self.STAT_CACHE
+        if sp.exists():
+            try:
+                self._stats = json.loads(sp.read_text("utf-8"))
+            except (OSError, ValueError):
+                self._stats = {}
 
     def _path(self, key: str) -> Path:
         p = (self.root / key).resolve()
@@ -117,19 +128,24 @@ class LocalStorage:
         for key, st in self._state.items():
             p = self.root / key
             try:
-                size = p.stat().st_size
+                stat = p.stat()
             except OSError:
                 continue  # recorded but gone: will be uploaded again
-            # a size change means someone edited the file: forget its hash so it is re-copied
-            out[key] = RemoteObject(key, size, st["sha256"] if size == st["size"] else None)
+            size = stat.st_size
+            # a size or mtime change means someone edited the file: forget its hash so it is re-copied
+            seen = self._stats.get(key)
+            edited = size != st["size"] or (seen is not None and seen != [size, stat.st_mtime_ns])
+            out[key] = RemoteObject(key, size, None if edited else st["sha256"])
         return out
 
     def put(self, key: str, path: Path, sha256: str, size: int) -> None:
         dest = self._path(key)
         with AtomicPath(dest) as tmp:
             shutil.copyfile(path, tmp)
+        stat = dest.stat()
         with self._lock:
             self._state[key] = {"sha256": sha256, "size": size}
+            self._stats[key] = [stat.st_size, stat.st_mtime_ns]
 
     def verify(self, key: str, path: Path, sha256: str, size: int) -> bool:
         dest = self._path(key)
@@ -151,11 +167,14 @@ class LocalStorage:
                 break
         with self._lock:
             self._state.pop(key, None)
+            self._stats.pop(key, None)
 
     def commit(self) -> None:
         with self._lock:
             state = dict(sorted(self._state.items()))
+            stats = {k: v for k, v in sorted(self._stats.items()) if k in state}
         atomic_write_json(self.root / self.MANIFEST, {"objects": state}, indent=None)
+        atomic_write_json(self.root / self.STAT_CACHE, stats, indent=None)
 
 
 # -- S3-compatible --------------------------------------------------------------------------------
