@@ -239,3 +239,20 @@ def test_page_ids_stay_unique_when_numbers_collide(tmp_path):
     used: set[str] = set()
     keys = [page_key(Path(n), used) for n in ["0005.jpg", "0005.tif", "a b.jpg", "..x.jpg"]]
     assert keys == ["0005", "0005.tif", "a_b", "x"]
+
+
+def test_a_copied_leaf_and_a_deleted_leaf_do_not_block_the_book(tmp_path):
+    """Staff (or a test of the leaf analysis) copy one image and delete another without renumbering:
+    both are warnings, the book goes on (the structure stage says whether leaves are duplicated or
+    missing); with allow_number_gaps = false the gap blocks it as before."""
+    b = make_batch(tmp_path / "b", items={"DF-1": 4})
+    (b / "DF-1" / "0005.jpg").write_bytes((b / "DF-1" / "0002.jpg").read_bytes())  # byte-identical copy
+    (b / "DF-1" / "0003.jpg").unlink()  # a gap: 0003 missing
+    r = ingest(b, tmp_path / "w")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / "w" / "ingest" / "report.json").read_text("utf-8"))
+    assert {"duplicate-image", "page-number-gap"} <= codes(rep, "DF-1") | codes(rep)
+    assert {i["id"]: i["status"] for i in rep["items"]}["DF-1"] == "ok"
+    strict = make_batch(tmp_path / "s", items={"DF-1": 3}, toml_extra="[ingest]\nallow_number_gaps = false\n")
+    (strict / "DF-1" / "0002.jpg").unlink()
+    assert ingest(strict, tmp_path / "w2").returncode == 4

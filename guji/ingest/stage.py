@@ -25,7 +25,12 @@ from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_task
 log = logging.getLogger("guji")
 
 STAGE = "ingest"
-DEFAULTS: dict[str, Any] = {"max_pixels": 600_000_000, "allow_number_gaps": False}
+DEFAULTS: dict[str, Any] = {
+    "max_pixels": 600_000_000,
+    # a gap in the file numbering is a warning: the leaf may be missing from the book itself, which the
+    # structure stage reads from the centre column (版心); false makes a gap block the item
+    "allow_number_gaps": True,
+}
 
 
 def _tools() -> dict[str, str]:
@@ -130,7 +135,9 @@ def _check_duplicates(batch: Batch) -> None:
         names = [p.master for p in same]
         for p in same:
             others = [n for n in names if n != p.master]
-            p.problems.append(Problem("error", "duplicate-image",
+            # a warning, not a block: both captures are kept and the structure stage tells a
+            # duplicated leaf (重葉) from a re-shoot; staff remove the extra file
+            p.problems.append(Problem("warning", "duplicate-image",
                                       f"byte-identical to {', '.join(others)} (SHA-256 {digest[:12]}…)",
                                       path=p.master, item=p.item_id, page=p.id))
 

@@ -261,16 +261,19 @@ def run(ctx: StageContext) -> StageResult:
 
 
 def ingest_duplicates(ctx: StageContext) -> list[Problem]:
-    """Byte-identical images found by ingest (items blocked, never analysed here) are duplicated
-    leaves too: relayed so the structure report lists every duplicate."""
+    """Byte-identical images found by ingest in items that ingest blocked for another reason (so they
+    are never analysed here) are duplicated leaves too: relayed so the structure report lists every
+    duplicate. In items that go on, the sequence analysis names them itself."""
     out = []
     for item in ctx.batch().items:
+        if item.ok:
+            continue
         found = [(p, pr) for p in item.pages() for pr in p.problems]
         found += [(None, pr) for pr in item.problems]
         for p, pr in found:
             if pr.code == "duplicate-image":
                     out.append(Problem("warning", "leaf-duplicated",
-                                       f"重葉（位元組完全相同，入庫時已攔下）：{pr.message} (byte-identical image, "
+                                       f"重葉（位元組完全相同，該書入庫時被攔下）：{pr.message} (byte-identical image, "
                                        "found at ingest; the item is blocked)", path=pr.path or (p.master if p else None),
                                        item=item.id, page=p.id if p else pr.page, stage=STAGE,
                                        extra={"kind": "duplicate", "witness": "byte-identical",
