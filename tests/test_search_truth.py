@@ -5,8 +5,8 @@ pipeline including OCR; `guji serve` answers IIIF Content Search over HTTP. For 
 the page's truth text (samples/truth/…/0001.json: one em-square box per character, master pixels),
 each hit's `canvas#xywh=` box must cover the truth characters mapped into canvas coordinates with
 the inverse of the access derivative's `to_master` (WORK/clean/canvases.json): IoU > 0.5 and the
-truth box's centre inside the hit. The same holds for the 1.0 form Mirador uses, for simplified
-queries of traditional text, and in Mirador itself when the reading room searches.
+truth box's centre inside the hit. The same holds for the 1.0 form, for simplified queries of
+traditional text, and in the reading room (OpenSeadragon) when a catalogue hit opens it.
 """
 
 from __future__ import annotations
@@ -163,22 +163,20 @@ def test_simplified_query_highlights_the_traditional_characters(served):
 
 @pytest.mark.browser
 @pytest.mark.skipif(bool(browser_missing), reason="; ".join(browser_missing))
-def test_mirador_search_panel_highlights_truth_characters(served):
-    """From the catalogue's page hit into the reading room, which searches through the manifest's
-    Search 1.0 service and highlights the hit."""
+def test_reading_room_search_highlights_truth_characters(served):
+    """From the catalogue's page hit into the reading room (OpenSeadragon), which searches the book
+    and draws the hit: the drawn box covers the truth characters, and the hit is listed once."""
     srv, base, canvas, phrases = served
-    from guji.iiif import uris
-
     phrase, truth_box = phrases[len(phrases) // 2]
     url = f"{base}index.html?q={quote(phrase)}"  # the catalogue, then a click on the page hit
-    (st,) = run_browser(SEARCH_FLOW, url, str(Path(__file__).parent / "artifacts" / "viewer-search.png"))
-    assert st["viewerUrl"].startswith(base + "viewer/index.html?manifest="), st["viewerUrl"]
+    (st,) = run_browser(SEARCH_FLOW, url, str(Path(__file__).parent / "artifacts" / "reader-search.png"))
+    assert st["viewerUrl"].startswith(base + "viewer/index.html?item="), st["viewerUrl"]
     assert not st["errors"] and not [u for u in st["failed"] if "favicon" not in u], st
-    assert st["queries"] and all(q.startswith(base + f"search/1/{ITEM}?q=") for q in st["queries"]), st["queries"]
-    assert phrase in st["panelText"], st["panelText"][:500]  # the hit listed in Mirador's search panel
-    (on,) = set(st["hits"])  # one hit (Mirador 4.0.0 asks twice and keeps both answers)
-    assert on.startswith(uris.canvas_uri(base, ITEM, canvas["id"]) + "#xywh=")
-    hit = tuple(int(v) for v in XYWH.search(on).groups())
+    assert st["queries"] and all("/search" in q or "/api/" in q for q in st["queries"]), st["queries"]
+    assert len(st["listed"]) == 1, st["listed"]  # one hit, listed once
+    boxes = {tuple(b) for b in st["boxes"]}
+    assert len(boxes) >= 1
+    hit = union(list(boxes))
     assert iou(hit, truth_box) > 0.5 and centre_inside(truth_box, hit), (hit, truth_box)
 
 
@@ -188,24 +186,19 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const log = watch(page);
   const queries = [];
-  page.on("request", (r) => { if (r.url().includes("/search/")) queries.push(r.url()); });
+  page.on("request", (r) => { if (r.url().includes("/search") || r.url().includes("/api/")) queries.push(r.url()); });
   await page.goto(url, { waitUntil: "networkidle" });
-  await Promise.all([page.waitForURL(/viewer/), page.locator("#list .hit a").first().click()]);
+  await page.locator("#list .hit a").first().waitFor({ timeout: 30000 });
+  await Promise.all([page.waitForURL(/viewer\/index\.html/), page.locator("#list .hit a").first().click()]);
   const viewerUrl = page.url();
-  await page.waitForFunction(() => {
-    const st = window.miradorInstance && window.miradorInstance.store.getState();
-    return st && Object.values(st.searches.w1 || {}).some((s) => Object.values(s.data || {}).some((d) => d.json));
-  }, null, { timeout: 30000 });
+  await page.waitForFunction(() => document.body.dataset.hits !== undefined && document.body.dataset.hits !== "",
+                             null, { timeout: 30000 });
   await page.waitForLoadState("networkidle");
-  await page.waitForTimeout(1500);
-  const res = await page.evaluate(() => {
-    const st = window.miradorInstance.store.getState();
-    const hits = [];
-    for (const s of Object.values(st.searches.w1)) for (const d of Object.values(s.data)) {
-      for (const r of (d.json && d.json.resources) || []) hits.push(r.on);
-    }
-    return { hits, panelText: document.body.innerText };
-  });
+  await page.waitForTimeout(500);
+  const res = await page.evaluate(() => ({
+    listed: [...document.querySelectorAll("#hit-list li")].map((li) => li.textContent),
+    boxes: [...document.querySelectorAll(".ov.ov-hit")].map((el) => el.dataset.box.split(",").map(Number)),
+  }));
   await page.screenshot({ path: shot });
   console.log(JSON.stringify({ ...res, viewerUrl, queries, ...log }));
 } finally {
