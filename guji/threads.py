@@ -52,9 +52,9 @@ def available_memory() -> int | None:
 
 
 def default_jobs() -> int:
-    """Workers for ``--jobs 0``: one single-thread worker per usable core (the faster arrangement,
-    bench/bench_e2e.py), but no more than the available memory holds at ~1 GB each, so a big
-    machine with little RAM does not swap or meet the OOM killer."""
+    """Workers for ``--jobs 0``: one single-thread worker per usable core (bench/bench_e2e.py compares
+    the alternatives), but no more than the available memory holds at ~1 GB each, so a big machine
+    with little RAM does not swap or meet the OOM killer."""
     cores = available_cores()
     mem = available_memory()
     if mem is None:
