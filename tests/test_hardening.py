@@ -113,7 +113,7 @@ def test_run_exits_4_with_exactly_one_json_document(hard_run):
     r, _work, _out = hard_run
     doc = json.loads(r.stdout)  # the whole of stdout is one document
     assert r.returncode == 4 and doc["exit_code"] == 4 and doc["exit_name"] == "ITEMS_BLOCKED", r.stderr[-3000:]
-    assert [s["stage"] for s in doc["stages"]] == ["ingest", "clean", "ocr", "metadata", "iiif", "publish"]
+    assert [s["stage"] for s in doc["stages"]] == ["ingest", "clean", "ocr", "structure", "metadata", "iiif", "publish"]
     codes = {s["stage"]: s["exit_name"] for s in doc["stages"]}
     assert codes["ingest"] == "ITEMS_BLOCKED" and codes["publish"] == "OK", codes
 
@@ -295,26 +295,20 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_served_publication_answers_the_encoded_ids(hard_run):
-    import threading
-
-    from guji.publish.server import make_server
+    from guji.publish.server import start_server
 
     _r, _work, out = hard_run
-    srv = make_server(out, "127.0.0.1", 0)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        base = f"http://127.0.0.1:{srv.server_address[1]}/"
+    with start_server(out, "127.0.0.1", 0) as srv:
+        base = srv.url  # another address than the build's base URL: ids are rewritten to it
         for item in (CHINESE_ID, NFC_ID):
             m = json.loads((out / uris.manifest_path(item)).read_text("utf-8"))
             status, body = _get(m["id"].replace("http://127.0.0.1:8000/", base))
-            assert status == 200 and json.loads(body)["id"] == m["id"]
+            assert status == 200 and json.loads(body)["id"] == m["id"].replace("http://127.0.0.1:8000/", base)
             svc = m["items"][0]["items"][0]["items"][0]["body"]["service"][0]["id"]
             status, body = _get(svc.replace("http://127.0.0.1:8000/", base) + "/info.json")
             assert status == 200 and json.loads(body)["width"] > 0
             status, _ = _get(uris.content_search_uri(base, item, 2) + "?q=" + uris.encode_path("文"))
             assert status == 200
-    finally:
-        srv.shutdown()
 
 
 def test_s3_keys_are_the_plain_paths_and_urls_reach_them(hard_run, tmp_path, monkeypatch):

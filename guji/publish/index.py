@@ -349,7 +349,7 @@ def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | None) -
         return None, None, ""
     if isinstance(alternatives, PackedAlternatives):
         chars = fold_text(alternatives.chars)
-        return chars, alternatives.positions.tobytes() + alternatives.probs, " ".join(set(chars))
+        return chars, alternatives.positions.tobytes() + alternatives.probs, " ".join(dict.fromkeys(chars))
     import numpy as np
 
     flat = [(k, c, p) for k, cands in sorted(alternatives.items()) for c, p in cands if len(c) == 1]
@@ -359,7 +359,7 @@ def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | None) -
     chars = fold_text("".join(cs))
     blob = array("H", ks).tobytes() + (np.clip(np.asarray(ps, dtype=np.float64), 0.0, 1.0) * 255 + 0.5
                                         ).astype(np.uint8).tobytes()
-    return chars, blob, " ".join(set(chars))
+    return chars, blob, " ".join(dict.fromkeys(chars))  # first-seen order: the same bytes every build
 
 
 # -- building ---------------------------------------------------------------------------------

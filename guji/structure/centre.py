@@ -170,13 +170,20 @@ _JUAN_WORDS = [("目錄", "toc"), ("目録", "toc"), ("總目", "toc"), ("卷首
                ("卷末", "end"), ("附錄", "appendix"), ("序", "preface")]
 
 
+# the largest juan and leaf numbers a centre column may carry (the largest works have 1 000 juan,
+# e.g. 太平御覽; a juan of more than a few hundred leaves is unheard of): a longer digit string, such
+# as a census number or a year the OCR read in the margin, is not a juan or leaf reading
+MAX_JUAN = 1000
+MAX_LEAF = 999
+
+
 def _juan_at(s: str, words: bool = True) -> tuple[int, int, list[tuple[JuanLabel, float]]] | None:
     """Find the juan label in ``s``: (start, end, [(label, cost)…]) or None (``words``: also 目錄, 序 …)."""
     m = re.search(rf"卷(?:之|第)?([{_NUM}]+)?([上中下])?", s)
     if m and (m.group(1) or m.group(2)):
         num_s, part = m.group(1) or "", m.group(2) or ""
         if num_s:
-            vals = numerals.readings(num_s)
+            vals = [v for v in numerals.readings(num_s) if 0 < v <= MAX_JUAN]
             if not vals:
                 return None
             opts = [(JuanLabel("number", v, part), ALT_COST * i) for i, v in enumerate(vals)]
@@ -200,7 +207,7 @@ def _leaf_readings(s: str) -> list[tuple[LeafNo, float]]:
     m = re.fullmatch(rf"(又)?([{_NUM}]+)([上中下]|又([{_NUM}]+))?", s)
     if not m:
         return []
-    vals = numerals.readings(m.group(2))
+    vals = [v for v in numerals.readings(m.group(2)) if 0 < v <= MAX_LEAF]
     if not vals:
         return []
     out = []
@@ -209,7 +216,7 @@ def _leaf_readings(s: str) -> list[tuple[LeafNo, float]]:
             leaf = LeafNo(v, "又")
         elif m.group(4):
             extra = numerals.parse(m.group(4))
-            if extra is None:
+            if extra is None or not 0 < extra <= MAX_LEAF:
                 continue
             leaf = LeafNo(v, "又", extra)
         else:

@@ -343,13 +343,12 @@ def analyse(obs: list[Obs], labels: list[Label | None], similar: Callable[[int, 
             if lab is not None and lab[0] == j:
                 leaves.setdefault(lab[1].number, []).append(i)
         nums = sorted(leaves)
-        missing = [n for n in range(1, (nums[-1] if nums else 0) + 1) if n not in leaves]
-        gaps = []
-        for n in missing:
-            if gaps and gaps[-1]["to"] == n - 1:
-                gaps[-1]["to"] = n
-            else:
-                gaps.append({"from": n, "to": n})
+        gaps = []  # runs of leaf numbers absent between 1 and the highest read (from consecutive numbers,
+        prev = 0   # never by enumerating the range: a misread number must not cost memory)
+        for n in nums:
+            if n > prev + 1:
+                gaps.append({"from": prev + 1, "to": n - 1})
+            prev = max(prev, n)
         for g in gaps:
             below = [x for x in nums if x < g["from"]]
             above = [x for x in nums if x > g["to"]]
