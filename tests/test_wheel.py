@@ -26,8 +26,10 @@ REQUIRED = [
     "guji/ocr/data/charlm.npz",
     "guji/metadata/data/reign_eras.tsv",
     "guji/clean/report.html",
-    "guji/publish/catalogue.html",
-    "guji/publish/viewer.html",
+    "guji/publish/templates/catalogue.html",
+    "guji/publish/templates/reader.html",
+    "guji/structure/templates/report.html",
+    "guji/metadata/review.html",
 ]
 
 

@@ -226,7 +226,7 @@ def ink_boxes(grey: Any, boxes: list[tuple[int, int, int, int]], vertical: bool,
     threshold of the line's crop calls dark. Across the reading direction the line's ink extent
     is the em (columns of the crop dark over ≥ 85 % of its length — column rules, frame lines —
     are not text); Chinese characters are set in square ems, so along the line each box is one
-    em centred on the ink of its own cell (centre of mass) (on the cell when it has none). Lines whose ink cannot
+    em centred on the inked extent of its own cell (on the cell when it has none). Lines whose ink cannot
     be told keep their boxes."""
     import cv2
     import numpy as np
@@ -252,13 +252,33 @@ def ink_boxes(grey: Any, boxes: list[tuple[int, int, int, int]], vertical: bool,
     if em < 0.5 * (x1 - x0):
         return boxes
     band = ink[:, a0:a1]
+    # printed characters along the line: runs of inked rows, merged while the merged extent stays
+    # within an em (so 言 or 晶, whose strokes leave blank rows, stay one character, and two
+    # neighbours, an em plus a gap apart, stay two); their middles are where the ems sit
+    occupied = np.flatnonzero(band.any(axis=1))
+    groups: list[list[int]] = []
+    if occupied.size:
+        breaks = np.flatnonzero(np.diff(occupied) > 1)
+        starts = np.concatenate(([occupied[0]], occupied[breaks + 1]))
+        ends = np.concatenate((occupied[breaks], [occupied[-1]])) + 1
+        for r0, r1 in zip(starts.tolist(), ends.tolist()):
+            if groups and r1 - groups[-1][0] <= 1.15 * em:
+                groups[-1][1] = r1
+            else:
+                groups.append([r0, r1])
+    mids = np.array([(g0 + g1) / 2 for g0, g1 in groups]) if groups else np.zeros(0)
     out = []
     for b in boxes:
         s, l = (b[1], b[3]) if vertical else (b[0], b[2])
         c0 = max(0, int(round(s * scale)) - y0)
         c1 = min(length, int(round((s + l) * scale)) - y0)
-        rows = band[c0:c1].sum(axis=1).astype(np.float64)
-        mid = c0 + float((rows * np.arange(len(rows))).sum() / rows.sum()) + 0.5 if rows.sum() > 0 else (c0 + c1) / 2
+        centre = (c0 + c1) / 2
+        k = int(np.argmin(np.abs(mids - centre))) if mids.size else -1
+        if k >= 0 and abs(mids[k] - centre) <= 0.5 * em:
+            mid = float(mids[k])  # the printed character nearest to where the recogniser put it
+        else:
+            rows = np.flatnonzero(band[c0:c1].any(axis=1))
+            mid = c0 + (rows[0] + rows[-1] + 1) / 2 if rows.size else centre
         along = ((y0 + mid - em / 2) / scale, em / scale)
         across = ((x0 + a0) / scale, em / scale)
         nb = (across[0], along[0], across[1], along[1]) if vertical else (along[0], across[0], along[1], across[1])
