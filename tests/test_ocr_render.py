@@ -1,5 +1,5 @@
 """ALTO 4.4, PAGE 2019 and hOCR renderings of the page model: valid against the vendored XSDs
-(tests/xsd, never skipped) and parsed back to the same regions, lines, glyphs, boxes,
+(../shared/reference/xsd; skipped with the reason without it) and parsed back to the same regions, lines, glyphs, boxes,
 confidences, alternatives, reading order and processing steps."""
 
 from __future__ import annotations
