@@ -243,22 +243,12 @@ def verify_published_folder(folder: Path) -> StageResult:
 def expected_publication(ctx: StageContext) -> dict[str, str]:
     """{key: sha256} of what ``guji publish`` would publish from this work folder now (its own
     selection: public items only, build + site)."""
-    from guji.iiif import uris
-    from guji.model import ACCESS_PUBLIC
-    from guji.publish.sync import HashCache, collect
+    from guji.publish.sync import collect_for_batch
 
     build = ctx.work / "build"
     if not build.exists():
         return {}
-    batch = ctx.batch()
-    restricted = {it.id for it in batch.items if it.access != ACCESS_PUBLIC or not it.ok}
-    public = {it.id for it in batch.items} - restricted
-    try:
-        slug_to_item = {uris.slug(c.id): c.item_id for c in ctx.canvases()}
-    except NotReady:
-        slug_to_item = {}
-    files, _ = collect(build, site=ctx.work / "publish" / "site", restricted=restricted, public=public,
-                       slug_to_item=slug_to_item, hashes=HashCache(ctx.work / "publish" / "hashes.json"))
+    files, _ = collect_for_batch(ctx, build, ctx.work / "publish" / "site")
     return {f.key: f.sha256 for f in files}
 
 

@@ -11,7 +11,6 @@ import logging
 
 from guji.errors import NotReady
 from guji.exitcodes import ExitCode, worst
-from guji.model import ACCESS_PUBLIC
 from guji.stage import StageContext, StageResult
 
 log = logging.getLogger("guji.publish")
@@ -37,7 +36,7 @@ def run(ctx: StageContext) -> StageResult:
     from guji.iiif import uris
     from guji.publish.site import build_index, detect_base_url, write_site
     from guji.publish.storage import open_storage
-    from guji.publish.sync import HashCache, collect, problems_of, sync
+    from guji.publish.sync import collect_for_batch, problems_of, sync
 
     res = StageResult(stage="publish")
     p = ctx.params("publish", DEFAULTS)
@@ -52,16 +51,7 @@ def run(ctx: StageContext) -> StageResult:
     write_site(site, build, str(batch.institution.get("institution", "") or batch.id), work=ctx.work, batch=batch,
                base_url=base_url)
 
-    restricted = {it.id for it in batch.items if it.access != ACCESS_PUBLIC or not it.ok}
-    public = {it.id for it in batch.items} - restricted
-    try:
-        slug_to_item = {uris.slug(c.id): c.item_id for c in ctx.canvases()}
-    except NotReady:
-        slug_to_item = {}
-    hashes = HashCache(ctx.work / "publish" / "hashes.json")
-    files, n_restricted = collect(build, site=site, restricted=restricted, public=public,
-                                  slug_to_item=slug_to_item, hashes=hashes)
-    hashes.save()
+    files, n_restricted = collect_for_batch(ctx, build, site)
     storage = open_storage(
         out=ctx.out, target=p["target"], endpoint_url=p["endpoint_url"], region=p["region"],
         addressing_style=p["addressing_style"],

@@ -133,6 +133,27 @@ def classify(key: str, slug_to_item: dict[str, str], items: Iterable[str]) -> tu
     return PHASE_ASSETS, None
 
 
+def collect_for_batch(ctx: Any, build: Path, site: Path | None) -> tuple[list[LocalFile], int]:
+    """:func:`collect` for the batch of ``ctx`` (a StageContext): its public items' files, with the
+    hash cache ``WORK/publish/hashes.json`` read and saved. Publish and ``guji verify`` share it."""
+    from guji.errors import NotReady
+    from guji.iiif import uris
+    from guji.model import ACCESS_PUBLIC
+
+    batch = ctx.batch()
+    restricted = {it.id for it in batch.items if it.access != ACCESS_PUBLIC or not it.ok}
+    public = {it.id for it in batch.items} - restricted
+    try:
+        slug_to_item = {uris.slug(c.id): c.item_id for c in ctx.canvases()}
+    except NotReady:
+        slug_to_item = {}
+    hashes = HashCache(ctx.work / "publish" / "hashes.json")
+    files, n_restricted = collect(build, site=site, restricted=restricted, public=public,
+                                  slug_to_item=slug_to_item, hashes=hashes)
+    hashes.save()
+    return files, n_restricted
+
+
 def collect(build: Path, *, site: Path | None, restricted: set[str], public: set[str],
             slug_to_item: dict[str, str], hashes: HashCache) -> tuple[list[LocalFile], int]:
     """Files to publish (``site`` files go last) and how many restricted-item files were left out."""
