@@ -17,27 +17,15 @@ import sys
 from pathlib import Path
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dila" / "dila_time_chinese.sqlite"
-# a dynasty's last year: DILA keeps counting some eras after the fall (崇禎 in Korea, 至正 by the
-# Northern Yuan, 建興 by 前涼); the table stops at the fall (same rule as scripts/build_eras.py)
-DYNASTY_END = {"西晉": 316, "元": 1368, "明": 1644}
+# the calendar conversion and the dynasties' last years are the generator's own
+# (scripts/build_eras.py), so the benchmark checks the table against DILA by the same rules
+import importlib.util as _ilu  # noqa: E402
 
-
-def jd_to_year_month_day(jd: int) -> tuple[int, int, int]:
-    """Julian day number (noon) -> (year, month, day): Julian calendar before 1582-10-15, Gregorian after."""
-    z = int(jd)
-    if z < 2299161:
-        a = z
-    else:
-        alpha = int((z - 1867216.25) / 36524.25)
-        a = z + 1 + alpha - alpha // 4
-    b = a + 1524
-    c = int((b - 122.1) / 365.25)
-    d = int(365.25 * c)
-    e = int((b - d) / 30.6001)
-    day = b - d - int(30.6001 * e)
-    month = e - 1 if e < 14 else e - 13
-    year = c - 4716 if month > 2 else c - 4715
-    return year, month, day
+_spec = _ilu.spec_from_file_location("build_eras", Path(__file__).resolve().parents[1] / "scripts" / "build_eras.py")
+_gen = _ilu.module_from_spec(_spec)
+_spec.loader.exec_module(_gen)
+DYNASTY_END = _gen.DYNASTY_END
+jd_to_year_month_day = _gen.jd_to_year_month_day
 
 
 def dila_segments(db: Path) -> list[dict]:

@@ -61,8 +61,8 @@ EXTRA: list[tuple[str, str, int, int, int, str]] = [
 ]
 
 
-def jd_year(jd: int) -> int:
-    """Western year (Julian calendar before 1582-10-15, Gregorian after) of a Julian day number."""
+def jd_to_year_month_day(jd: int) -> tuple[int, int, int]:
+    """Julian day number (noon) -> (year, month, day): Julian calendar before 1582-10-15, Gregorian after."""
     z = int(jd)
     if z < 2299161:
         a = z
@@ -73,8 +73,15 @@ def jd_year(jd: int) -> int:
     c = int((b - 122.1) / 365.25)
     d = int(365.25 * c)
     e = int((b - d) / 30.6001)
+    day = b - d - int(30.6001 * e)
     month = e - 1 if e < 14 else e - 13
-    return c - 4716 if month > 2 else c - 4715
+    year = c - 4716 if month > 2 else c - 4715
+    return year, month, day
+
+
+def jd_year(jd: int) -> int:
+    """Western year of a Julian day number."""
+    return jd_to_year_month_day(jd)[0]
 
 
 def read_dila(db: Path) -> list[dict]:
