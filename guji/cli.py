@@ -271,3 +271,4 @@ def _register() -> None:
 
 
 _register()
+main.add_command(importlib.import_module("guji.workspace.cli").workspace)  # staff workspace (issue 14)

@@ -85,7 +85,9 @@ def run(ctx: StageContext) -> StageResult:
                      "profile": profiles.get(c.item_id),
                      "slug": canvas_slug(c.id, c.item_id)}))
     res = run_tasks(ctx, STAGE, tasks, worker, params=params, tools=tl, description="ocr")
-    res.problems = result_problems + res.problems
+    from guji.proofread import sync_ocr  # corrections changed, recognition current: re-derive, never re-read
+
+    res.problems = result_problems + res.problems + sync_ocr(ctx, STAGE, tasks)
     res.info.update(status(ctx))
     return res
 
@@ -93,7 +95,6 @@ def run(ctx: StageContext) -> StageResult:
 def worker(task: PageTask) -> TaskOutput:
     import cv2
 
-    from guji.fsutil import atomic_write_text
     from guji.ocr import page as P
     from guji.ocr.recognize import prepare, read_image
 
@@ -142,26 +143,18 @@ def worker(task: PageTask) -> TaskOutput:
         mc = pm.mean_confidence()
         if mc is not None and mc < 0.6:
             pm.flags.append("ocr-low-confidence")
-    import json
+    from guji.proofread import ocr_processing, write_ocr_outputs
 
     base = Path(STAGE) / p["item"] / p["slug"]
     d = pm.to_dict(alternatives=bool(prm.get("alternatives", True)))
     name = Path(p["image"]).name
-    import guji
-
-    # provenance carried by the renderings (ALTO Processing, PAGE MetadataItem, hOCR meta): what made them
-    processing = [{"step": "ocr", "software": "guji", "version": guji.__version__, "engine": engine.name,
-                   "engine_version": engine.version, "settings": {k: v for k, v in sorted(prm.items())
-                                                                  if not str(k).startswith("_")}}]
-    outputs = {}
-    for rel, text in ((f"{base}.json", json.dumps(d, ensure_ascii=False, indent=1, sort_keys=False) + "\n"),
-                      (f"{base}.alto.xml", P.to_alto(pm, name, processing)),
-                      (f"{base}.page.xml", P.to_page_xml(pm, name, processing)),
-                      (f"{base}.hocr", P.to_hocr(pm, name, processing)),
-                      (f"{base}.txt", P.to_text(pm))):
-        outputs[rel] = atomic_write_text(work / rel, text)
+    # provenance carried by the renderings (ALTO Processing, PAGE MetadataItem, hOCR meta): what made them;
+    # people's corrections (guji/proofread.py) are applied here when the canvas has any
+    processing = ocr_processing(engine.name, engine.version, prm)
+    outputs, proofread_info, proofread_problems = write_ocr_outputs(work, str(base), pm, d, name, processing)
+    problems.extend(proofread_problems)
     info = {"empty": "ocr-empty" in pm.flags, "mean_confidence": pm.mean_confidence(),
-            "chars": sum(len(ln.text) for ln in pm.lines()), "flags": pm.flags}
+            "chars": sum(len(ln.text) for ln in pm.lines()), "flags": pm.flags, **proofread_info}
     return TaskOutput(outputs=outputs, info=info, problems=problems)
 
 

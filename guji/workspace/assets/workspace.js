@@ -1,0 +1,110 @@
+// guji workspace: live checks of census fields on the record page, proofreading on the page view.
+// Every POST carries the session's CSRF token (X-CSRF-Token) from <body data-csrf>.
+(function () {
+  const csrf = document.body.dataset.csrf;
+  async function post(url, body) {
+    const r = await fetch(url, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(body) });
+    const data = await r.json();
+    if (!r.ok) throw new Error(data.error || r.status);
+    return data;
+  }
+  function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
+
+  // -- record page ----------------------------------------------------------------------------
+  const rec = document.getElementById("record");
+  if (rec) {
+    const api = rec.dataset.api;
+    function show(data) {
+      const ul = document.getElementById("findings");
+      ul.replaceChildren();
+      if (!data.findings.length) ul.append(el("li", "ok", GUJI.t("rec.no_findings")));
+      for (const f of data.findings) {
+        const li = el("li", "sev-" + f.severity);
+        li.dataset.code = f.code;
+        li.append(el("code", null, f.code), document.createTextNode(" " + (f.field || "") + "：" + f.message));
+        ul.append(li);
+      }
+      const dl = document.getElementById("parsed");
+      dl.replaceChildren();
+      for (const [k, v] of data.parsed) dl.append(el("dt", null, k), el("dd", null, v));
+    }
+    let timer = null;
+    rec.addEventListener("input", (e) => {
+      const inp = e.target.closest("input.field");
+      if (!inp) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => post(api + "/check", { field: inp.dataset.field, value: inp.value }).then(show)
+        .catch((err) => console.warn(err)), 250);
+    });
+    rec.addEventListener("click", async (e) => {
+      const b = e.target.closest("button.save");
+      if (!b) return;
+      const inp = rec.querySelector(`input.field[data-field="${CSS.escape(b.dataset.field)}"]`);
+      const data = await post(api + "/field", { field: inp.dataset.field, value: inp.value });
+      inp.dataset.saved = inp.value;
+      b.textContent = GUJI.t("rec.saved");
+      b.classList.add("saved");
+      show(data);
+    });
+  }
+
+  // -- proofreading ---------------------------------------------------------------------------
+  const page = document.getElementById("page");
+  if (page) {
+    const alts = document.getElementById("alternatives");
+    let current = null;  // the character span whose alternatives are offered
+    page.addEventListener("click", (e) => {
+      const ch = e.target.closest(".ch");
+      if (ch) {
+        current = ch;
+        const box = alts.querySelector(".alts");
+        box.replaceChildren();
+        for (const a of ch.dataset.alt || "") {
+          const b = el("button", "alt", a);
+          b.type = "button";
+          b.addEventListener("click", () => choose(current, a));
+          box.append(b);
+        }
+        alts.hidden = false;
+        return;
+      }
+      if (e.target.id === "save-page") save();
+    });
+    function choose(ch, a) {
+      const col = ch.closest(".col");
+      const ta = col.querySelector("textarea");
+      const chars = [...col.querySelectorAll(".ch")];
+      const i = Number(ch.dataset.i);
+      ch.textContent = a;
+      ch.classList.remove("low");
+      ch.classList.add("edited");
+      if (chars.length === [...ta.value].length) {
+        const t = [...ta.value];
+        t[i] = a;
+        ta.value = t.join("");
+      } else {
+        ta.value = chars.map((c) => c.textContent).join("");
+      }
+      col.classList.add("dirty");
+    }
+    page.addEventListener("input", (e) => { const c = e.target.closest(".col"); if (c) c.classList.add("dirty"); });
+    async function save() {
+      const lines = {};
+      page.querySelectorAll(".col.dirty textarea").forEach((ta) => { lines[ta.dataset.line] = ta.value; });
+      const st = document.getElementById("save-status");
+      try {
+        const r = await post(page.dataset.save, { lines });
+        st.textContent = GUJI.t("pr.saved").replace("{v}", r.version);
+        st.dataset.version = r.version;
+        page.querySelectorAll(".col.dirty").forEach((c) => {
+          c.classList.remove("dirty");
+          c.classList.add("human");
+          c.querySelector(".chars").textContent = c.querySelector("textarea").value;
+        });
+      } catch (err) {
+        st.textContent = String(err.message || err);
+      }
+    }
+  }
+})();

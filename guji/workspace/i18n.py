@@ -1,0 +1,100 @@
+"""The workspace's words: zh-Hans (default) and English written once, zh-Hant derived with OpenCC,
+switched in the page by the publication's ``i18n.js`` (the approach of :mod:`guji.publish.i18n`)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from guji.publish.i18n import LANGS, script  # noqa: F401 - script: the language switch, inlined by base.html
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "ws.title": ("古籍工作台", "Ancient-books workspace"),
+    "ws.records": ("著录审校", "Record review"),
+    "ws.proofread": ("文字校对", "Proofreading"),
+    "ws.audit": ("操作日志", "Audit log"),
+    "ws.logout": ("退出", "Log out"),
+    "ws.user": ("用户", "User"),
+    "login.title": ("登录", "Log in"),
+    "login.name": ("用户名", "User name"),
+    "login.password": ("密码", "Password"),
+    "login.submit": ("登录", "Log in"),
+    "login.failed": ("用户名或密码不正确", "Wrong user name or password"),
+    "login.throttled": ("登录失败次数过多，请稍后再试", "Too many failed logins; try again later"),
+    "list.filter": ("筛选", "Filter"),
+    "list.state": ("状态", "State"),
+    "list.severity": ("问题", "Findings"),
+    "list.all": ("全部", "All"),
+    "list.errors": ("有错误", "With errors"),
+    "list.warnings": ("有警告", "With warnings"),
+    "list.clean": ("无问题", "Clean"),
+    "list.item": ("条目", "Item"),
+    "list.title": ("题名", "Title"),
+    "list.institution": ("收藏单位", "Institution"),
+    "list.findings": ("问题", "Findings"),
+    "list.none": ("没有可见的条目", "No items to show"),
+    "list.search": ("题名、编号……", "Title, number…"),
+    "state.draft": ("未提交", "Draft"),
+    "state.submitted": ("已提交", "Submitted"),
+    "state.returned": ("已退回", "Returned"),
+    "state.resubmitted": ("已重新提交", "Resubmitted"),
+    "state.approved": ("已通过", "Approved"),
+    "rec.original": ("普查原文", "Census strings as entered"),
+    "rec.parsed": ("解析结果", "Parsed values"),
+    "rec.findings": ("检查结果", "Findings"),
+    "rec.no_findings": ("没有问题", "No findings"),
+    "rec.images": ("书影", "Page images"),
+    "rec.measured": ("实测", "Measured"),
+    "rec.lines": ("行款（每半叶行数 × 每行字数）", "Layout (columns per half-leaf × characters per column)"),
+    "rec.frame": ("版框（宽 × 高，厘米）", "Frame (w × h, cm)"),
+    "rec.juan": ("卷次", "Juan"),
+    "rec.leaves": ("叶序", "Leaf order"),
+    "rec.field": ("字段", "Field"),
+    "rec.value": ("值", "Value"),
+    "rec.edit": ("修改", "Edit"),
+    "rec.save": ("保存", "Save"),
+    "rec.saved": ("已保存", "Saved"),
+    "rec.check": ("检查", "Check"),
+    "rec.remark": ("退回意见", "Remark"),
+    "rec.history": ("审校记录", "Review history"),
+    "act.submit": ("提交", "Submit"),
+    "act.return": ("退回", "Return"),
+    "act.resubmit": ("重新提交", "Resubmit"),
+    "act.approve": ("通过", "Approve"),
+    "pr.books": ("书目", "Books"),
+    "pr.progress": ("已校 {d} / {n} 叶", "{d} of {n} pages proofread"),
+    "pr.page": ("叶", "Page"),
+    "pr.low": ("低置信度字（点选可看候选字）", "Low-confidence characters (click for alternatives)"),
+    "pr.alternatives": ("候选字", "Alternatives"),
+    "pr.save": ("保存本叶", "Save page"),
+    "pr.saved": ("已保存为第 {v} 版", "Saved as version {v}"),
+    "pr.version": ("版本", "Version"),
+    "pr.machine": ("机器识别", "Machine"),
+    "pr.human": ("人工校对", "Human"),
+    "pr.no_ocr": ("此叶尚无识别文字", "No OCR text for this page yet"),
+    "pr.prev": ("上一叶", "Previous page"),
+    "pr.next": ("下一叶", "Next page"),
+    "err.forbidden": ("无权查看或修改此条目", "You may not see or change this item"),
+    "err.not_found": ("没有此条目", "No such item"),
+}
+
+
+@lru_cache(maxsize=1)
+def table() -> dict[str, dict[str, str]]:
+    from guji.textfold import convert
+
+    out: dict[str, dict[str, str]] = {lang: {} for lang in LANGS}
+    for key, (hans, en) in MESSAGES.items():
+        out["zh-Hans"][key] = hans
+        out["zh-Hant"][key] = convert("s2tw", hans)
+        out["en"][key] = en
+    return out
+
+
+def table_json() -> str:
+    return json.dumps(table(), ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+
+
+def t(key: str, **kw: object) -> str:
+    text = MESSAGES.get(key, (key, key))[0]
+    return text.format(**kw) if kw else text
