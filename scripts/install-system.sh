@@ -14,6 +14,9 @@ PKGS=(
   chromium
   # Python venv support, unshare (util-linux) for the no-network OCR test
   python3-venv util-linux
+  # PostgreSQL server: a shared `guji workspace --db postgresql+psycopg://…` and its test
+  # (tests/test_workspace_postgres.py starts a throw-away server with initdb + pg_ctl)
+  postgresql
 )
 # Node.js + npm for the Mirador reading room and the browser tests (scripts/install-viewer.sh):
 # Debian's packages unless a node/npm is already installed (e.g. a newer one from NodeSource).
