@@ -477,9 +477,9 @@ await as("proof1", async (page) => {
   await page.click("#save-page");
   await page.waitForFunction(() => document.getElementById("save-status").dataset.version);
   const version = await page.$eval("#save-status", (e) => e.dataset.version);
+  await page.screenshot({ path: process.env.ARTIFACTS + "/workspace-proofread.png" });
   await page.goto(base + "proofread");
   const after = await page.getAttribute(`#books li[data-item="${item}"]`, "data-done");
-  await page.screenshot({ path: process.env.ARTIFACTS + "/workspace-proofread.png" });
   return { step: "proofread", mode, low, picked, line: line.id, text, version, before, after };
 });
 await browser.close();
