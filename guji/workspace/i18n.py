@@ -81,20 +81,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 @lru_cache(maxsize=1)
 def table() -> dict[str, dict[str, str]]:
+    """{lang: {key: text}}: zh-Hant through OpenCC s2tw, as the publication's table."""
     from guji.textfold import convert
 
-    out: dict[str, dict[str, str]] = {lang: {} for lang in LANGS}
-    for key, (hans, en) in MESSAGES.items():
-        out["zh-Hans"][key] = hans
-        out["zh-Hant"][key] = convert("s2tw", hans)
-        out["en"][key] = en
-    return out
+    column = {"zh-Hans": lambda hans, en: hans, "zh-Hant": lambda hans, en: convert("s2tw", hans),
+              "en": lambda hans, en: en}
+    return {lang: {k: column[lang](*v) for k, v in MESSAGES.items()} for lang in LANGS}
 
 
 def table_json() -> str:
+    """The table as JSON that is safe inside <script>."""
     return json.dumps(table(), ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
 
 
 def t(key: str, **kw: object) -> str:
-    text = MESSAGES.get(key, (key, key))[0]
-    return text.format(**kw) if kw else text
+    """The zh-Hans text of ``key`` (the page's default; i18n.js switches it in place)."""
+    hans = MESSAGES[key][0] if key in MESSAGES else key
+    return hans.format(**kw) if kw else hans
