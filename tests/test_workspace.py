@@ -71,14 +71,26 @@ def site(tmp_path_factory):
     w1, w2, out = root / "w1", root / "w2", root / "out"
     r = _guji("run", str(b1), "--work", str(w1), "--out", str(out), "-j", "1", "-q")
     assert r.returncode == 0, r.stderr
-    for args in (["ingest", str(b2)], ["clean"], ["metadata"]):
-        r = _guji(*args, "--work", str(w2), "-j", "1", "-q")
-        assert r.returncode in (0, 4), (args, r.stderr)
+    from click.testing import CliRunner
+
+    from guji.cli import main
+
+    for args in (["ingest", str(b2)], ["clean"], ["metadata"]):  # in this process: no OCR needed here
+        r = CliRunner().invoke(main, [*args, "--work", str(w2), "-j", "1", "-q"])
+        assert r.exit_code in (0, 4), (args, r.output)
     db = root / "ws.sqlite"
+    # one account through the command line (as an administrator makes them), the others directly
+    r = _guji("workspace", "user", "add", "centre", "--role", "reviewer", "--institution", "中心", "--password-stdin",
+              "--work", str(w1), "--db", str(db), stdin=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    from guji.workspace.app import hash_password
+    from guji.workspace.db import Database, db_url
+
+    database = Database(db_url(str(db), w1))
     for name, (role, inst) in USERS.items():
-        r = _guji("workspace", "user", "add", name, "--role", role, "--institution", inst, "--password-stdin",
-                  "--work", str(w1), "--db", str(db), stdin=PASSWORD + "\n")
-        assert r.returncode == 0, r.stderr
+        if name != "centre":
+            database.add_user(name, hash_password(PASSWORD), role, inst)
+    database.close()
     return {"root": root, "batch": b1, "w1": w1, "w2": w2, "out": out, "db": db}
 
 
@@ -103,6 +115,16 @@ def client(app, user: str | None = None, address: str = "127.0.0.1"):
 
 def post(c, url: str, body: dict, csrf: bool = True):
     return c.post(url, json=body, headers={"X-CSRF-Token": c.csrf} if csrf else {})
+
+
+VIEWER_NODE = REPO / "tests" / "viewer" / "node_modules"
+NODE = shutil.which("node")
+browser_missing = [why for cond, why in (
+    (Path("/usr/bin/chromium").exists(), "Debian chromium not at /usr/bin/chromium (apt-get install chromium)"),
+    (NODE is not None, "node not on PATH"),
+    ((VIEWER_NODE / "playwright-core").is_dir(), "playwright-core not installed: run scripts/install-viewer.sh"),
+) if not cond]
+
 
 
 # -- security ------------------------------------------------------------------------------------
@@ -294,18 +316,27 @@ def test_review_round_and_proofreading_reach_the_publication(app, site):
     corr, _sha = load_corrections(site["w1"], A, CANVAS_A)
     assert corr.version == 1 and corr.lines[0].who == "proof1" and corr.lines[0].source == "human"
     assert CanvasCorrections.from_dict(corr.to_dict()) == corr
-    rerun(site)
-    with StateStore(site["w1"]) as st:
-        after = st.get(STAGE, CANVAS_A)
-    assert after.fingerprint == before.fingerprint and after.info["proofread"]
-    check_published(site, line_id, new, probe, ("版本", "清乾隆四十一年（1776）刻本"))
     # the audit log names who changed what, before and after
     with sqlite3.connect(site["db"]) as db:
         rows = db.execute("SELECT who, action, field, before, after FROM ws_audit WHERE object=?",
                           (f"page:{CANVAS_A}",)).fetchall()
     assert rows[-1][:3] == ("proof1", "proofread", line_id) and rows[-1][4] == new
-    # guji verify: the re-derived outputs are the ones recorded
-    r = _guji("verify", "--work", str(site["w1"]), "-q")
+    if not browser_missing:
+        return  # test_browser_review_round_and_proofreading takes the same corrections through `guji run`
+    publish_and_check(site, before, line_id, new, probe)
+
+
+def publish_and_check(site, before, line_id: str, new: str, probe: str) -> None:
+    """`guji run` again: OCR not re-run, corrections in the outputs, `guji verify` content."""
+    from guji.ocr.stage import STAGE
+    from guji.state import StateStore
+
+    rerun(site)
+    with StateStore(site["w1"]) as st:
+        after = st.get(STAGE, CANVAS_A)
+    assert after.fingerprint == before.fingerprint and after.info["proofread"]
+    check_published(site, line_id, new, probe, ("版本", "清乾隆四十一年（1776）刻本"))
+    r = _guji("verify", "--work", str(site["w1"]), "-q")  # the re-derived outputs are the ones recorded
     assert r.returncode == 0, r.stderr[-2000:]
 
 
@@ -348,15 +379,6 @@ def test_corrections_contract_round_trip_and_errors(tmp_path):
 
 
 # -- real Chromium -----------------------------------------------------------------------------------
-
-VIEWER_NODE = REPO / "tests" / "viewer" / "node_modules"
-NODE = shutil.which("node")
-browser_missing = [why for cond, why in (
-    (Path("/usr/bin/chromium").exists(), "Debian chromium not at /usr/bin/chromium (apt-get install chromium)"),
-    (NODE is not None, "node not on PATH"),
-    ((VIEWER_NODE / "playwright-core").is_dir(), "playwright-core not installed: run scripts/install-viewer.sh"),
-) if not cond]
-
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -526,5 +548,31 @@ def test_browser_review_round_and_proofreading(tmp_path, site, served):
     pr = steps["proofread"]
     assert pr["mode"] == "vertical-rl" and pr["version"] == "1" and (pr["before"], pr["after"]) == ("0", "1")
     assert pr["low"] and pr["picked"]["alts"], pr  # the demo leaf has low-confidence characters with alternatives
-    rerun(mine)
-    check_published(mine, pr["line"], pr["text"], pr["text"][1:4], ("版本", "清乾隆四十一年（1776）刻本"))
+    with sqlite3.connect(mine["db"]) as db:
+        assert db.execute("SELECT who, action, field, after FROM ws_audit WHERE object=? ORDER BY id DESC LIMIT 1",
+                          (f"page:{CANVAS_A}",)).fetchone() == ("proof1", "proofread", pr["line"], pr["text"])
+    from guji.ocr.stage import STAGE
+    from guji.state import StateStore
+
+    with StateStore(mine["w1"]) as st:
+        before = st.get(STAGE, CANVAS_A)
+    publish_and_check(mine, before, pr["line"], pr["text"], pr["text"][1:4])
+
+
+def test_every_message_the_templates_use_exists_in_three_languages():
+    from importlib import resources
+
+    from guji.workspace import i18n
+
+    used: set[str] = set()
+    for f in resources.files("guji.workspace").joinpath("templates").iterdir():
+        used |= set(re.findall(r"""(?:\bt\(\s*["']|data-i18n=["']|:)((?:ws|login|list|state|rec|act|pr|err)\.[a-z_]+)""",
+                               f.read_text("utf-8")))
+    js = resources.files("guji.workspace").joinpath("assets", "workspace.js").read_text("utf-8")
+    used |= set(re.findall(r"""GUJI\.t\(\s*["']([a-z_]+\.[a-z_]+)["']""", js))
+    used |= {f"state.{s}" for s in ("draft", "submitted", "returned", "resubmitted", "approved")}
+    used |= {f"act.{a}" for a in ("submit", "return", "resubmit", "approve")}
+    assert len(used) > 40 and not sorted(used - set(i18n.MESSAGES))
+    table = i18n.table()
+    assert table["zh-Hant"]["ws.records"] == "著錄審校" and table["en"]["ws.records"] == "Record review"
+    assert all(table[lang][k] for lang in ("zh-Hans", "zh-Hant", "en") for k in i18n.MESSAGES)
