@@ -14,7 +14,7 @@ applied and reported (``proofread-stale``), never put on another line.
 
 The OCR stage never re-runs recognition for corrections. Its worker writes the page model and its
 renderings through :func:`write_ocr_outputs`; when a canvas has corrections it also keeps the
-recogniser's own model as ``WORK/ocr-machine/<item>/<canvas-slug>.json`` and writes the corrected
+recogniser's own model as ``WORK/ocr-machine/<item>/<canvas-slug>.machine.json`` and writes the corrected
 model (JSON, ALTO, PAGE, hOCR, text) in the usual places. After the page tasks, :func:`sync_ocr`
 re-derives the outputs of every canvas whose OCR is current but whose corrections changed (from
 the stored machine model plus the corrections) and updates the stage's record, so IIIF
@@ -113,7 +113,7 @@ def corrections_path(work: Path, item: str, canvas: str) -> Path:
 def machine_rel(item: str, canvas: str) -> str:
     from guji.model import canvas_stem
 
-    return f"{MACHINE_DIR}/{item}/{canvas_stem(canvas, item)}.json"
+    return f"{MACHINE_DIR}/{item}/{canvas_stem(canvas, item)}.machine.json"  # in a bag: ocr/<slug>.machine.json
 
 
 def load_corrections(work: Path, item: str, canvas: str) -> tuple[CanvasCorrections | None, str | None]:

@@ -275,7 +275,7 @@ def check_published(site, line_id: str, new: str, probe: str, remark_field: tupl
     alto = from_alto((w1 / "ocr" / A / "v01_0001.alto.xml").read_bytes())
     assert new in json.dumps(alto, ensure_ascii=False)
     assert new in (w1 / "ocr" / A / "v01_0001.txt").read_text("utf-8")
-    machine = json.loads((w1 / "ocr-machine" / A / "v01_0001.json").read_text("utf-8"))
+    machine = json.loads((w1 / "ocr-machine" / A / "v01_0001.machine.json").read_text("utf-8"))
     assert "鼂" not in json.dumps(machine, ensure_ascii=False)
     annos = json.dumps(json.loads(next((out / "iiif" / A / "annotations").glob("*.json")).read_text("utf-8")),
                        ensure_ascii=False)
