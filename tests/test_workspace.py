@@ -488,13 +488,15 @@ await as("proof1", async (page) => {
     await page.click(".col .ch.low");
     await page.waitForSelector("#alternatives:not([hidden]) button.alt");
     const alts = await page.$$eval("#alternatives button.alt", (bs) => bs.map((b) => b.textContent));
-    picked = { alts };
+    const box = await page.$eval("#char-box", (e) => ({ hidden: e.hidden, w: e.getBoundingClientRect().width }));
+    picked = { alts, box };
   }
   // correct a line by hand: the longest body column, third character
   const line = await page.$$eval(".col.body", (cs) => cs.map((c) => ({ id: c.dataset.line, t: c.dataset.machine }))
                                                     .sort((a, b) => [...b.t].length - [...a.t].length)[0]);
   const chars = [...line.t]; chars[2] = "鼂";
   const text = chars.join("");
+  await page.click(`button.edit[data-line="${line.id}"]`);
   await page.fill(`textarea[data-line="${line.id}"]`, text);
   await page.click("#save-page");
   await page.waitForFunction(() => document.getElementById("save-status").dataset.version);
@@ -548,6 +550,7 @@ def test_browser_review_round_and_proofreading(tmp_path, site, served):
     pr = steps["proofread"]
     assert pr["mode"] == "vertical-rl" and pr["version"] == "1" and (pr["before"], pr["after"]) == ("0", "1")
     assert pr["low"] and pr["picked"]["alts"], pr  # the demo leaf has low-confidence characters with alternatives
+    assert not pr["picked"]["box"]["hidden"] and pr["picked"]["box"]["w"] > 3  # its box is drawn on the image
     with sqlite3.connect(mine["db"]) as db:
         assert db.execute("SELECT who, action, field, after FROM ws_audit WHERE object=? ORDER BY id DESC LIMIT 1",
                           (f"page:{CANVAS_A}",)).fetchone() == ("proof1", "proofread", pr["line"], pr["text"])

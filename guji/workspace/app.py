@@ -364,7 +364,15 @@ class App:
         """The page for proofreading: machine lines with the latest saved version on top."""
         from guji.pagetext import BODY_REGION_TYPES
 
+        from guji.model import box_to_master, invert_affine
+
         machine = self.ws.machine_model(info.work, info.id, canvas.id)
+        # character boxes on the image shown (access pixels = the IIIF full image): master → access
+        to_img = invert_affine(canvas.access.to_master) if canvas.access is not None else None
+
+        def on_image(box: list[int]) -> list[int]:
+            return list(box_to_master(to_img, tuple(box))) if to_img is not None and box else []
+
         latest = self.db.page_version(canvas.id)
         saved = (latest or {}).get("lines", {})
         cols = []
@@ -376,7 +384,7 @@ class App:
                 cols.append({"id": ln["id"], "type": r["type"], "kind": ln.get("kind", "text"),
                              "machine": ln.get("text", ""), "text": s["text"] if s else ln.get("text", ""),
                              "human": bool(s and s["text"] != ln.get("text", "")),
-                             "chars": [{"t": ch["text"], "low": bool(ch.get("low")),
+                             "chars": [{"t": ch["text"], "low": bool(ch.get("low")), "b": on_image(ch.get("box")),
                                         "alt": [a for a, _p in ch.get("alternatives") or []][:5]}
                                        for ch in ln.get("chars") or []]})
         return {"canvas": canvas.id, "item": info.id, "has_ocr": machine is not None, "lines": cols,

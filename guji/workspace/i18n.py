@@ -67,6 +67,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pr.low": ("低置信度字（点选可看候选字）", "Low-confidence characters (click for alternatives)"),
     "pr.alternatives": ("候选字", "Alternatives"),
     "pr.save": ("保存本叶", "Save page"),
+    "pr.edit_line": ("修改本行", "Edit this column"),
     "pr.saved": ("已保存为第 {v} 版", "Saved as version {v}"),
     "pr.version": ("版本", "Version"),
     "pr.machine": ("机器识别", "Machine"),

@@ -58,6 +58,7 @@
       const ch = e.target.closest(".ch");
       if (ch) {
         current = ch;
+        mark(ch);
         const box = alts.querySelector(".alts");
         box.replaceChildren();
         for (const a of ch.dataset.alt || "") {
@@ -69,8 +70,24 @@
         alts.hidden = false;
         return;
       }
+      const ed = e.target.closest("button.edit");
+      if (ed) {  // show the column's text for typing (a whole line at once)
+        const ta = ed.parentElement.querySelector("textarea");
+        ta.hidden = !ta.hidden;
+        if (!ta.hidden) ta.focus();
+        return;
+      }
       if (e.target.id === "save-page") save();
     });
+    function mark(ch) {  // the character's box on the page image
+      const hl = document.getElementById("char-box"), img = document.getElementById("page-image");
+      const b = (ch.dataset.box || "").split(",").map(Number);
+      if (b.length !== 4 || !img.naturalWidth) { hl.hidden = true; return; }
+      const k = img.clientWidth / img.naturalWidth;
+      Object.assign(hl.style, { left: img.offsetLeft + b[0] * k + "px", top: img.offsetTop + b[1] * k + "px",
+                                width: b[2] * k + "px", height: b[3] * k + "px" });
+      hl.hidden = false;
+    }
     function choose(ch, a) {
       const col = ch.closest(".col");
       const ta = col.querySelector("textarea");
@@ -101,6 +118,7 @@
           c.classList.remove("dirty");
           c.classList.add("human");
           c.querySelector(".chars").textContent = c.querySelector("textarea").value;
+          c.querySelector("textarea").hidden = true;
         });
       } catch (err) {
         st.textContent = String(err.message || err);
