@@ -196,6 +196,9 @@ def test_passwords_never_stored_in_clear(app, site):
         hashes = [h for (h,) in db.execute("SELECT password_hash FROM ws_users")]
     assert len(hashes) == len(USERS) and all(h.startswith("$argon2id$") for h in hashes)
     assert len(set(hashes)) == len(hashes)  # salted
+    with sqlite3.connect(site["db"]) as db:  # the account made on the command line is in the audit log
+        row = db.execute("SELECT who, action, after FROM ws_audit WHERE object='user:centre'").fetchone()
+    assert row[0].startswith("cli:") and row[1:] == ("user-add", "reviewer 中心")
 
 
 def test_injection_like_string_stored_verbatim_and_rendered_escaped(app, site):

@@ -65,6 +65,9 @@ def serve_cmd(works: tuple[Path, ...], db: str | None, host: str, port: int, sec
 
     database = _database(db, works)
     app = make_app(list(works), database, secure_cookies=secure_cookies)
+    if not database.list_users():
+        click.echo("no accounts yet: add one with `guji workspace user add NAME --role admin --institution CODE "
+                   f"--work {works[0]}`", err=True)
     click.echo(f"guji workspace on http://{host}:{port}/ ({len(app.state.workspace.ws.items)} items; Ctrl-C to stop)",
                err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
@@ -100,9 +103,14 @@ def user_add(name: str, role: str, institution: str, password_stdin: bool, works
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         raise BadBatch("the password must have at least 8 characters")
+    import getpass
+
     database = _database(db, works)
     try:
         database.add_user(name, hash_password(password), role, institution)
+        with database.begin() as c:  # who made the account, from which machine account
+            database.log(c, f"cli:{getpass.getuser()}", "user-add", f"user:{name}", "role", None,
+                         f"{role} {institution}")
     except ValueError as e:
         raise BadBatch(str(e)) from e
     finally:
