@@ -33,7 +33,8 @@ PASSWORD = "correct horse 古籍"
 USERS = {"centre": ("reviewer", "中心"), "cat1": ("cataloguer", "350000-2001"), "proof1": ("proofreader", "350000-2001"),
          "cat2": ("cataloguer", "110000-0101")}
 
-pytestmark = pytest.mark.skipif(not (DEMO / "batch.toml").is_file(), reason="samples/demo-batch not in this checkout")
+pytestmark = [pytest.mark.skipif(not (DEMO / "batch.toml").is_file(), reason="samples/demo-batch not in this checkout"),
+              pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")]
 
 
 def _guji(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -582,3 +583,48 @@ def test_every_message_the_templates_use_exists_in_three_languages():
     table = i18n.table()
     assert table["zh-Hant"]["ws.records"] == "著錄審校" and table["en"]["ws.records"] == "Record review"
     assert all(table[lang][k] for lang in ("zh-Hans", "zh-Hant", "en") for k in i18n.MESSAGES)
+
+
+def test_ocr_stage_applies_and_withdraws_corrections_without_recognising(site, app, tmp_path):
+    """guji.proofread.sync_ocr as the OCR stage calls it after its page tasks: corrections added →
+    the page model and renderings re-derived from the machine model; corrections withdrawn → the
+    machine model's outputs back, byte for byte for the JSON; the stage record stays current."""
+    from guji.clikit import make_context
+    from guji.model import canvas_stem, load_canvases
+    from guji.proofread import corrections_path, sync_ocr
+    from guji.stage import PageTask
+
+    work = tmp_path / "w1"
+    shutil.copytree(site["w1"], work)
+    if not corrections_path(work, A, CANVAS_A).exists():  # the TestClient review test may not have run
+        proofread_line(app)
+        shutil.copytree(site["w1"] / "proofread", work / "proofread", dirs_exist_ok=True)
+    ocr_json = work / "ocr" / A / "v01_0001.json"
+    machine_bytes = ocr_json.read_bytes()
+    tasks = [PageTask(key=c.id, inputs={}, item_id=c.item_id,
+                      payload={"item": c.item_id, "canvas": c.id, "slug": canvas_stem(c.id, c.item_id),
+                               "image": c.ocr.path}) for c in load_canvases(work) if c.item_id == A]
+    ctx = make_context(work, quiet=True)
+    try:
+        fp = ctx.store.get("ocr", CANVAS_A).fingerprint
+        assert sync_ocr(ctx, "ocr", tasks) == []
+        rec = ctx.store.get("ocr", CANVAS_A)
+        assert rec.fingerprint == fp and ctx.store.is_current("ocr", CANVAS_A, fp) and rec.info["proofread"]
+        doc = json.loads(ocr_json.read_text("utf-8"))
+        assert doc["proofread"]["who"] == ["proof1"] and "鼂" in doc["text"]
+        assert "proofread" in (work / "ocr" / A / "v01_0001.page.xml").read_text("utf-8")  # provenance step
+        assert (work / "ocr-machine" / A / "v01_0001.machine.json").read_bytes() == machine_bytes
+        assert sync_ocr(ctx, "ocr", tasks) == []  # nothing changed: nothing rewritten
+        assert ctx.store.get("ocr", CANVAS_A).updated == rec.updated
+        corrections_path(work, A, CANVAS_A).unlink()
+        sync_ocr(ctx, "ocr", tasks)
+        assert ocr_json.read_bytes() == machine_bytes and not (work / "ocr-machine" / A / "v01_0001.machine.json").exists()
+        rec = ctx.store.get("ocr", CANVAS_A)
+        assert rec.info["proofread"] is None and ctx.store.is_current("ocr", CANVAS_A, fp)
+        # a malformed corrections file is an error naming the file, not a crash
+        corrections_path(work, A, CANVAS_A).write_text('{"format": "guji-proofread/1", "lines": 3}', "utf-8")
+        probs = sync_ocr(ctx, "ocr", tasks)
+        assert [p.code for p in probs] == ["proofread-unreadable"] and "lines must be list" in probs[0].message
+    finally:
+        ctx.executor.close()
+        ctx.store.close()

@@ -24,7 +24,7 @@ ITEM = "110000-0101-0000001"
 PASSWORD = "pg password 古籍"
 BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`"),
               pytest.mark.skipif(not BIN, reason="no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb): "
                                                  "apt-get install postgresql (scripts/install-system.sh)")]
 
