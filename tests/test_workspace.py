@@ -28,10 +28,11 @@ from conftest import REPO, run_guji
 DEMO = REPO / "samples" / "demo-batch"
 A = "350000-2001-0000101"
 B = "110000-0101-0000001"
+B_RESTRICTED = "110000-0101-0000002"  # 访问级别 限制
 CANVAS_A = f"{A}/v01/0001"
 PASSWORD = "correct horse 古籍"
 USERS = {"centre": ("reviewer", "中心"), "cat1": ("cataloguer", "350000-2001"), "proof1": ("proofreader", "350000-2001"),
-         "cat2": ("cataloguer", "110000-0101")}
+         "cat2": ("cataloguer", "110000-0101"), "proof2": ("proofreader", "110000-0101")}
 
 pytestmark = [pytest.mark.skipif(not (DEMO / "batch.toml").is_file(), reason="samples/demo-batch not in this checkout"),
               pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")]
@@ -60,8 +61,11 @@ def make_lib2(root: Path) -> Path:
     (batch / "batch.toml").write_text('[batch]\nid = "lib2"\ninstitution = "示例市图书馆"\ninstitution_code = "110000-0101"\n'
                                       'rights = "http://creativecommons.org/licenses/by/4.0/"\n', "utf-8")
     (batch / "records.csv").write_text("普查编号,题名卷数,著者,版本,定级,破损级别,文献类型,访问级别\n"
-                                       f"{B},孟子七卷,（宋）朱熹撰,清刻本,三級甲等,二級,古籍,公开\n", "utf-8")
-    shutil.copy2(DEMO / A / "v01" / "0001.jpg", batch / B / "0001.jpg")
+                                       f"{B},孟子七卷,（宋）朱熹撰,清刻本,三級甲等,二級,古籍,公开\n"
+                                       f"{B_RESTRICTED},大學一卷,（宋）朱熹撰,清刻本,,,古籍,限制\n", "utf-8")
+    for item in (B, B_RESTRICTED):
+        (batch / item).mkdir(exist_ok=True)
+        shutil.copy2(DEMO / A / "v01" / "0001.jpg", batch / item / "0001.jpg")
     return batch
 
 
@@ -157,7 +161,7 @@ def test_library_user_gets_403_on_another_librarys_item(app):
     from urllib.parse import quote
 
     c = client(app, "cat2")
-    assert [r["item"] for r in c.get("/api/records").json()["records"]] == [B]
+    assert [r["item"] for r in c.get("/api/records").json()["records"]] == [B, B_RESTRICTED]
     assert c.get(f"/record/{A}").status_code == 403
     assert c.get(f"/api/record/{A}").status_code == 403
     assert c.get(f"/image/{quote(CANVAS_A)}").status_code == 403
@@ -172,7 +176,7 @@ def test_library_user_gets_403_on_another_librarys_item(app):
     assert post(p, f"/api/save-page/{quote(canvas_b)}", {"lines": {}}).status_code == 403
     # the centre's reviewer sees both libraries
     rv = client(app, "centre")
-    assert sorted(r["item"] for r in rv.get("/api/records").json()["records"]) == sorted([A, B])
+    assert sorted(r["item"] for r in rv.get("/api/records").json()["records"]) == sorted([A, B, B_RESTRICTED])
 
 
 def test_change_without_csrf_token_is_refused(app, site):
@@ -235,6 +239,16 @@ def test_restricted_fields_never_shown_to_roles_that_may_not_see_them(app):
     text = json.dumps(c.get(f"/api/record/{A}").json(), ensure_ascii=False)
     assert "三級乙等" in text  # the library's cataloguer sees the grade
     assert post(p, f"/api/record/{A}/field", {"field": "定级", "value": "一級"}).status_code == 403
+    # a restricted item (访问级别 限制) is not there for a proofreader of its own library
+    from urllib.parse import quote
+
+    p2 = client(app, "proof2")
+    assert [r["item"] for r in p2.get("/api/records").json()["records"]] == [B]
+    assert [b["item"] for b in p2.get("/api/proofread").json()["books"]] == [B]
+    for url in (f"/record/{B_RESTRICTED}", f"/api/record/{B_RESTRICTED}", f"/image/{quote(B_RESTRICTED)}/1/0001",
+                f"/api/page/{quote(B_RESTRICTED)}/1/0001"):
+        assert p2.get(url).status_code == 403, url
+    assert "大學" not in p2.get("/records").text
 
 
 # -- review rounds and proofreading through the pipeline ---------------------------------------------
@@ -600,12 +614,18 @@ def test_ocr_stage_applies_and_withdraws_corrections_without_recognising(site, a
         proofread_line(app)
         shutil.copytree(site["w1"] / "proofread", work / "proofread", dirs_exist_ok=True)
     ocr_json = work / "ocr" / A / "v01_0001.json"
-    machine_bytes = ocr_json.read_bytes()
+    cfile = corrections_path(work, A, CANVAS_A)
+    saved = cfile.read_bytes()
     tasks = [PageTask(key=c.id, inputs={}, item_id=c.item_id,
                       payload={"item": c.item_id, "canvas": c.id, "slug": canvas_stem(c.id, c.item_id),
                                "image": c.ocr.path}) for c in load_canvases(work) if c.item_id == A]
     ctx = make_context(work, quiet=True)
     try:
+        cfile.unlink()  # start from the recogniser's outputs (a run without a browser applied them already)
+        assert sync_ocr(ctx, "ocr", tasks) == []
+        machine_bytes = ocr_json.read_bytes()
+        assert "鼂" not in machine_bytes.decode("utf-8")
+        cfile.write_bytes(saved)
         fp = ctx.store.get("ocr", CANVAS_A).fingerprint
         assert sync_ocr(ctx, "ocr", tasks) == []
         rec = ctx.store.get("ocr", CANVAS_A)
