@@ -82,15 +82,17 @@ def main() -> int:
     from guji.publish.site import build_index
     from guji.textfold import fold
 
+    import guji.publish.lattice as lat
+
     if args.min_p is not None:
-        ix.ALT_MIN_P = args.min_p
+        lat.ALT_MIN_P = args.min_p
         ix.page_content_from_ocr.__kwdefaults__["min_p"] = args.min_p
     if args.fuzzy is not None:
-        ix.FUZZY_MIN_LEN = args.fuzzy
+        lat.FUZZY_MIN_LEN = args.fuzzy
     if args.deletions:
-        ix.FUZZY_DELETIONS = True
+        lat.FUZZY_DELETIONS = True
     if args.two is not None:
-        ix.FUZZY_TWO_LEN = args.two
+        lat.FUZZY_TWO_LEN = args.two
     cache = args.cache
     work = cache / "work"
     batch, order = make_batch(args.data, cache)
@@ -132,7 +134,7 @@ def main() -> int:
                         s[3] += len(pages)
                 ms = (time.perf_counter() - t) * 1000 / max(1, len(queries))
                 rows.append((n, mode, stat, ms))
-    print(f"\nRecall on {args.data.name} ({len(names)} pages through guji ocr; min_p {ix.ALT_MIN_P}, one misread character in phrases of ≥ {ix.FUZZY_MIN_LEN or '∞'}{', or one missed' if ix.FUZZY_DELETIONS else ''}, two misread in ≥ {ix.FUZZY_TWO_LEN or '∞'}): "
+    print(f"\nRecall on {args.data.name} ({len(names)} pages through guji ocr; min_p {lat.ALT_MIN_P}, one misread character in phrases of ≥ {lat.FUZZY_MIN_LEN or '∞'}{', or one missed' if lat.FUZZY_DELETIONS else ''}, two misread in ≥ {lat.FUZZY_TWO_LEN or '∞'}): "
           "found on the right page / false hits among pages returned")
     print("| phrase | search | recall (all) | false hits (all) | recall A / B | false hits A / B | phrases | ms/query |")
     print("|---|---|---|---|---|---|---|---|")

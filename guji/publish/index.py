@@ -37,20 +37,16 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from guji.pagetext import body_lines, centre_text
+from guji.publish import lattice as lat_mod
+from guji.publish.lattice import ALT_MIN_P, UNCERTAIN_BELOW, build_lattice
 from guji.textfold import compact, fold, fold_char, is_indexed, spaced
 from guji.publish.meta import ItemInfo
 
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 ROWID_SHIFT = 20
 SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
 VERIFY_CAP = 200  # candidate pages checked per query for uncertain (alternative) matches
 MAX_QUERY_CHARS = 200
-ALT_MIN_P = 0.02  # recogniser candidates below this probability are not indexed (tuned in bench/bench_recall.py)
-UNCERTAIN_BELOW = 0.5  # a match whose reading has a lower joint probability is marked uncertain
-FUZZY_MIN_LEN = 4  # phrases this long (0 = never) also match with one character misread
-FUZZY_DELETIONS = True  # … or with one inner character not read
-FUZZY_TWO_LEN = 8  # phrases this long (0 = never) also match with two characters misread
-FUZZY_PENALTY = 0.05  # probability factor of such a reading
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
                "edition_type")
 FIELD_ALIASES = {
@@ -78,9 +74,8 @@ CREATE TABLE items(
 CREATE VIRTUAL TABLE items_fts USING fts5({", ".join(META_FIELDS)}, content='',
   tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE pages(
-  rowid INTEGER PRIMARY KEY, canvas_id TEXT NOT NULL, canvas_uri TEXT NOT NULL, label TEXT,
-  width INTEGER, height INTEGER, orig TEXT NOT NULL, boxes BLOB, folded TEXT NOT NULL DEFAULT '',
-  probs BLOB, alts TEXT, altpos BLOB, centre TEXT);
+  rowid INTEGER PRIMARY KEY, lat TEXT NOT NULL, latp BLOB, canvas_id TEXT NOT NULL, canvas_uri TEXT NOT NULL,
+  label TEXT, width INTEGER, height INTEGER, orig TEXT NOT NULL, boxes BLOB, centre TEXT);
 CREATE VIRTUAL TABLE pages_fts USING fts5(body, alts, centre, content='', columnsize=0,
   tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE grade_counts(grade TEXT PRIMARY KEY, books INTEGER NOT NULL);
@@ -101,7 +96,10 @@ class _FoldTable:
         import numpy as np
 
         a = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        blocks = np.unique(a >> 8)
+        blocks = a >> 8
+        if self.known[blocks].all():
+            return self.lut[a].tobytes().decode("utf-32-le", "surrogatepass")
+        blocks = np.unique(blocks)
         for b in blocks[~self.known[blocks]].tolist():
             lo = b << 8
             self.lut[lo:lo + 256] = [ord(fold_char(chr(cp))) if not 0xD800 <= cp < 0xE000 else cp
@@ -330,9 +328,11 @@ def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float =
             for ch in text:  # a char entry may hold more than one code point (rare)
                 if is_indexed(fold_char(ch)):
                     if calts and len(text) == 1:
-                        mine = fold_char(ch)
-                        for a, p in calts:
-                            if p >= min_p and len(a) == 1 and fold_char(a) != mine and is_indexed(fold_char(a)):
+                        kept = {fold_char(ch)}
+                        for a, p in sorted(calts, key=lambda ap: -ap[1]):
+                            fa = fold_char(a) if len(a) == 1 else ""
+                            if p >= min_p and fa not in kept and is_indexed(fa) and len(kept) <= lat_mod.ALT_MAX:
+                                kept.add(fa)
                                 alt_chars.append(a)
                                 alt_pos.append(min(len(chars), 65535))
                                 alt_p.append(float(p))
@@ -361,25 +361,27 @@ def _pack_probs(confs: Sequence[float] | None, n: int) -> bytes | None:
     return (np.clip(np.asarray(confs[:n], dtype=np.float64), 0.0, 1.0) * 255 + 0.5).astype(np.uint8).tobytes()
 
 
-def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | None) -> tuple[str | None, bytes | None, str]:
-    """The recogniser's candidates as three aligned sequences — folded characters (``alts``),
-    then in ``altpos`` their positions (uint16 LE) followed by their probabilities (one byte
-    each) — and the FTS bag of those characters."""
-    if not alternatives:
-        return None, None, ""
-    if isinstance(alternatives, PackedAlternatives):
-        chars = fold_text(alternatives.chars)
-        return chars, alternatives.positions.tobytes() + alternatives.probs, " ".join(dict.fromkeys(chars))
+def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | PackedAlternatives | None
+               ) -> tuple[str, Any, bytes, str]:
+    """The recogniser's candidates as folded characters, positions and probabilities (one byte
+    each), and the FTS bag of those characters (each once, in code point order)."""
     import numpy as np
 
-    flat = [(k, c, p) for k, cands in sorted(alternatives.items()) for c, p in cands if len(c) == 1]
-    if not flat:
-        return None, None, ""
-    ks, cs, ps = zip(*flat)
-    chars = fold_text("".join(cs))
-    blob = array("H", ks).tobytes() + (np.clip(np.asarray(ps, dtype=np.float64), 0.0, 1.0) * 255 + 0.5
-                                        ).astype(np.uint8).tobytes()
-    return chars, blob, " ".join(dict.fromkeys(chars))  # first-seen order: the same bytes every build
+    if not alternatives:
+        return "", None, b"", ""
+    if isinstance(alternatives, PackedAlternatives):
+        chars, pos, probs = fold_text(alternatives.chars), alternatives.positions, alternatives.probs
+    else:
+        flat = [(k, c, p) for k, cands in sorted(alternatives.items()) for c, p in cands if len(c) == 1]
+        if not flat:
+            return "", None, b"", ""
+        ks, cs, ps = zip(*flat)
+        chars, pos = fold_text("".join(cs)), array("H", ks)
+        probs = (np.clip(np.asarray(ps, dtype=np.float64), 0.0, 1.0) * 255 + 0.5).astype(np.uint8).tobytes()
+    if not chars:
+        return "", None, b"", ""
+    uniq = np.unique(np.frombuffer(chars.encode("utf-32-le", "surrogatepass"), np.uint32))
+    return chars, pos, probs, " ".join(uniq.tobytes().decode("utf-32-le", "surrogatepass"))
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -412,11 +414,11 @@ class IndexWriter:
         for p in pages:
             prow = (rid << ROWID_SHIFT) | p.order
             folded = fold_text(p.chars)
-            alt_chars, alt_blob, bag = _pack_alts(p.alternatives)
+            alt_chars, alt_pos, alt_probs, bag = _pack_alts(p.alternatives)
+            lat, latp = build_lattice(folded, _pack_probs(p.confidences, len(p.chars)), alt_chars, alt_pos, alt_probs)
             centre = compact(p.centre) if p.centre else ""
-            page_rows.append((prow, p.canvas_id, p.canvas_uri, p.label, p.width, p.height, p.chars,
-                              pack_boxes(p.boxes), folded, _pack_probs(p.confidences, len(p.chars)), alt_chars,
-                              alt_blob, p.centre or None))
+            page_rows.append((prow, lat, latp, p.canvas_id, p.canvas_uri, p.label, p.width, p.height, p.chars,
+                              pack_boxes(p.boxes), p.centre or None))
             fts_rows.append((prow, " ".join(folded), bag, " ".join(centre)))
             chars += len(p.chars)
             canvases += 1
@@ -439,7 +441,7 @@ class IndexWriter:
 
     def _flush_pages(self, page_rows: list, fts_rows: list) -> None:
         if page_rows:
-            self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", page_rows)
+            self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?)", page_rows)
             self.db.executemany("INSERT INTO pages_fts(rowid, body, alts, centre) VALUES (?,?,?,?)", fts_rows)
             page_rows.clear()
             fts_rows.clear()
@@ -517,13 +519,6 @@ def _phrase(c: str) -> str:
     return '"' + " ".join(c) + '"'
 
 
-def find_all(hay: str, needle: str) -> Iterator[int]:
-    i = hay.find(needle)
-    while i >= 0:
-        yield i
-        i = hay.find(needle, i + 1)
-
-
 def line_boxes(boxes: list[tuple[int, int, int, int, int]], i: int, j: int) -> list[tuple[int, int, int, int]]:
     """Union box of characters i..j-1 per line (a match may run on into the next column)."""
     out: list[tuple[int, int, int, int]] = []
@@ -541,100 +536,6 @@ def line_boxes(boxes: list[tuple[int, int, int, int, int]], i: int, j: int) -> l
     if cur is not None:
         out.append((cur[0], cur[1], cur[2] - cur[0], cur[3] - cur[1]))
     return out
-
-
-class _Lattice:
-    """A page's folded top-1 reading with the recogniser's kept candidates per position."""
-
-    __slots__ = ("folded", "probs", "alts", "altpos", "altp", "fuzzy")
-
-    def __init__(self, folded: str, probs: bytes | None, alts: str | None, altpos: bytes | None = None,
-                 fuzzy: bool = True):
-        self.folded = folded
-        self.fuzzy = fuzzy
-        self.probs = probs
-        self.alts = alts or ""
-        m = len(self.alts)
-        self.altpos = array("H")
-        self.altp = b""
-        if m and altpos:
-            self.altpos.frombytes(altpos[:2 * m])
-            self.altp = altpos[2 * m:]
-
-    def p(self, i: int) -> float:
-        return self.probs[i] / 255 if self.probs is not None and i < len(self.probs) else 1.0
-
-    def cand(self, c: str) -> dict[int, float]:
-        """Positions where ``c`` is a kept candidate → its probability."""
-        out: dict[int, float] = {}
-        a = self.alts
-        k = a.find(c)
-        while k >= 0:
-            out[self.altpos[k]] = self.altp[k] / 255
-            k = a.find(c, k + 1)
-        return out
-
-    def find(self, t: str) -> list[tuple[int, int, float, bool]]:
-        """``(start, end, joint probability, not the top-1 reading)`` of every reading of ``t``."""
-        out: list[tuple[int, int, float, bool]] = []
-        n = len(t)
-        f = self.folded
-        for i in find_all(f, t):
-            p = 1.0
-            for k in range(i, i + n):
-                p *= self.p(k)
-            out.append((i, i + n, p, False))
-        if self.alts:
-            cands = {c: self.cand(c) for c in set(t)}
-            starts = {pos - k for k, c in enumerate(t) for pos in cands[c] if 0 <= pos - k <= len(f) - n}
-            for s in sorted(starts):
-                p = 1.0
-                alt = False
-                for k, c in enumerate(t):
-                    i = s + k
-                    if f[i] == c:
-                        p *= self.p(i)
-                    else:
-                        q = cands[c].get(i)
-                        if q is None:
-                            p = 0.0
-                            break
-                        p *= q
-                        alt = True
-                if p > 0 and alt:
-                    out.append((s, s + n, p, True))
-        if self.fuzzy and FUZZY_MIN_LEN and n >= FUZZY_MIN_LEN:
-            out.extend(self._fuzzy(t, {s for s, _, _, _ in out}))
-        return out
-
-    def _fuzzy(self, t: str, taken: set[int]) -> list[tuple[int, int, float, bool]]:
-        """Readings of ``t`` with one character misread (substitution) on the top-1 text, or (with
-        FUZZY_DELETIONS) one character of ``t`` not read at all; probability × FUZZY_PENALTY."""
-        n = len(t)
-        pats = [re.escape(t[:k]) + "." + re.escape(t[k + 1:]) for k in range(n)]
-        if FUZZY_DELETIONS:
-            pats += [re.escape(t[:k] + t[k + 1:]) for k in range(1, n - 1)]
-        two = FUZZY_TWO_LEN and n >= FUZZY_TWO_LEN
-        if two:  # long phrases: two characters misread
-            pats += [re.escape(t[:a]) + "." + re.escape(t[a + 1:b]) + "." + re.escape(t[b + 1:])
-                     for a in range(n) for b in range(a + 1, n)]
-        out: list[tuple[int, int, float, bool]] = []
-        for m in re.finditer("(?=(" + "|".join(pats) + "))", self.folded):
-            s = m.start()
-            if s in taken:
-                continue
-            taken.add(s)
-            span = m.group(1)
-            p = 1.0
-            wrong = 0
-            for k in range(s, s + len(span)):
-                if self.folded[k] in t:
-                    p *= self.p(k)
-                else:
-                    wrong += 1
-            p *= FUZZY_PENALTY ** max(1, wrong)
-            out.append((s, s + len(span), p, True))
-        return out
 
 
 class SearchIndex:
@@ -686,60 +587,81 @@ class SearchIndex:
 
     @staticmethod
     def _candidate_expr(q: Query) -> str:
-        """Pages that have every character of every term as top-1 reading or as a kept candidate."""
+        """Pages where every term may match through the recogniser's candidates or with the
+        errors :mod:`guji.publish.lattice` allows; the lattice then checks the positions."""
+        def every(chars: Iterable[str]) -> str:
+            return "(" + " AND ".join(f"{{body alts}} : {_phrase(c)}" for c in sorted(set(chars))) + ")"
+
+        def cands(t: str) -> str:  # each character read or a candidate, at least one a candidate
+            return "(" + every(t) + " AND (" + " OR ".join(f"alts : {_phrase(c)}" for c in sorted(set(t))) + "))"
+
         def one_error(t: str) -> str:
-            """All characters in place but one: t[:k] and t[k+1:] at most one token apart (or, for
-            a missed character, t without t[k] as a phrase); matches through one candidate are
-            among these."""
+            """All characters in place but one (misread, missed or one extra): t[:k] and t[k+1:]
+            at most one token apart, or t[k:] after t[:k] with one between; with candidates in
+            those readings only "every character but one is somewhere"."""
+            if lat_mod.FUZZY_CANDIDATES:
+                return "(" + " OR ".join(every(t[:k] + t[k + 1:]) for k in range(len(t))) + ")"
             alts = [f"body : {_phrase(t[1:])}", f"body : {_phrase(t[:-1])}"]
             alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k + 1:])}, 1)" for k in range(1, len(t) - 1)]
+            if lat_mod.FUZZY_INSERTIONS:
+                alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k:])}, 1)" for k in range(1, len(t))]
             return "(" + " OR ".join(alts) + ")"
-
-        def every(chars: Iterable[str]) -> str:
-            return " AND ".join(f"{{body alts}} : {_phrase(c)}" for c in sorted(set(chars)))
 
         parts = []
         for t in q.terms:
-            if FUZZY_TWO_LEN and len(t) >= FUZZY_TWO_LEN:  # two errors: one half has at most one
+            if lat_mod.FUZZY_TWO_LEN and len(t) >= lat_mod.FUZZY_TWO_LEN:  # two errors: one half has at most one
                 h = len(t) // 2
-                parts.append(f"({one_error(t[:h])} OR {one_error(t[h:])})")
-            elif FUZZY_MIN_LEN and len(t) >= FUZZY_MIN_LEN:
-                parts.append(one_error(t))
-            else:  # and one of them at least as a candidate
-                parts.append(every(t) + " AND (" + " OR ".join(f"alts : {_phrase(c)}" for c in sorted(set(t))) + ")")
+                parts.append(f"({cands(t)} OR {one_error(t[:h])} OR {one_error(t[h:])})")
+            elif lat_mod.FUZZY_MIN_LEN and len(t) >= lat_mod.FUZZY_MIN_LEN:
+                parts.append(f"({cands(t)} OR {one_error(t)})")
+            else:
+                parts.append(cands(t))
         return " AND ".join(parts + [f"centre : {_phrase(t)}" for t in q.centre])
 
-    def _uncertain_pages(self, q: Query, exact: set[int], allowed: set[int] | None, *, lo: int = 0,
+    def _uncertain_pages(self, q: Query, allowed: set[int] | None, *, lo: int = 0,
                          hi: int = (1 << 62), cap: int = VERIFY_CAP) -> tuple[dict[int, float], bool]:
-        """Pages (not in ``exact``) where every term matches through the recogniser's candidates:
-        rowid → best joint probability of a reading; and whether all candidates were checked."""
+        """Pages without an exact hit where every term matches through the recogniser's candidates
+        or with an allowed error: rowid → best joint probability of a reading; and whether all
+        candidate pages were checked. FTS5 picks the candidates (exact pages excluded with NOT),
+        the page lattices are checked by :func:`guji.publish.lattice.find` (C regular expressions)."""
         out: dict[int, float] = {}
         checked = 0
+        expr = f"({self._candidate_expr(q)}) NOT ({self._text_expr(q)})"
         cur = self.db.execute(
-            "SELECT p.rowid, p.folded, p.probs, p.alts, p.altpos FROM pages_fts f JOIN pages p ON p.rowid = f.rowid "
-            "WHERE pages_fts MATCH ? AND f.rowid BETWEEN ? AND ?"
-            + ("" if FUZZY_MIN_LEN and max(map(len, q.terms)) >= FUZZY_MIN_LEN else " AND p.alts IS NOT NULL"),
-            (self._candidate_expr(q), lo, hi))
+            "SELECT p.rowid, p.lat, p.latp FROM pages_fts f JOIN pages p ON p.rowid = f.rowid "
+            "WHERE pages_fts MATCH ? AND f.rowid BETWEEN ? AND ?", (expr, lo, hi))
         complete = True
-        for rowid, folded, probs, alts, altpos in cur:
-            if rowid in exact or (allowed is not None and (rowid >> ROWID_SHIFT) not in allowed):
+        for rowid, lat, latp in cur:
+            if allowed is not None and (rowid >> ROWID_SHIFT) not in allowed:
                 continue
             if checked >= cap:
                 complete = False
                 break
             checked += 1
-            lat = _Lattice(folded, probs, alts, altpos)
             best = 1.0
             for t in q.terms:
-                ms = lat.find(t)
+                ms = lat_mod.find(lat, latp, t)
                 if not ms:
                     best = 0.0
                     break
-                best *= max(p for _, _, p, _ in ms)
+                best *= max(m[2] for m in ms)
             if best > 0:
                 out[rowid] = best
         cur.close()
         return out, complete
+
+    def _exact_pages(self, q: Query, allowed: set[int] | None, cap: int) -> dict[int, tuple[int, str]]:
+        """Pages whose top-1 text has every term, grouped in SQL: item rowid → (pages, their
+        rowids comma-separated); at most ``cap`` pages."""
+        sql = "SELECT rowid AS r FROM pages_fts WHERE pages_fts MATCH ?"
+        args: list[Any] = [self._text_expr(q)]
+        if allowed is not None:
+            sql += f" AND (rowid >> {ROWID_SHIFT}) IN (SELECT value FROM json_each(?))"
+            args.append(json.dumps(sorted(allowed)))
+        sql += " LIMIT ?"
+        args.append(cap)
+        return {it: (n, rows) for it, n, rows in self.db.execute(
+            f"SELECT r >> {ROWID_SHIFT}, count(*), group_concat(r) FROM ({sql}) GROUP BY 1", args)}
 
     def search(self, query: str | Query, *, limit: int = 20, offset: int = 0, hits_per_item: int = 3,
                scan_cap: int = SCAN_CAP, alternatives: bool = True) -> dict[str, Any]:
@@ -750,29 +672,19 @@ class SearchIndex:
         ``uncertain`` with their joint probability (docs/search.md)."""
         q = parse_query(query) if isinstance(query, str) else query
         allowed = self._filtered_items(q)
-        page_hits: dict[int, list[int]] = {}
+        page_hits: dict[int, str] = {}
         uncertain_hits: dict[int, list[tuple[float, int]]] = {}
         n_page_hits = n_uncertain = 0
         exact = True
         meta_items: set[int] = set()
         text = bool(q.terms or q.centre)
         if text:
-            expr = self._text_expr(q)
-            cur = self.db.execute("SELECT rowid FROM pages_fts WHERE pages_fts MATCH ?", (expr,))
-            exact_rows: set[int] = set()
-            for (rowid,) in cur:
-                it = rowid >> ROWID_SHIFT
-                if allowed is not None and it not in allowed:
-                    continue
-                n_page_hits += 1
-                exact_rows.add(rowid)
-                page_hits.setdefault(it, []).append(rowid)
-                if n_page_hits >= scan_cap:
-                    exact = False
-                    break
-            cur.close()
+            grouped = self._exact_pages(q, allowed, scan_cap)
+            page_hits = {it: rows for it, (_n, rows) in grouped.items()}  # type: ignore[misc]
+            n_page_hits = sum(n for n, _ in grouped.values())
+            exact = n_page_hits < scan_cap
             if alternatives and q.terms and exact:
-                unc, complete = self._uncertain_pages(q, exact_rows, allowed)
+                unc, complete = self._uncertain_pages(q, allowed)
                 exact = exact and complete
                 for rowid, p in unc.items():
                     uncertain_hits.setdefault(rowid >> ROWID_SHIFT, []).append((p, rowid))
@@ -796,7 +708,7 @@ class SearchIndex:
         for rid in shown:
             row = self._row("SELECT * FROM items WHERE rowid = ?", (rid,))
             d = {k: row[k] for k in row if k != "rowid"}
-            hits = page_hits.get(rid, [])
+            hits = sorted(map(int, page_hits[rid].split(","))) if rid in page_hits else []
             unc = sorted(uncertain_hits.get(rid, []), key=lambda pr: (-pr[0], pr[1]))
             d["page_hits"] = len(hits) + len(unc)
             d["exact_page_hits"] = len(hits)
@@ -839,15 +751,10 @@ class SearchIndex:
     def _found(self, row: Any, terms: list[str], alternatives: bool) -> list[tuple[int, int, float, bool, str]]:
         """``(start, end, probability, alternative, reading)`` of every match on a page, once each,
         in result order: top-1 readings by position, then the others most probable first."""
-        keys = row.keys()
-        folded = row["folded"] if "folded" in keys and row["folded"] else fold_text(row["orig"])
-        lat = _Lattice(folded, row["probs"] if "probs" in keys else None,
-                       row["alts"] if alternatives and "alts" in keys else None,
-                       row["altpos"] if "altpos" in keys else None, fuzzy=alternatives)
         seen: set[tuple[int, int]] = set()
         out = []
         for t in terms:
-            for i, j, p, alt in lat.find(t):
+            for i, j, p, alt in lat_mod.find(row["lat"], row["latp"], t, alternatives=alternatives):
                 if (i, j) not in seen:
                     seen.add((i, j))
                     out.append((i, j, p, alt, t))
@@ -903,7 +810,7 @@ class SearchIndex:
             "SELECT rowid FROM pages_fts WHERE pages_fts MATCH ? AND rowid BETWEEN ? AND ?",
             (self._text_expr(q), lo, hi)).fetchall()]
         if alternatives:
-            unc, _ = self._uncertain_pages(q, set(rows), None, lo=lo, hi=hi, cap=1 << ROWID_SHIFT)
+            unc, _ = self._uncertain_pages(q, None, lo=lo, hi=hi, cap=1 << ROWID_SHIFT)
             rows += sorted(unc)
         certain: list[dict[str, Any]] = []
         uncertain: list[dict[str, Any]] = []

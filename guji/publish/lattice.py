@@ -1,0 +1,168 @@
+"""A page's reading lattice for search: the folded top-1 reading and the recogniser's candidates in
+one string, matched by compiled regular expressions (docs/search.md, "How a phrase matches").
+
+Layout (built once per page at index time, :func:`build_lattice`, vectorised with numpy)::
+
+    |万|历萬|三|年午平|…|
+
+one *segment* per character position, segments separated (and enclosed) by ``|``: the segment's
+first character is the folded top-1 reading, the others are the recogniser's kept candidates
+(folded). ``|`` is never an indexed character (:func:`guji.textfold.is_indexed`). Beside the
+string, ``latp`` holds one byte per character of it: the probability (× 255) of that reading
+(0 for separators). Position *i* of the page's indexed text is segment *i*.
+
+A query term becomes one regular expression (:func:`pattern`, cached) whose branches are the
+readings allowed, tried in order at every segment start: the term on the top-1 text or its
+candidates first, then (phrases of :data:`FUZZY_MIN_LEN`+ characters) one character misread
+(any segment), one inner character not read (segment missing), one extra character read
+(an extra segment), and for :data:`FUZZY_TWO_LEN`+ characters two misread. The matching runs
+in C (``re``); Python only walks the few segments of each match to compute its joint
+probability.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Sequence
+
+SEP = "|"
+ALT_MIN_P = 0.02  # recogniser candidates below this probability are not indexed (bench/bench_recall.py)
+ALT_MAX = 4  # at most this many candidates per position (the recogniser gives its top 5)
+UNCERTAIN_BELOW = 0.5  # a match whose reading has a lower joint probability is marked uncertain
+FUZZY_MIN_LEN = 4  # phrases this long (0 = never) also match with one character misread
+FUZZY_DELETIONS = True  # … or with one inner character not read
+FUZZY_INSERTIONS = False  # … or with one extra character read inside the phrase
+FUZZY_TWO_LEN = 8  # phrases this long (0 = never) also match with two characters misread
+FUZZY_CANDIDATES = False  # in those readings the other characters may be candidates (else top-1 only)
+FUZZY_PENALTY = 0.05  # probability factor of a misread, missed or extra character
+
+ANY = None  # a plan step matching any one segment
+
+
+def build_lattice(folded: str, probs: bytes | None, alt_chars: str = "", alt_pos: Sequence[int] | None = None,
+                  alt_probs: bytes | None = None) -> tuple[str, bytes]:
+    """The lattice string and its probability bytes of a page (see the module docstring).
+
+    ``folded``: the folded top-1 reading (one character per position); ``probs``: its
+    probabilities, one byte each (missing = certain); ``alt_chars`` / ``alt_pos`` /
+    ``alt_probs``: the kept candidates (folded), their positions and probabilities (bytes)."""
+    import numpy as np
+
+    n = len(folded)
+    if n == 0:
+        return SEP, b"\0"
+    pb = np.full(n, 255, np.uint8)
+    if probs:
+        k = min(n, len(probs))
+        pb[:k] = np.frombuffer(probs, np.uint8, k)
+    F = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), np.uint32)
+    m = len(alt_chars) if alt_chars and alt_pos is not None else 0
+    if m:
+        A = np.frombuffer(alt_chars.encode("utf-32-le", "surrogatepass"), np.uint32)
+        P = np.asarray(alt_pos, dtype=np.int64)[:m]
+        ap = np.frombuffer(alt_probs, np.uint8, m) if alt_probs else np.full(m, 0, np.uint8)
+        keep = (P < n) & (A != F[np.minimum(P, n - 1)])
+        if not keep.all():
+            A, P, ap = A[keep], P[keep], ap[keep]
+        if P.size > 1 and (np.diff(P) < 0).any():
+            o = np.argsort(P, kind="stable")
+            A, P, ap = A[o], P[o], ap[o]
+        m = int(P.size)
+    out = np.full(1 + 2 * n + m, ord(SEP), np.uint32)
+    outp = np.zeros(out.size, np.uint8)
+    idx = np.arange(n)
+    before = np.searchsorted(P, idx, "left") if m else 0
+    top = 1 + 2 * idx + before
+    out[top] = F
+    outp[top] = pb
+    if m:
+        at = 2 + 2 * P + np.arange(m)
+        out[at] = A
+        outp[at] = ap
+    return out.tobytes().decode("utf-32-le", "surrogatepass"), outp.tobytes()
+
+
+def rules() -> tuple:
+    """The matching rules in force (a cache key: tests and benchmarks change the module constants)."""
+    return (FUZZY_MIN_LEN, FUZZY_DELETIONS, FUZZY_INSERTIONS, FUZZY_TWO_LEN, FUZZY_CANDIDATES)
+
+
+def plans(t: str, alternatives: bool, rule: tuple) -> list[tuple[tuple[str | None, ...], bool]]:
+    """The readings of term ``t`` allowed, in order of preference: ``(steps, candidates)`` where a
+    step is a character to find in the segment or :data:`ANY`, and ``candidates`` says whether a
+    character may be a candidate (else only the top-1 reading)."""
+    min_len, deletions, insertions, two_len, fuzzy_cands = rule
+    n = len(t)
+    out = [(tuple(t), alternatives)]
+    if not alternatives or not min_len or n < min_len:
+        return out
+    c = fuzzy_cands
+    out += [(tuple(t[:k]) + (ANY,) + tuple(t[k + 1:]), c) for k in range(n)]
+    if deletions:
+        out += [(tuple(t[:k] + t[k + 1:]), c) for k in range(1, n - 1)]
+    if insertions:
+        out += [(tuple(t[:k]) + (ANY,) + tuple(t[k:]), c) for k in range(1, n)]
+    if two_len and n >= two_len:
+        out += [(tuple(t[:a]) + (ANY,) + tuple(t[a + 1:b]) + (ANY,) + tuple(t[b + 1:]), c)
+                for a in range(n) for b in range(a + 1, n)]
+    seen: set = set()
+    return [p for p in out if not (p[0] in seen or seen.add(p[0]))]  # type: ignore[func-returns-value]
+
+
+def _step(ch: str | None, cands: bool) -> str:
+    if ch is None:
+        return r"[^|]+\|"
+    e = re.escape(ch)
+    return rf"[^|]*{e}[^|]*\|" if cands else rf"{e}[^|]*\|"
+
+
+@lru_cache(maxsize=4096)
+def pattern(t: str, alternatives: bool, rule: tuple) -> tuple[re.Pattern, list]:
+    """One regular expression for every allowed reading of ``t`` (group *k* = reading *k*)."""
+    ps = plans(t, alternatives, rule)
+    body = "|".join("(" + "".join(_step(ch, c) for ch in steps) + ")" for steps, c in ps)
+    return re.compile(r"\|(?=(?:" + body + "))"), ps
+
+
+def find(lat: str, latp: bytes | None, t: str, *, alternatives: bool = True,
+         first: bool = False) -> list[tuple[int, int, float, bool]]:
+    """``(start, end, joint probability, not the top-1 reading)`` of every reading of ``t`` in the
+    lattice, one per start position (the first allowed reading there); ``first``: stop at one."""
+    rx, ps = pattern(t, alternatives, rules())
+    out: list[tuple[int, int, float, bool]] = []
+    seg = 0
+    prev = 0
+    for m in rx.finditer(lat):
+        o = m.start()
+        seg += lat.count(SEP, prev, o)
+        prev = o
+        steps, _ = ps[m.lastindex - 1]
+        a = o + 1
+        p = 1.0
+        alt = False
+        for ch in steps:
+            b = lat.find(SEP, a)
+            if ch is None:
+                p *= FUZZY_PENALTY
+                alt = True
+            elif lat[a] == ch:
+                p *= latp[a] / 255 if latp else 1.0
+            else:
+                k = lat.find(ch, a + 1, b)
+                p *= latp[k] / 255 if latp else 1.0
+                alt = True
+            a = b + 1
+        d = len(steps) - len(t)
+        if d:  # a missed character
+            p *= FUZZY_PENALTY ** abs(d) if d < 0 else 1.0
+            alt = True
+        out.append((seg, seg + len(steps), p, alt))
+        if first:
+            break
+    return out
+
+
+def top1(lat: str) -> str:
+    """The folded top-1 reading of a lattice string."""
+    return "".join(s[:1] for s in lat[1:-1].split(SEP)) if len(lat) > 1 else ""
