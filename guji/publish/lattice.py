@@ -46,40 +46,33 @@ def build_lattice(folded: str, probs: bytes | None, alt_chars: str = "", alt_pos
 
     ``folded``: the folded top-1 reading (one character per position); ``probs``: its
     probabilities, one byte each (missing = certain); ``alt_chars`` / ``alt_pos`` /
-    ``alt_probs``: the kept candidates (folded), their positions and probabilities (bytes)."""
+    ``alt_probs``: the kept candidates (folded), their positions in **ascending** order and
+    their probabilities (bytes). A handful of numpy operations per page, no Python loop."""
     import numpy as np
 
     n = len(folded)
     if n == 0:
         return SEP, b"\0"
-    pb = np.full(n, 255, np.uint8)
-    if probs:
-        k = min(n, len(probs))
-        pb[:k] = np.frombuffer(probs, np.uint8, k)
-    F = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), np.uint32)
     m = len(alt_chars) if alt_chars and alt_pos is not None else 0
-    if m:
-        A = np.frombuffer(alt_chars.encode("utf-32-le", "surrogatepass"), np.uint32)
-        P = np.asarray(alt_pos, dtype=np.int64)[:m]
-        ap = np.frombuffer(alt_probs, np.uint8, m) if alt_probs else np.full(m, 0, np.uint8)
-        keep = (P < n) & (A != F[np.minimum(P, n - 1)])
-        if not keep.all():
-            A, P, ap = A[keep], P[keep], ap[keep]
-        if P.size > 1 and (np.diff(P) < 0).any():
-            o = np.argsort(P, kind="stable")
-            A, P, ap = A[o], P[o], ap[o]
-        m = int(P.size)
+    P = np.asarray(alt_pos[:m] if m else (), dtype=np.int64)
+    if m and int(P[-1]) >= n:  # candidates past the text (clamped positions): dropped
+        m = int(np.searchsorted(P, n))
+        P = P[:m]
+    pb = np.frombuffer(probs, np.uint8, n) if probs and len(probs) >= n else \
+        np.concatenate([np.frombuffer(probs or b"", np.uint8), np.full(n - len(probs or b""), 255, np.uint8)])
+    if not m:
+        latp = np.zeros(2 * n + 1, np.uint8)
+        latp[1::2] = pb
+        return SEP + SEP.join(folded) + SEP, latp.tobytes()
+    counts = np.bincount(P, minlength=n)
+    top = np.arange(1, 2 * n, 2) + (np.cumsum(counts) - counts)
+    at = 2 * P + np.arange(2, m + 2)
     out = np.full(1 + 2 * n + m, ord(SEP), np.uint32)
     outp = np.zeros(out.size, np.uint8)
-    idx = np.arange(n)
-    before = np.searchsorted(P, idx, "left") if m else 0
-    top = 1 + 2 * idx + before
-    out[top] = F
+    out[top] = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), np.uint32)
     outp[top] = pb
-    if m:
-        at = 2 + 2 * P + np.arange(m)
-        out[at] = A
-        outp[at] = ap
+    out[at] = np.frombuffer(alt_chars[:m].encode("utf-32-le", "surrogatepass"), np.uint32)
+    outp[at] = np.frombuffer(alt_probs, np.uint8, m) if alt_probs and len(alt_probs) >= m else 0
     return out.tobytes().decode("utf-32-le", "surrogatepass"), outp.tobytes()
 
 
@@ -122,13 +115,20 @@ def pattern(t: str, alternatives: bool, rule: tuple) -> tuple[re.Pattern, list]:
     """One regular expression for every allowed reading of ``t`` (group *k* = reading *k*)."""
     ps = plans(t, alternatives, rule)
     body = "|".join("(" + "".join(_step(ch, c) for ch in steps) + ")" for steps, c in ps)
-    return re.compile(r"\|(?=(?:" + body + "))"), ps
+    # a guard tried first at each segment: the first character some reading needs there or in
+    # the next segment(s), so most positions fail after a step or two instead of every reading
+    anchors = sorted({(k, ch) for steps, _ in ps for k, ch in enumerate(steps) if ch is not None
+                      and all(s is None for s in steps[:k])})
+    guard = "|".join(_step(None, True) * k + rf"[^|]*{re.escape(ch)}" for k, ch in anchors)
+    return re.compile(r"\|(?=" + guard + r")(?=(?:" + body + "))"), ps
 
 
 def find(lat: str, latp: bytes | None, t: str, *, alternatives: bool = True,
          first: bool = False) -> list[tuple[int, int, float, bool]]:
     """``(start, end, joint probability, not the top-1 reading)`` of every reading of ``t`` in the
     lattice, one per start position (the first allowed reading there); ``first``: stop at one."""
+    if len(t) == 1:
+        return _find_char(lat, latp, t, alternatives, first)
     rx, ps = pattern(t, alternatives, rules())
     out: list[tuple[int, int, float, bool]] = []
     seg = 0
@@ -160,6 +160,25 @@ def find(lat: str, latp: bytes | None, t: str, *, alternatives: bool = True,
         out.append((seg, seg + len(steps), p, alt))
         if first:
             break
+    return out
+
+
+def _find_char(lat: str, latp: bytes | None, c: str, alternatives: bool,
+               first: bool) -> list[tuple[int, int, float, bool]]:
+    """:func:`find` for a one-character term: every segment that reads it (or has it as a candidate)."""
+    out: list[tuple[int, int, float, bool]] = []
+    seg = 0
+    prev = 0
+    k = lat.find(c)
+    while k >= 0:
+        alt = lat[k - 1] != SEP
+        if alternatives or not alt:
+            seg += lat.count(SEP, prev, k)
+            prev = k
+            out.append((seg - 1, seg, latp[k] / 255 if latp else 1.0, alt))
+            if first:
+                break
+        k = lat.find(c, k + 1)
     return out
 
 
