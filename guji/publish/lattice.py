@@ -32,10 +32,12 @@ ALT_MAX = 4  # at most this many candidates per position (the recogniser gives i
 UNCERTAIN_BELOW = 0.5  # a match whose reading has a lower joint probability is marked uncertain
 FUZZY_MIN_LEN = 4  # phrases this long (0 = never) also match with one character misread
 FUZZY_DELETIONS = True  # … or with one inner character not read
+FUZZY_EDGE_DELETIONS = False  # … or with its first or last character not read
 FUZZY_INSERTIONS = False  # … or with one extra character read inside the phrase
 FUZZY_TWO_LEN = 8  # phrases this long (0 = never) also match with two characters misread
 FUZZY_CANDIDATES = False  # in those readings the other characters may be candidates (else top-1 only)
 FUZZY_PENALTY = 0.05  # probability factor of a misread, missed or extra character
+MIN_MATCH_P = 0.0  # readings other than the top-1 text with a lower joint probability are not matches
 
 ANY = None  # a plan step matching any one segment
 
@@ -78,14 +80,14 @@ def build_lattice(folded: str, probs: bytes | None, alt_chars: str = "", alt_pos
 
 def rules() -> tuple:
     """The matching rules in force (a cache key: tests and benchmarks change the module constants)."""
-    return (FUZZY_MIN_LEN, FUZZY_DELETIONS, FUZZY_INSERTIONS, FUZZY_TWO_LEN, FUZZY_CANDIDATES)
+    return (FUZZY_MIN_LEN, FUZZY_DELETIONS, FUZZY_INSERTIONS, FUZZY_TWO_LEN, FUZZY_CANDIDATES, FUZZY_EDGE_DELETIONS)
 
 
 def plans(t: str, alternatives: bool, rule: tuple) -> list[tuple[tuple[str | None, ...], bool]]:
     """The readings of term ``t`` allowed, in order of preference: ``(steps, candidates)`` where a
     step is a character to find in the segment or :data:`ANY`, and ``candidates`` says whether a
     character may be a candidate (else only the top-1 reading)."""
-    min_len, deletions, insertions, two_len, fuzzy_cands = rule
+    min_len, deletions, insertions, two_len, fuzzy_cands, edges = rule
     n = len(t)
     out = [(tuple(t), alternatives)]
     if not alternatives or not min_len or n < min_len:
@@ -94,6 +96,8 @@ def plans(t: str, alternatives: bool, rule: tuple) -> list[tuple[tuple[str | Non
     out += [(tuple(t[:k]) + (ANY,) + tuple(t[k + 1:]), c) for k in range(n)]
     if deletions:
         out += [(tuple(t[:k] + t[k + 1:]), c) for k in range(1, n - 1)]
+    if edges:
+        out += [(tuple(t[1:]), c), (tuple(t[:-1]), c)]
     if insertions:
         out += [(tuple(t[:k]) + (ANY,) + tuple(t[k:]), c) for k in range(1, n)]
     if two_len and n >= two_len:
@@ -157,6 +161,8 @@ def find(lat: str, latp: bytes | None, t: str, *, alternatives: bool = True,
         if d:  # a missed character
             p *= FUZZY_PENALTY ** abs(d) if d < 0 else 1.0
             alt = True
+        if alt and p < MIN_MATCH_P:
+            continue
         out.append((seg, seg + len(steps), p, alt))
         if first:
             break
