@@ -97,7 +97,7 @@ def align(t: str, o: str) -> list[int | None]:
     return out
 
 
-WHY = ("missed char", "extra char", "truth not in top-5", "truth in top-5, p < min_p", "crosses OCR line", "other")
+WHY = ("text not read (≥ 4 chars in a row)", "missed char", "extra char", "truth not in top-5", "truth in top-5, p < min_p", "crosses OCR line", "other")
 
 
 def why_missed(work: Path, order: dict[str, str], truth_lines: dict[str, list[str]], half: dict[str, str],
@@ -119,11 +119,21 @@ def why_missed(work: Path, order: dict[str, str], truth_lines: dict[str, list[st
                 cands.setdefault(k, {})[fold(c)] = p / 255
         text = fold(pc.text)
         t = fold("".join(truth_lines[name]))
-        ocr[name] = (text, pc.boxes[4::5], cands, t, align(t, text))
+        amap = align(t, text)
+        run = [0] * len(t)  # length of the run of unread truth characters each one is in
+        k = 0
+        while k < len(t):
+            e = k
+            while e < len(t) and amap[e] is None:
+                e += 1
+            for x in range(k, e):
+                run[x] = e - k
+            k = max(e, k + 1)
+        ocr[name] = (text, pc.boxes[4::5], cands, t, amap, run)
     for n in LENGTHS:
         stat = {h: {"phrases": 0, "missed": 0, **{w: 0 for w in WHY}, "oracle": 0} for h in ("all", "A", "B")}
         for name, lines in truth_lines.items():
-            text, line_no, cands, t, amap = ocr[name]
+            text, line_no, cands, t, amap, run = ocr[name]
             g0 = 0
             for line in lines:
                 for i in range(len(line) - n + 1):
@@ -137,7 +147,9 @@ def why_missed(work: Path, order: dict[str, str], truth_lines: dict[str, list[st
                     low = sum(1 for c, o in subs if 0 < cands.get(o, {}).get(c, 0) < min_p)
                     cross = bool(got) and line_no[min(got)] != line_no[max(got)]
                     is_missed = (name, line[i:i + n]) in missed[n]
-                    if dels:
+                    if max(run[g:g + n]) >= 4:
+                        w = WHY[0]
+                    elif dels:
                         w = "missed char"
                     elif ins:
                         w = "extra char"

@@ -599,9 +599,9 @@ class SearchIndex:
             """All characters in place but one (misread, missed or one extra): t[:k] and t[k+1:]
             at most one token apart, or t[k:] after t[:k] with one between; with candidates in
             those readings only "every character but one is somewhere"."""
-            if lat_mod.FUZZY_CANDIDATES:
-                return "(" + " OR ".join(every(t[:k] + t[k + 1:]) for k in range(len(t))) + ")"
             alts = [f"body : {_phrase(t[1:])}", f"body : {_phrase(t[:-1])}"]
+            if lat_mod.FUZZY_CANDIDATES:  # or one of the others a candidate
+                alts += [cands(t[:k] + t[k + 1:]) for k in range(len(t))]
             alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k + 1:])}, 1)" for k in range(1, len(t) - 1)]
             if lat_mod.FUZZY_INSERTIONS:
                 alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k:])}, 1)" for k in range(1, len(t))]

@@ -35,7 +35,7 @@ FUZZY_DELETIONS = True  # … or with one inner character not read
 FUZZY_EDGE_DELETIONS = False  # … or with its first or last character not read
 FUZZY_INSERTIONS = False  # … or with one extra character read inside the phrase
 FUZZY_TWO_LEN = 8  # phrases this long (0 = never) also match with two characters misread
-FUZZY_CANDIDATES = False  # in those readings the other characters may be candidates (else top-1 only)
+FUZZY_CANDIDATES = True  # in those readings the other characters may be candidates (else top-1 only; bench_recall: 4-char 0.766 → 0.808)
 FUZZY_PENALTY = 0.05  # probability factor of a misread, missed or extra character
 MIN_MATCH_P = 0.0  # readings other than the top-1 text with a lower joint probability are not matches
 
