@@ -86,9 +86,11 @@ def packed(probs: list[float], alts: dict[int, list[tuple[str, float]]]):
     chars = "".join(c for _, c, _ in flat)
     ap = bytes(int(p * 255 + 0.5) for _, _, p in flat)
 
+    posa = array("H", pos)
+
     def cut(n: int):
         m = bisect.bisect_left(pos, n)
-        return pb[:n], PackedAlternatives(chars[:m], array("H", pos[:m]), ap[:m])
+        return pb[:n], PackedAlternatives(chars[:m], posa[:m], ap[:m])
     return cut
 
 

@@ -14,9 +14,12 @@ def test_layout_top1_then_candidates_with_their_probabilities():
     lat, latp = L.build_lattice("万历三年", bytes([200, 100, 255, 50]), "萬午平x", array("H", [1, 3, 3, 9]),
                                 bytes([10, 20, 30, 40]))
     assert lat == "|万|历萬|三|年午平|"  # the candidate at position 9 (past the text) is dropped
-    assert list(latp) == [0, 200, 0, 100, 10, 0, 255, 0, 50, 20, 30, 0]
+    assert list(latp) == [200, 100, 255, 50, 10, 20, 30]  # top-1 readings, then candidates in order
+    assert [(m[0], round(m[2] * 255)) for m in L.find(lat, latp, "平")] == [(3, 30)]
+    assert [(m[0], round(m[2] * 255)) for m in L.find(lat, latp, "萬")] == [(1, 10)]
+    assert [round(m[2] * 255 * 255) for m in L.find(lat, latp, "三午")] == [255 * 20]
     assert L.top1(lat) == "万历三年"
-    assert L.build_lattice("万历", None) == ("|万|历|", bytes([0, 255, 0, 255, 0]))
+    assert L.build_lattice("万历", None) == ("|万|历|", b"\xff\xff")
     assert L.build_lattice("", None)[0] == "|"
 
 

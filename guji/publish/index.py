@@ -361,26 +361,27 @@ def _pack_probs(confs: Sequence[float] | None, n: int) -> bytes | None:
     return (np.clip(np.asarray(confs[:n], dtype=np.float64), 0.0, 1.0) * 255 + 0.5).astype(np.uint8).tobytes()
 
 
-def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | PackedAlternatives | None
-               ) -> tuple[str, Any, bytes, str]:
-    """The recogniser's candidates as folded characters, positions and probabilities (one byte
-    each), and the FTS bag of those characters (each once, in code point order)."""
-    import numpy as np
-
+def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | PackedAlternatives | None,
+               text: str = "") -> tuple[str, str, Any, bytes, str]:
+    """``text`` folded, and the recogniser's candidates as folded characters, positions and
+    probabilities (one byte each), and the FTS bag of those characters (each once, first seen
+    first); one fold for both."""
     if not alternatives:
-        return "", None, b"", ""
+        return fold_text(text), "", None, b"", ""
     if isinstance(alternatives, PackedAlternatives):  # positions ascending (page_content_from_ocr)
-        chars, pos, probs = fold_text(alternatives.chars), alternatives.positions, alternatives.probs
+        raw, pos, probs = alternatives.chars, alternatives.positions, alternatives.probs
     else:
+        import numpy as np
+
         flat = [(k, c, p) for k, cands in sorted(alternatives.items()) for c, p in cands if len(c) == 1]
         if not flat:
-            return "", None, b"", ""
+            return fold_text(text), "", None, b"", ""
         ks, cs, ps = zip(*flat)
-        chars, pos = fold_text("".join(cs)), array("H", ks)
+        raw, pos = "".join(cs), array("H", ks)
         probs = (np.clip(np.asarray(ps, dtype=np.float64), 0.0, 1.0) * 255 + 0.5).astype(np.uint8).tobytes()
-    if not chars:
-        return "", None, b"", ""
-    return chars, pos, probs, " ".join(sorted(set(chars)))
+    both = fold_text(text + raw)
+    chars = both[len(text):]
+    return both[:len(text)], chars, pos, probs, " ".join(dict.fromkeys(chars))
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -412,8 +413,7 @@ class IndexWriter:
         fts_rows = []
         for p in pages:
             prow = (rid << ROWID_SHIFT) | p.order
-            folded = fold_text(p.chars)
-            alt_chars, alt_pos, alt_probs, bag = _pack_alts(p.alternatives)
+            folded, alt_chars, alt_pos, alt_probs, bag = _pack_alts(p.alternatives, p.chars)
             lat, latp = build_lattice(folded, _pack_probs(p.confidences, len(p.chars)), alt_chars, alt_pos, alt_probs)
             centre = compact(p.centre) if p.centre else ""
             page_rows.append((prow, lat, latp, p.canvas_id, p.canvas_uri, p.label, p.width, p.height, p.chars,

@@ -1,15 +1,15 @@
 """A page's reading lattice for search: the folded top-1 reading and the recogniser's candidates in
 one string, matched by compiled regular expressions (docs/search.md, "How a phrase matches").
 
-Layout (built once per page at index time, :func:`build_lattice`, vectorised with numpy)::
+Layout (built once per page at index time, :func:`build_lattice`)::
 
     |万|历萬|三|年午平|…|
 
 one *segment* per character position, segments separated (and enclosed) by ``|``: the segment's
 first character is the folded top-1 reading, the others are the recogniser's kept candidates
 (folded). ``|`` is never an indexed character (:func:`guji.textfold.is_indexed`). Beside the
-string, ``latp`` holds one byte per character of it: the probability (× 255) of that reading
-(0 for separators). Position *i* of the page's indexed text is segment *i*.
+string, ``latp`` holds the probabilities (× 255, one byte each): the top-1 readings', then the
+candidates' in string order. Position *i* of the page's indexed text is segment *i*.
 
 A query term becomes one regular expression (:func:`pattern`, cached) whose branches are the
 readings allowed, tried in order at every segment start: the term on the top-1 text or its
@@ -23,8 +23,9 @@ probability.
 from __future__ import annotations
 
 import re
+from array import array
 from functools import lru_cache
-from typing import Sequence
+from typing import Any, Sequence
 
 SEP = "|"
 ALT_MIN_P = 0.02  # recogniser candidates below this probability are not indexed (bench/bench_recall.py)
@@ -44,38 +45,57 @@ ANY = None  # a plan step matching any one segment
 
 def build_lattice(folded: str, probs: bytes | None, alt_chars: str = "", alt_pos: Sequence[int] | None = None,
                   alt_probs: bytes | None = None) -> tuple[str, bytes]:
-    """The lattice string and its probability bytes of a page (see the module docstring).
+    """The lattice string and its probabilities of a page (see the module docstring).
 
     ``folded``: the folded top-1 reading (one character per position); ``probs``: its
     probabilities, one byte each (missing = certain); ``alt_chars`` / ``alt_pos`` /
     ``alt_probs``: the kept candidates (folded), their positions in **ascending** order and
-    their probabilities (bytes). A handful of numpy operations per page, no Python loop."""
-    import numpy as np
-
+    their probabilities (bytes). The probabilities are stored as they come: the *n* top-1 bytes,
+    then the candidates' in lattice order (candidate *j* at position *i* sits at string offset
+    ``2i + j + 2``, so its byte is found from the offset, :func:`_prob`)."""
     n = len(folded)
     if n == 0:
-        return SEP, b"\0"
+        return SEP, b""
+    pb = bytes(probs[:n]) if probs else b""
+    if len(pb) < n:
+        pb += b"\xff" * (n - len(pb))
     m = len(alt_chars) if alt_chars and alt_pos is not None else 0
-    P = np.asarray(alt_pos[:m] if m else (), dtype=np.int64)
-    if m and int(P[-1]) >= n:  # candidates past the text (clamped positions): dropped
-        m = int(np.searchsorted(P, n))
-        P = P[:m]
-    pb = np.frombuffer(probs, np.uint8, n) if probs and len(probs) >= n else \
-        np.concatenate([np.frombuffer(probs or b"", np.uint8), np.full(n - len(probs or b""), 255, np.uint8)])
+    if m and alt_pos[m - 1] >= n:  # candidates past the text (clamped positions): dropped
+        from bisect import bisect_left
+
+        m = bisect_left(alt_pos, n, 0, m)
     if not m:
-        latp = np.zeros(2 * n + 1, np.uint8)
-        latp[1::2] = pb
-        return SEP + SEP.join(folded) + SEP, latp.tobytes()
+        return SEP + SEP.join(folded) + SEP, pb
+    import numpy as np
+
+    global _RANGE
+    if _RANGE.size < 2 * (n + m) + 4:
+        _RANGE = np.arange(2 * (n + m) + 4, dtype=np.int64)
+    P = np.frombuffer(alt_pos, np.uint16, m) if isinstance(alt_pos, (array, bytes)) else np.asarray(alt_pos[:m])
     counts = np.bincount(P, minlength=n)
-    top = np.arange(1, 2 * n, 2) + (np.cumsum(counts) - counts)
-    at = 2 * P + np.arange(2, m + 2)
     out = np.full(1 + 2 * n + m, ord(SEP), np.uint32)
-    outp = np.zeros(out.size, np.uint8)
-    out[top] = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), np.uint32)
-    outp[top] = pb
-    out[at] = np.frombuffer(alt_chars[:m].encode("utf-32-le", "surrogatepass"), np.uint32)
-    outp[at] = np.frombuffer(alt_probs, np.uint8, m) if alt_probs and len(alt_probs) >= m else 0
-    return out.tobytes().decode("utf-32-le", "surrogatepass"), outp.tobytes()
+    out[_RANGE[1:2 * n:2] + (np.cumsum(counts) - counts)] = np.frombuffer(
+        folded.encode("utf-32-le", "surrogatepass"), np.uint32)
+    out[2 * P + _RANGE[2:m + 2]] = np.frombuffer(alt_chars[:m].encode("utf-32-le", "surrogatepass"), np.uint32)
+    ap = bytes(alt_probs[:m]) if alt_probs else b""
+    return out.tobytes().decode("utf-32-le", "surrogatepass"), pb + ap + b"\0" * (m - len(ap))
+
+
+class _Empty:
+    size = 0
+
+
+_RANGE: Any = _Empty()
+
+
+def _prob(lat: str, latp: bytes | None, seg: int, k: int) -> float:
+    """Probability of the reading at string offset ``k`` (in segment ``seg``) of a lattice."""
+    if not latp:
+        return 1.0
+    n = len(lat) - 1 - len(latp)
+    if lat[k - 1] == SEP:
+        return latp[seg] / 255
+    return latp[n + k - 2 * seg - 2] / 255
 
 
 def rules() -> tuple:
@@ -145,16 +165,15 @@ def find(lat: str, latp: bytes | None, t: str, *, alternatives: bool = True,
         a = o + 1
         p = 1.0
         alt = False
-        for ch in steps:
+        for step, ch in enumerate(steps):
             b = lat.find(SEP, a)
             if ch is None:
                 p *= FUZZY_PENALTY
                 alt = True
             elif lat[a] == ch:
-                p *= latp[a] / 255 if latp else 1.0
+                p *= _prob(lat, latp, seg + step, a)
             else:
-                k = lat.find(ch, a + 1, b)
-                p *= latp[k] / 255 if latp else 1.0
+                p *= _prob(lat, latp, seg + step, lat.find(ch, a + 1, b))
                 alt = True
             a = b + 1
         d = len(steps) - len(t)
@@ -181,7 +200,7 @@ def _find_char(lat: str, latp: bytes | None, c: str, alternatives: bool,
         if alternatives or not alt:
             seg += lat.count(SEP, prev, k)
             prev = k
-            out.append((seg - 1, seg, latp[k] / 255 if latp else 1.0, alt))
+            out.append((seg - 1, seg, _prob(lat, latp, seg - 1, k), alt))
             if first:
                 break
         k = lat.find(c, k + 1)
