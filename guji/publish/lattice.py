@@ -147,13 +147,34 @@ def pattern(t: str, alternatives: bool, rule: tuple) -> tuple[re.Pattern, list]:
     return re.compile(r"\|(?=" + guard + r")(?=(?:" + body + "))"), ps
 
 
+@lru_cache(maxsize=4096)
+def prefilter(t: str, alternatives: bool, rule: tuple) -> re.Pattern | None:
+    """A quick necessary test for pages (None when there is none): every allowed reading of ``t``
+    of 3+ characters has two of its characters in neighbouring segments, so one of those pairs
+    must be there. The alternatives all start with a character, which ``re`` skips to quickly."""
+    ps = plans(t, alternatives, rule)
+    if len(t) < 3:
+        return None
+    pairs: set[tuple[str, str]] = set()
+    for steps, _ in ps:
+        mine = {(a, b) for a, b in zip(steps, steps[1:]) if a is not None and b is not None}
+        if not mine:
+            return None
+        pairs |= mine
+    return re.compile("|".join(rf"{re.escape(a)}[^|]*\|[^|]*{re.escape(b)}" for a, b in sorted(pairs)))
+
+
 def find(lat: str, latp: bytes | None, t: str, *, alternatives: bool = True,
          first: bool = False) -> list[tuple[int, int, float, bool]]:
     """``(start, end, joint probability, not the top-1 reading)`` of every reading of ``t`` in the
     lattice, one per start position (the first allowed reading there); ``first``: stop at one."""
     if len(t) == 1:
         return _find_char(lat, latp, t, alternatives, first)
-    rx, ps = pattern(t, alternatives, rules())
+    rule = rules()
+    pre = prefilter(t, alternatives, rule)
+    if pre is not None and pre.search(lat) is None:
+        return []
+    rx, ps = pattern(t, alternatives, rule)
     out: list[tuple[int, int, float, bool]] = []
     seg = 0
     prev = 0
