@@ -161,6 +161,9 @@ def main() -> None:
 
     from guji.publish.index import SearchIndex
 
+    import os
+
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.1f}", flush=True)
     work = args.dir or Path(tempfile.mkdtemp(prefix="guji-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"generating {args.pages} pages ...", flush=True)
@@ -208,6 +211,7 @@ def main() -> None:
               f"| {pct(base, 50):6.1f} / {pct(base, 95):6.1f} | {pct(lat, 95) / max(1e-9, pct(base, 95)):.2f}x")
     idx.close()
     raw.close()
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.1f}")
     if not args.keep and args.dir is None:
         shutil.rmtree(work)
 

@@ -138,7 +138,28 @@ def _step(ch: str | None, cands: bool) -> str:
 def pattern(t: str, alternatives: bool, rule: tuple) -> tuple[re.Pattern, list]:
     """One regular expression for every allowed reading of ``t`` (group *k* = reading *k*)."""
     ps = plans(t, alternatives, rule)
-    body = "|".join("(" + "".join(_step(ch, c) for ch in steps) + ")" for steps, c in ps)
+    # the readings as a trie (shared first steps tried once), an empty group closing each one:
+    # ``m.lastindex`` tells which reading matched
+    root: dict = {}
+    for i, (steps, c) in enumerate(ps):
+        node = root
+        for ch in steps:
+            node = node.setdefault((ch, c), {})
+        node.setdefault(None, i)
+    order: list[int] = []
+
+    def emit(node: dict) -> str:
+        alts = []
+        for key, child in node.items():
+            if key is None:
+                order.append(child)
+                alts.append("()")
+            else:
+                alts.append(_step(*key) + emit(child))
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    body = emit(root)
+    ps = [ps[i] for i in order]
     # a guard tried first at each segment: the first character some reading needs there or in
     # the next segment(s), so most positions fail after a step or two instead of every reading
     anchors = sorted({(k, ch) for steps, _ in ps for k, ch in enumerate(steps) if ch is not None
