@@ -8,20 +8,21 @@ substring queries are then FTS5 phrase queries ("万 历"); a 1-character query 
 Only the page's **body text** is indexed as such (:func:`guji.pagetext.body_lines`); the centre
 column (版心) is its own FTS column (``centre:`` in queries), margin labels are left out.
 
-Search over the recogniser's alternatives: per character position the page row keeps the
-recogniser's other candidates with probability ≥ :data:`ALT_MIN_P` (folded, ``alts`` JSON) and the
-top-1 probabilities (``probs``, one byte each); the FTS column ``alts`` holds the bag of those
-candidate characters. A phrase whose characters are each the top-1 reading or a kept candidate at
-consecutive positions matches as *uncertain*: FTS5 finds the pages that have every character
-somewhere (top-1 or candidate), then the positions are checked here. Phrases of 4+ characters
-also match with one character misread or missed (8+: two misread). Exact top-1 matches come
-first; every match carries the joint probability of its reading (docs/search.md).
+Search over the recogniser's alternatives: per page the row keeps a *lattice* string
+(:mod:`guji.publish.lattice`: per character position the folded top-1 reading and the
+recogniser's other candidates with probability ≥ :data:`ALT_MIN_P`) with the readings'
+probabilities; the FTS column ``alts`` holds the bag of those candidate characters. Exact top-1
+pages come from one FTS5 phrase query, grouped by item in SQL. Pages that may match otherwise
+(every character read or a candidate, or one error in 4+ characters, two in 8+) are picked by
+FTS5 (exact pages excluded with ``NOT``), at most :data:`VERIFY_CAP` of them, and checked on
+their lattice by compiled regular expressions; only the hits shown are turned into matches
+with text and boxes (docs/search.md).
 
 Page rows get ``rowid = item_rowid << 20 | canvas order`` so a hit's item is known without a join
-and one item's pages are a rowid range (content search). Per page the index keeps the original
-indexed characters (``orig``), their folded form (``folded``, same length) and their boxes in
-*canvas* coordinates (packed uint16 ``x, y, w, h, line``): a hit at folded offset i..j
-highlights boxes i..j. Only public items are ever written here.
+and one item's pages are a rowid range (content search). Per page the index keeps the lattice
+(``lat``, ``latp``), the original indexed characters (``orig``) and their boxes in *canvas*
+coordinates (packed uint16 ``x, y, w, h, line``): a hit at positions i..j highlights boxes
+i..j. Only public items are ever written here.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from array import array
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from guji.pagetext import body_lines, centre_text
 from guji.publish import lattice as lat_mod
@@ -597,8 +598,9 @@ class SearchIndex:
 
         def one_error(t: str) -> str:
             """All characters in place but one (misread, missed or one extra): t[:k] and t[k+1:]
-            at most one token apart, or t[k:] after t[:k] with one between; with candidates in
-            those readings only "every character but one is somewhere"."""
+            at most one token apart (or t[k:] after t[:k] with one between) on the top-1 text;
+            with candidates in those readings also "every character but one somewhere, one of
+            them a candidate"."""
             alts = [f"body : {_phrase(t[1:])}", f"body : {_phrase(t[:-1])}"]
             if lat_mod.FUZZY_CANDIDATES:  # or one of the others a candidate
                 alts += [cands(t[:k] + t[k + 1:]) for k in range(len(t))]
