@@ -77,3 +77,19 @@ def test_min_match_p_drops_improbable_readings(page, monkeypatch):
     assert spans(page, "宇宙洪水") == []  # × 0.05
     assert spans(page, "玄黄") == [(2, 4, True)]  # 0.29
     assert spans(page, "宇宙") == [(4, 6, False)]  # top-1 readings always
+
+
+def test_an_index_of_another_format_is_refused_with_a_clear_error(tmp_path):
+    import sqlite3
+
+    from guji.errors import NotReady
+    from guji.publish.index import INDEX_VERSION, SearchIndex
+
+    path = tmp_path / "index.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO meta VALUES ('version', '2')")
+    db.commit()
+    db.close()
+    with pytest.raises(NotReady, match=f"format 2; this guji reads format {INDEX_VERSION}: run `guji publish`"):
+        SearchIndex(path)

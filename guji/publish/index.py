@@ -549,6 +549,16 @@ class SearchIndex:
 
             raise NotReady(f"no search index at {self.path}: run `guji publish` first")
         self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        except sqlite3.DatabaseError:
+            row = None
+        if row is None or row[0] != str(INDEX_VERSION):
+            from guji.errors import NotReady
+
+            self.db.close()
+            raise NotReady(f"search index {self.path} is format {row[0] if row else 'unknown'}; this guji reads "
+                           f"format {INDEX_VERSION}: run `guji publish` again to rebuild it")
         self.db.execute("PRAGMA mmap_size=1073741824")
         self.db.row_factory = sqlite3.Row
 
