@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ITEM = "DZJ-DEV"
 LENGTHS = (2, 4, 8)
+RULES = ("FUZZY_MIN_LEN", "FUZZY_DELETIONS", "FUZZY_INSERTIONS", "FUZZY_TWO_LEN", "FUZZY_CANDIDATES", "FUZZY_EDGE_DELETIONS")
 
 
 def strip(s: str) -> str:
@@ -64,6 +65,118 @@ def run_ocr(batch: Path, work: Path) -> None:
             raise SystemExit(f"guji {args[0]} failed ({r.returncode})")
 
 
+def align(t: str, o: str) -> list[int | None]:
+    """Levenshtein alignment of truth ``t`` to OCR ``o``: for each truth character the OCR position
+    read for it (same or substituted character), None where the OCR has no character for it."""
+    import numpy as np
+
+    n, m = len(t), len(o)
+    d = np.zeros((n + 1, m + 1), np.int32)
+    d[:, 0] = np.arange(n + 1)
+    d[0, :] = np.arange(m + 1)
+    oa = np.array([ord(c) for c in o], np.int64)
+    for i in range(1, n + 1):
+        sub = d[i - 1, :-1] + (oa != ord(t[i - 1]))
+        row = np.minimum(sub, d[i - 1, 1:] + 1)
+        # insertions along the row: d[i, j] = min(row[j-1], d[i, j-1] + 1)
+        cur = np.empty(m + 1, np.int32)
+        cur[0] = i
+        cur[1:] = row
+        cur = np.minimum.accumulate(cur - np.arange(m + 1)) + np.arange(m + 1)
+        d[i] = cur
+    out: list[int | None] = [None] * n
+    i, j = n, m
+    while i > 0 and j > 0:
+        if d[i, j] == d[i - 1, j - 1] + (o[j - 1] != t[i - 1]):
+            out[i - 1] = j - 1
+            i, j = i - 1, j - 1
+        elif d[i, j] == d[i - 1, j] + 1:
+            i -= 1
+        else:
+            j -= 1
+    return out
+
+
+WHY = ("text not read (≥ 4 chars in a row)", "missed char", "extra char", "truth not in top-5", "truth in top-5, p < min_p", "crosses OCR line", "other")
+
+
+def why_missed(work: Path, order: dict[str, str], truth_lines: dict[str, list[str]], half: dict[str, str],
+               missed: dict[int, set[tuple[str, str]]], min_p: float) -> None:
+    """What keeps each missed (page, phrase) from being found: OCR and truth aligned per page."""
+    import json
+
+    from guji.publish.index import page_content_from_ocr
+    from guji.textfold import fold
+
+    ocr = {}
+    for f in sorted((work / "ocr" / ITEM).glob("*.json")):
+        doc = json.loads(f.read_text("utf-8"))
+        name = order[doc["canvas"].split("/")[-1]]
+        pc = page_content_from_ocr(doc, min_p=0.0)  # the recogniser's whole top-5
+        cands: dict[int, dict[str, float]] = {}
+        if pc.alternatives:
+            for c, k, p in zip(pc.alternatives.chars, pc.alternatives.positions, pc.alternatives.probs):
+                cands.setdefault(k, {})[fold(c)] = p / 255
+        text = fold(pc.text)
+        t = fold("".join(truth_lines[name]))
+        amap = align(t, text)
+        run = [0] * len(t)  # length of the run of unread truth characters each one is in
+        k = 0
+        while k < len(t):
+            e = k
+            while e < len(t) and amap[e] is None:
+                e += 1
+            for x in range(k, e):
+                run[x] = e - k
+            k = max(e, k + 1)
+        ocr[name] = (text, pc.boxes[4::5], cands, t, amap, run)
+    for n in LENGTHS:
+        stat = {h: {"phrases": 0, "missed": 0, **{w: 0 for w in WHY}, "oracle": 0} for h in ("all", "A", "B")}
+        for name, lines in truth_lines.items():
+            text, line_no, cands, t, amap, run = ocr[name]
+            g0 = 0
+            for line in lines:
+                for i in range(len(line) - n + 1):
+                    g = g0 + i
+                    span = amap[g:g + n]
+                    got = [k for k in span if k is not None]
+                    dels = n - len(got)
+                    ins = (max(got) - min(got) + 1 - len(got)) if got else 0
+                    subs = [(t[g + k], o) for k, o in enumerate(span) if o is not None and text[o] != t[g + k]]
+                    absent = sum(1 for c, o in subs if c not in cands.get(o, {}))
+                    low = sum(1 for c, o in subs if 0 < cands.get(o, {}).get(c, 0) < min_p)
+                    cross = bool(got) and line_no[min(got)] != line_no[max(got)]
+                    is_missed = (name, line[i:i + n]) in missed[n]
+                    if max(run[g:g + n]) >= 4:
+                        w = WHY[0]
+                    elif dels:
+                        w = "missed char"
+                    elif ins:
+                        w = "extra char"
+                    elif absent:
+                        w = "truth not in top-5"
+                    elif low:
+                        w = "truth in top-5, p < min_p"
+                    elif cross:
+                        w = "crosses OCR line"
+                    else:
+                        w = "other"
+                    for h in ("all", half[name]):
+                        s = stat[h]
+                        s["phrases"] += 1
+                        s["oracle"] += not (dels or ins or absent)
+                        if is_missed:
+                            s["missed"] += 1
+                            s[w] += 1
+                g0 += len(line)
+        print(f"\n{n}-character phrases (each occurrence): why the search over the alternatives misses")
+        print("| half | phrases | missed | " + " | ".join(WHY) + " | all chars top-1 or in top-5, no missed/extra |")
+        print("|---|---|---|" + "---|" * len(WHY) + "---|")
+        for h, s in stat.items():
+            print(f"| {h} | {s['phrases']} | {s['missed']} ({s['missed'] / max(1, s['phrases']):.3f}) | "
+                  + " | ".join(str(s[w]) for w in WHY) + f" | {s['oracle'] / max(1, s['phrases']):.3f} |")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/eval/dzj-dev")
@@ -73,6 +186,9 @@ def main() -> int:
     ap.add_argument("--fuzzy", type=int, default=None, help="phrases this long match with one character misread")
     ap.add_argument("--deletions", action="store_true", help="… or with one inner character not read")
     ap.add_argument("--two", type=int, default=None, help="phrases this long match with two characters misread")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a matching rule of guji.publish.lattice (e.g. FUZZY_CANDIDATES=1, MIN_MATCH_P=0.001)")
+    ap.add_argument("--why", action="store_true", help="classify the misses (OCR aligned with the truth)")
     args = ap.parse_args()
     if not (args.data / "gt_txt").is_dir():
         print(f"no data at {args.data}", file=sys.stderr)
@@ -82,15 +198,22 @@ def main() -> int:
     from guji.publish.site import build_index
     from guji.textfold import fold
 
+    import guji.publish.lattice as lat
+
     if args.min_p is not None:
-        ix.ALT_MIN_P = args.min_p
+        lat.ALT_MIN_P = args.min_p
         ix.page_content_from_ocr.__kwdefaults__["min_p"] = args.min_p
+    for kv in args.set:
+        k, v = kv.split("=", 1)
+        if not hasattr(lat, k):
+            raise SystemExit(f"--set {kv}: guji.publish.lattice has no {k}")
+        setattr(lat, k, type(getattr(lat, k))(float(v)) if not isinstance(getattr(lat, k), bool) else v not in ("0", "false"))
     if args.fuzzy is not None:
-        ix.FUZZY_MIN_LEN = args.fuzzy
+        lat.FUZZY_MIN_LEN = args.fuzzy
     if args.deletions:
-        ix.FUZZY_DELETIONS = True
+        lat.FUZZY_DELETIONS = True
     if args.two is not None:
-        ix.FUZZY_TWO_LEN = args.two
+        lat.FUZZY_TWO_LEN = args.two
     cache = args.cache
     work = cache / "work"
     batch, order = make_batch(args.data, cache)
@@ -111,6 +234,7 @@ def main() -> int:
         return order[canvas_id.split("/")[-1].split("-")[0]]
 
     rows = []
+    missed: dict[int, set[tuple[str, str]]] = {n: set() for n in LENGTHS}
     with ix.SearchIndex(dest) as idx:
         for n in LENGTHS:
             queries: set[tuple[str, str]] = set()
@@ -124,6 +248,8 @@ def main() -> int:
                 for name, phrase in sorted(queries):
                     hits, _ = idx.search_item(ITEM, f'"{phrase}"', max_hits=10_000, alternatives=alternatives)
                     pages = {page_name(h["canvas_id"]) for h in hits}
+                    if alternatives and name not in pages:
+                        missed.setdefault(n, set()).add((name, phrase))
                     for h in ("all", half[name]):
                         s = stat[h]
                         s[0] += name in pages
@@ -132,7 +258,7 @@ def main() -> int:
                         s[3] += len(pages)
                 ms = (time.perf_counter() - t) * 1000 / max(1, len(queries))
                 rows.append((n, mode, stat, ms))
-    print(f"\nRecall on {args.data.name} ({len(names)} pages through guji ocr; min_p {ix.ALT_MIN_P}, one misread character in phrases of ≥ {ix.FUZZY_MIN_LEN or '∞'}{', or one missed' if ix.FUZZY_DELETIONS else ''}, two misread in ≥ {ix.FUZZY_TWO_LEN or '∞'}): "
+    print(f"\nRecall on {args.data.name} ({len(names)} pages through guji ocr; min_p {lat.ALT_MIN_P}, rules {dict(zip(RULES, lat.rules()))}, MIN_MATCH_P {lat.MIN_MATCH_P}): "
           "found on the right page / false hits among pages returned")
     print("| phrase | search | recall (all) | false hits (all) | recall A / B | false hits A / B | phrases | ms/query |")
     print("|---|---|---|---|---|---|---|---|")
@@ -144,6 +270,8 @@ def main() -> int:
             return stat[h][2] / max(1, stat[h][3])
         print(f"| {n} | {mode} | {r('all'):.3f} | {f('all'):.3f} | {r('A'):.3f} / {r('B'):.3f} "
               f"| {f('A'):.3f} / {f('B'):.3f} | {stat['all'][1]} | {ms:.1f} |")
+    if args.why:
+        why_missed(work, order, truth_lines, half, missed, lat.ALT_MIN_P)
     return 0
 
 

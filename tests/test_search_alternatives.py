@@ -107,3 +107,15 @@ def test_overlapping_recogniser_cells_are_cut_where_the_previous_ends():
         {"text": "一", "box": [0, 0, 40, 50]}, {"text": "二", "box": [0, 25, 40, 75]}]}]}]}
     boxes = page_content_from_ocr(doc).boxes.tolist()
     assert boxes == [0, 0, 40, 50, 0, 0, 50, 40, 50, 0]
+
+
+def test_misread_beside_a_candidate_passes_the_index_filter(index):
+    # 玄 (a candidate there) 黃 宇 and 水 where 宙 is printed: FTS5 must let page 1 through to the
+    # lattice; page 2 (玄黃日月) has two errors against it
+    r = index.search("玄黃宇水")
+    assert r["total_page_hits"] == 1 and r["total_uncertain_page_hits"] == 1
+    (m,) = r["items"][0]["pages_found"][0]["matches"]
+    assert m["exact"] == "言黃宇宙" and m["uncertain"]
+    assert index.search("玄黃音水")["total_page_hits"] == 0
+    hits, total = index.search_item("A", "玄黃宇水")
+    assert total == 1 and hits[0]["canvas_id"] == "A/1/0001" and hits[0]["uncertain"]

@@ -8,20 +8,21 @@ substring queries are then FTS5 phrase queries ("万 历"); a 1-character query 
 Only the page's **body text** is indexed as such (:func:`guji.pagetext.body_lines`); the centre
 column (版心) is its own FTS column (``centre:`` in queries), margin labels are left out.
 
-Search over the recogniser's alternatives: per character position the page row keeps the
-recogniser's other candidates with probability ≥ :data:`ALT_MIN_P` (folded, ``alts`` JSON) and the
-top-1 probabilities (``probs``, one byte each); the FTS column ``alts`` holds the bag of those
-candidate characters. A phrase whose characters are each the top-1 reading or a kept candidate at
-consecutive positions matches as *uncertain*: FTS5 finds the pages that have every character
-somewhere (top-1 or candidate), then the positions are checked here. Phrases of 4+ characters
-also match with one character misread or missed (8+: two misread). Exact top-1 matches come
-first; every match carries the joint probability of its reading (docs/search.md).
+Search over the recogniser's alternatives: per page the row keeps a *lattice* string
+(:mod:`guji.publish.lattice`: per character position the folded top-1 reading and the
+recogniser's other candidates with probability ≥ :data:`ALT_MIN_P`) with the readings'
+probabilities; the FTS column ``alts`` holds the bag of those candidate characters. Exact top-1
+pages come from one FTS5 phrase query, grouped by item in SQL. Pages that may match otherwise
+(every character read or a candidate, or one error in 4+ characters, two in 8+) are picked by
+FTS5 (exact pages excluded with ``NOT``), at most :data:`VERIFY_CAP` of them, and checked on
+their lattice by compiled regular expressions; only the hits shown are turned into matches
+with text and boxes (docs/search.md).
 
 Page rows get ``rowid = item_rowid << 20 | canvas order`` so a hit's item is known without a join
-and one item's pages are a rowid range (content search). Per page the index keeps the original
-indexed characters (``orig``), their folded form (``folded``, same length) and their boxes in
-*canvas* coordinates (packed uint16 ``x, y, w, h, line``): a hit at folded offset i..j
-highlights boxes i..j. Only public items are ever written here.
+and one item's pages are a rowid range (content search). Per page the index keeps the lattice
+(``lat``, ``latp``), the original indexed characters (``orig``) and their boxes in *canvas*
+coordinates (packed uint16 ``x, y, w, h, line``): a hit at positions i..j highlights boxes
+i..j. Only public items are ever written here.
 """
 
 from __future__ import annotations
@@ -34,23 +35,19 @@ from array import array
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from guji.pagetext import body_lines, centre_text
+from guji.publish import lattice as lat_mod
+from guji.publish.lattice import ALT_MIN_P, UNCERTAIN_BELOW, build_lattice
 from guji.textfold import compact, fold, fold_char, is_indexed, spaced
 from guji.publish.meta import ItemInfo
 
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 ROWID_SHIFT = 20
 SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
 VERIFY_CAP = 200  # candidate pages checked per query for uncertain (alternative) matches
 MAX_QUERY_CHARS = 200
-ALT_MIN_P = 0.02  # recogniser candidates below this probability are not indexed (tuned in bench/bench_recall.py)
-UNCERTAIN_BELOW = 0.5  # a match whose reading has a lower joint probability is marked uncertain
-FUZZY_MIN_LEN = 4  # phrases this long (0 = never) also match with one character misread
-FUZZY_DELETIONS = True  # … or with one inner character not read
-FUZZY_TWO_LEN = 8  # phrases this long (0 = never) also match with two characters misread
-FUZZY_PENALTY = 0.05  # probability factor of such a reading
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
                "edition_type")
 FIELD_ALIASES = {
@@ -78,9 +75,8 @@ CREATE TABLE items(
 CREATE VIRTUAL TABLE items_fts USING fts5({", ".join(META_FIELDS)}, content='',
   tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE pages(
-  rowid INTEGER PRIMARY KEY, canvas_id TEXT NOT NULL, canvas_uri TEXT NOT NULL, label TEXT,
-  width INTEGER, height INTEGER, orig TEXT NOT NULL, boxes BLOB, folded TEXT NOT NULL DEFAULT '',
-  probs BLOB, alts TEXT, altpos BLOB, centre TEXT);
+  rowid INTEGER PRIMARY KEY, lat TEXT NOT NULL, latp BLOB, canvas_id TEXT NOT NULL, canvas_uri TEXT NOT NULL,
+  label TEXT, width INTEGER, height INTEGER, orig TEXT NOT NULL, boxes BLOB, centre TEXT);
 CREATE VIRTUAL TABLE pages_fts USING fts5(body, alts, centre, content='', columnsize=0,
   tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE grade_counts(grade TEXT PRIMARY KEY, books INTEGER NOT NULL);
@@ -101,7 +97,10 @@ class _FoldTable:
         import numpy as np
 
         a = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        blocks = np.unique(a >> 8)
+        blocks = a >> 8
+        if self.known[blocks].all():
+            return self.lut[a].tobytes().decode("utf-32-le", "surrogatepass")
+        blocks = np.unique(blocks)
         for b in blocks[~self.known[blocks]].tolist():
             lo = b << 8
             self.lut[lo:lo + 256] = [ord(fold_char(chr(cp))) if not 0xD800 <= cp < 0xE000 else cp
@@ -330,9 +329,11 @@ def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float =
             for ch in text:  # a char entry may hold more than one code point (rare)
                 if is_indexed(fold_char(ch)):
                     if calts and len(text) == 1:
-                        mine = fold_char(ch)
-                        for a, p in calts:
-                            if p >= min_p and len(a) == 1 and fold_char(a) != mine and is_indexed(fold_char(a)):
+                        kept = {fold_char(ch)}
+                        for a, p in sorted(calts, key=lambda ap: -ap[1]):
+                            fa = fold_char(a) if len(a) == 1 else ""
+                            if p >= min_p and fa not in kept and is_indexed(fa) and len(kept) <= lat_mod.ALT_MAX:
+                                kept.add(fa)
                                 alt_chars.append(a)
                                 alt_pos.append(min(len(chars), 65535))
                                 alt_p.append(float(p))
@@ -361,25 +362,27 @@ def _pack_probs(confs: Sequence[float] | None, n: int) -> bytes | None:
     return (np.clip(np.asarray(confs[:n], dtype=np.float64), 0.0, 1.0) * 255 + 0.5).astype(np.uint8).tobytes()
 
 
-def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | None) -> tuple[str | None, bytes | None, str]:
-    """The recogniser's candidates as three aligned sequences — folded characters (``alts``),
-    then in ``altpos`` their positions (uint16 LE) followed by their probabilities (one byte
-    each) — and the FTS bag of those characters."""
+def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | PackedAlternatives | None,
+               text: str = "") -> tuple[str, str, Any, bytes, str]:
+    """``text`` folded, and the recogniser's candidates as folded characters, positions and
+    probabilities (one byte each), and the FTS bag of those characters (each once, first seen
+    first); one fold for both."""
     if not alternatives:
-        return None, None, ""
-    if isinstance(alternatives, PackedAlternatives):
-        chars = fold_text(alternatives.chars)
-        return chars, alternatives.positions.tobytes() + alternatives.probs, " ".join(dict.fromkeys(chars))
-    import numpy as np
+        return fold_text(text), "", None, b"", ""
+    if isinstance(alternatives, PackedAlternatives):  # positions ascending (page_content_from_ocr)
+        raw, pos, probs = alternatives.chars, alternatives.positions, alternatives.probs
+    else:
+        import numpy as np
 
-    flat = [(k, c, p) for k, cands in sorted(alternatives.items()) for c, p in cands if len(c) == 1]
-    if not flat:
-        return None, None, ""
-    ks, cs, ps = zip(*flat)
-    chars = fold_text("".join(cs))
-    blob = array("H", ks).tobytes() + (np.clip(np.asarray(ps, dtype=np.float64), 0.0, 1.0) * 255 + 0.5
-                                        ).astype(np.uint8).tobytes()
-    return chars, blob, " ".join(dict.fromkeys(chars))  # first-seen order: the same bytes every build
+        flat = [(k, c, p) for k, cands in sorted(alternatives.items()) for c, p in cands if len(c) == 1]
+        if not flat:
+            return fold_text(text), "", None, b"", ""
+        ks, cs, ps = zip(*flat)
+        raw, pos = "".join(cs), array("H", ks)
+        probs = (np.clip(np.asarray(ps, dtype=np.float64), 0.0, 1.0) * 255 + 0.5).astype(np.uint8).tobytes()
+    both = fold_text(text + raw)
+    chars = both[len(text):]
+    return both[:len(text)], chars, pos, probs, " ".join(dict.fromkeys(chars))
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -411,12 +414,11 @@ class IndexWriter:
         fts_rows = []
         for p in pages:
             prow = (rid << ROWID_SHIFT) | p.order
-            folded = fold_text(p.chars)
-            alt_chars, alt_blob, bag = _pack_alts(p.alternatives)
+            folded, alt_chars, alt_pos, alt_probs, bag = _pack_alts(p.alternatives, p.chars)
+            lat, latp = build_lattice(folded, _pack_probs(p.confidences, len(p.chars)), alt_chars, alt_pos, alt_probs)
             centre = compact(p.centre) if p.centre else ""
-            page_rows.append((prow, p.canvas_id, p.canvas_uri, p.label, p.width, p.height, p.chars,
-                              pack_boxes(p.boxes), folded, _pack_probs(p.confidences, len(p.chars)), alt_chars,
-                              alt_blob, p.centre or None))
+            page_rows.append((prow, lat, latp, p.canvas_id, p.canvas_uri, p.label, p.width, p.height, p.chars,
+                              pack_boxes(p.boxes), p.centre or None))
             fts_rows.append((prow, " ".join(folded), bag, " ".join(centre)))
             chars += len(p.chars)
             canvases += 1
@@ -439,7 +441,7 @@ class IndexWriter:
 
     def _flush_pages(self, page_rows: list, fts_rows: list) -> None:
         if page_rows:
-            self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", page_rows)
+            self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?)", page_rows)
             self.db.executemany("INSERT INTO pages_fts(rowid, body, alts, centre) VALUES (?,?,?,?)", fts_rows)
             page_rows.clear()
             fts_rows.clear()
@@ -453,7 +455,8 @@ class IndexWriter:
         if optimize:
             self.db.execute("INSERT INTO pages_fts(pages_fts) VALUES ('optimize')")
             self.db.execute("INSERT INTO items_fts(items_fts) VALUES ('optimize')")
-        self.db.execute("VACUUM")
+        # no VACUUM: the file is written once, in rowid order; only FTS5's merged segments leave
+        # free pages (~4 % of the file), and rewriting the whole file cost ~10 % of the build
         self.db.close()
         os.replace(self.tmp, self.path)
 
@@ -517,13 +520,6 @@ def _phrase(c: str) -> str:
     return '"' + " ".join(c) + '"'
 
 
-def find_all(hay: str, needle: str) -> Iterator[int]:
-    i = hay.find(needle)
-    while i >= 0:
-        yield i
-        i = hay.find(needle, i + 1)
-
-
 def line_boxes(boxes: list[tuple[int, int, int, int, int]], i: int, j: int) -> list[tuple[int, int, int, int]]:
     """Union box of characters i..j-1 per line (a match may run on into the next column)."""
     out: list[tuple[int, int, int, int]] = []
@@ -543,100 +539,6 @@ def line_boxes(boxes: list[tuple[int, int, int, int, int]], i: int, j: int) -> l
     return out
 
 
-class _Lattice:
-    """A page's folded top-1 reading with the recogniser's kept candidates per position."""
-
-    __slots__ = ("folded", "probs", "alts", "altpos", "altp", "fuzzy")
-
-    def __init__(self, folded: str, probs: bytes | None, alts: str | None, altpos: bytes | None = None,
-                 fuzzy: bool = True):
-        self.folded = folded
-        self.fuzzy = fuzzy
-        self.probs = probs
-        self.alts = alts or ""
-        m = len(self.alts)
-        self.altpos = array("H")
-        self.altp = b""
-        if m and altpos:
-            self.altpos.frombytes(altpos[:2 * m])
-            self.altp = altpos[2 * m:]
-
-    def p(self, i: int) -> float:
-        return self.probs[i] / 255 if self.probs is not None and i < len(self.probs) else 1.0
-
-    def cand(self, c: str) -> dict[int, float]:
-        """Positions where ``c`` is a kept candidate → its probability."""
-        out: dict[int, float] = {}
-        a = self.alts
-        k = a.find(c)
-        while k >= 0:
-            out[self.altpos[k]] = self.altp[k] / 255
-            k = a.find(c, k + 1)
-        return out
-
-    def find(self, t: str) -> list[tuple[int, int, float, bool]]:
-        """``(start, end, joint probability, not the top-1 reading)`` of every reading of ``t``."""
-        out: list[tuple[int, int, float, bool]] = []
-        n = len(t)
-        f = self.folded
-        for i in find_all(f, t):
-            p = 1.0
-            for k in range(i, i + n):
-                p *= self.p(k)
-            out.append((i, i + n, p, False))
-        if self.alts:
-            cands = {c: self.cand(c) for c in set(t)}
-            starts = {pos - k for k, c in enumerate(t) for pos in cands[c] if 0 <= pos - k <= len(f) - n}
-            for s in sorted(starts):
-                p = 1.0
-                alt = False
-                for k, c in enumerate(t):
-                    i = s + k
-                    if f[i] == c:
-                        p *= self.p(i)
-                    else:
-                        q = cands[c].get(i)
-                        if q is None:
-                            p = 0.0
-                            break
-                        p *= q
-                        alt = True
-                if p > 0 and alt:
-                    out.append((s, s + n, p, True))
-        if self.fuzzy and FUZZY_MIN_LEN and n >= FUZZY_MIN_LEN:
-            out.extend(self._fuzzy(t, {s for s, _, _, _ in out}))
-        return out
-
-    def _fuzzy(self, t: str, taken: set[int]) -> list[tuple[int, int, float, bool]]:
-        """Readings of ``t`` with one character misread (substitution) on the top-1 text, or (with
-        FUZZY_DELETIONS) one character of ``t`` not read at all; probability × FUZZY_PENALTY."""
-        n = len(t)
-        pats = [re.escape(t[:k]) + "." + re.escape(t[k + 1:]) for k in range(n)]
-        if FUZZY_DELETIONS:
-            pats += [re.escape(t[:k] + t[k + 1:]) for k in range(1, n - 1)]
-        two = FUZZY_TWO_LEN and n >= FUZZY_TWO_LEN
-        if two:  # long phrases: two characters misread
-            pats += [re.escape(t[:a]) + "." + re.escape(t[a + 1:b]) + "." + re.escape(t[b + 1:])
-                     for a in range(n) for b in range(a + 1, n)]
-        out: list[tuple[int, int, float, bool]] = []
-        for m in re.finditer("(?=(" + "|".join(pats) + "))", self.folded):
-            s = m.start()
-            if s in taken:
-                continue
-            taken.add(s)
-            span = m.group(1)
-            p = 1.0
-            wrong = 0
-            for k in range(s, s + len(span)):
-                if self.folded[k] in t:
-                    p *= self.p(k)
-                else:
-                    wrong += 1
-            p *= FUZZY_PENALTY ** max(1, wrong)
-            out.append((s, s + len(span), p, True))
-        return out
-
-
 class SearchIndex:
     """Read-only access to a published index (one connection per thread: create one per request)."""
 
@@ -647,6 +549,16 @@ class SearchIndex:
 
             raise NotReady(f"no search index at {self.path}: run `guji publish` first")
         self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        except sqlite3.DatabaseError:
+            row = None
+        if row is None or row[0] != str(INDEX_VERSION):
+            from guji.errors import NotReady
+
+            self.db.close()
+            raise NotReady(f"search index {self.path} is format {row[0] if row else 'unknown'}; this guji reads "
+                           f"format {INDEX_VERSION}: run `guji publish` again to rebuild it")
         self.db.execute("PRAGMA mmap_size=1073741824")
         self.db.row_factory = sqlite3.Row
 
@@ -686,60 +598,82 @@ class SearchIndex:
 
     @staticmethod
     def _candidate_expr(q: Query) -> str:
-        """Pages that have every character of every term as top-1 reading or as a kept candidate."""
-        def one_error(t: str) -> str:
-            """All characters in place but one: t[:k] and t[k+1:] at most one token apart (or, for
-            a missed character, t without t[k] as a phrase); matches through one candidate are
-            among these."""
-            alts = [f"body : {_phrase(t[1:])}", f"body : {_phrase(t[:-1])}"]
-            alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k + 1:])}, 1)" for k in range(1, len(t) - 1)]
-            return "(" + " OR ".join(alts) + ")"
-
+        """Pages where every term may match through the recogniser's candidates or with the
+        errors :mod:`guji.publish.lattice` allows; the lattice then checks the positions."""
         def every(chars: Iterable[str]) -> str:
-            return " AND ".join(f"{{body alts}} : {_phrase(c)}" for c in sorted(set(chars)))
+            return "(" + " AND ".join(f"{{body alts}} : {_phrase(c)}" for c in sorted(set(chars))) + ")"
+
+        def cands(t: str) -> str:  # each character read or a candidate, at least one a candidate
+            return "(" + every(t) + " AND (" + " OR ".join(f"alts : {_phrase(c)}" for c in sorted(set(t))) + "))"
+
+        def one_error(t: str) -> str:
+            """All characters in place but one (misread, missed or one extra): t[:k] and t[k+1:]
+            at most one token apart (or t[k:] after t[:k] with one between) on the top-1 text;
+            with candidates in those readings also "every character but one somewhere, one of
+            them a candidate"."""
+            alts = [f"body : {_phrase(t[1:])}", f"body : {_phrase(t[:-1])}"]
+            if lat_mod.FUZZY_CANDIDATES:  # or one of the others a candidate
+                alts += [cands(t[:k] + t[k + 1:]) for k in range(len(t))]
+            alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k + 1:])}, 1)" for k in range(1, len(t) - 1)]
+            if lat_mod.FUZZY_INSERTIONS:
+                alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k:])}, 1)" for k in range(1, len(t))]
+            return "(" + " OR ".join(alts) + ")"
 
         parts = []
         for t in q.terms:
-            if FUZZY_TWO_LEN and len(t) >= FUZZY_TWO_LEN:  # two errors: one half has at most one
+            if lat_mod.FUZZY_TWO_LEN and len(t) >= lat_mod.FUZZY_TWO_LEN:  # two errors: one half has at most one
                 h = len(t) // 2
-                parts.append(f"({one_error(t[:h])} OR {one_error(t[h:])})")
-            elif FUZZY_MIN_LEN and len(t) >= FUZZY_MIN_LEN:
-                parts.append(one_error(t))
-            else:  # and one of them at least as a candidate
-                parts.append(every(t) + " AND (" + " OR ".join(f"alts : {_phrase(c)}" for c in sorted(set(t))) + ")")
+                parts.append(f"({cands(t)} OR {one_error(t[:h])} OR {one_error(t[h:])})")
+            elif lat_mod.FUZZY_MIN_LEN and len(t) >= lat_mod.FUZZY_MIN_LEN:
+                parts.append(f"({cands(t)} OR {one_error(t)})")
+            else:
+                parts.append(cands(t))
         return " AND ".join(parts + [f"centre : {_phrase(t)}" for t in q.centre])
 
-    def _uncertain_pages(self, q: Query, exact: set[int], allowed: set[int] | None, *, lo: int = 0,
+    def _uncertain_pages(self, q: Query, allowed: set[int] | None, *, lo: int = 0,
                          hi: int = (1 << 62), cap: int = VERIFY_CAP) -> tuple[dict[int, float], bool]:
-        """Pages (not in ``exact``) where every term matches through the recogniser's candidates:
-        rowid → best joint probability of a reading; and whether all candidates were checked."""
+        """Pages without an exact hit where every term matches through the recogniser's candidates
+        or with an allowed error: rowid → best joint probability of a reading; and whether all
+        candidate pages were checked. FTS5 picks the candidates (exact pages excluded with NOT),
+        the page lattices are checked by :func:`guji.publish.lattice.find` (C regular expressions)."""
         out: dict[int, float] = {}
         checked = 0
+        expr = f"({self._candidate_expr(q)}) NOT ({self._text_expr(q)})"
         cur = self.db.execute(
-            "SELECT p.rowid, p.folded, p.probs, p.alts, p.altpos FROM pages_fts f JOIN pages p ON p.rowid = f.rowid "
-            "WHERE pages_fts MATCH ? AND f.rowid BETWEEN ? AND ?"
-            + ("" if FUZZY_MIN_LEN and max(map(len, q.terms)) >= FUZZY_MIN_LEN else " AND p.alts IS NOT NULL"),
-            (self._candidate_expr(q), lo, hi))
+            "SELECT p.rowid, p.lat, p.latp FROM pages_fts f JOIN pages p ON p.rowid = f.rowid "
+            "WHERE pages_fts MATCH ? AND f.rowid BETWEEN ? AND ?", (expr, lo, hi))
         complete = True
-        for rowid, folded, probs, alts, altpos in cur:
-            if rowid in exact or (allowed is not None and (rowid >> ROWID_SHIFT) not in allowed):
+        for rowid, lat, latp in cur:
+            if allowed is not None and (rowid >> ROWID_SHIFT) not in allowed:
                 continue
             if checked >= cap:
                 complete = False
                 break
             checked += 1
-            lat = _Lattice(folded, probs, alts, altpos)
             best = 1.0
             for t in q.terms:
-                ms = lat.find(t)
+                ms = lat_mod.find(lat, latp, t)
                 if not ms:
                     best = 0.0
                     break
-                best *= max(p for _, _, p, _ in ms)
+                best *= max(m[2] for m in ms)
             if best > 0:
                 out[rowid] = best
         cur.close()
         return out, complete
+
+    def _exact_pages(self, q: Query, allowed: set[int] | None, cap: int) -> dict[int, tuple[int, str]]:
+        """Pages whose top-1 text has every term, grouped in SQL: item rowid → (pages, their
+        rowids comma-separated); at most ``cap`` pages."""
+        sql = "SELECT rowid AS r FROM pages_fts WHERE pages_fts MATCH ?"
+        args: list[Any] = [self._text_expr(q)]
+        if allowed is not None:
+            sql += f" AND (rowid >> {ROWID_SHIFT}) IN (SELECT value FROM json_each(?))"
+            args.append(json.dumps(sorted(allowed)))
+        sql += " LIMIT ?"
+        args.append(cap)
+        return {it: (n, rows) for it, n, rows in self.db.execute(
+            f"SELECT r >> {ROWID_SHIFT}, count(*), group_concat(r) FROM ({sql}) GROUP BY 1", args)}
 
     def search(self, query: str | Query, *, limit: int = 20, offset: int = 0, hits_per_item: int = 3,
                scan_cap: int = SCAN_CAP, alternatives: bool = True) -> dict[str, Any]:
@@ -750,29 +684,19 @@ class SearchIndex:
         ``uncertain`` with their joint probability (docs/search.md)."""
         q = parse_query(query) if isinstance(query, str) else query
         allowed = self._filtered_items(q)
-        page_hits: dict[int, list[int]] = {}
+        page_hits: dict[int, str] = {}
         uncertain_hits: dict[int, list[tuple[float, int]]] = {}
         n_page_hits = n_uncertain = 0
         exact = True
         meta_items: set[int] = set()
         text = bool(q.terms or q.centre)
         if text:
-            expr = self._text_expr(q)
-            cur = self.db.execute("SELECT rowid FROM pages_fts WHERE pages_fts MATCH ?", (expr,))
-            exact_rows: set[int] = set()
-            for (rowid,) in cur:
-                it = rowid >> ROWID_SHIFT
-                if allowed is not None and it not in allowed:
-                    continue
-                n_page_hits += 1
-                exact_rows.add(rowid)
-                page_hits.setdefault(it, []).append(rowid)
-                if n_page_hits >= scan_cap:
-                    exact = False
-                    break
-            cur.close()
+            grouped = self._exact_pages(q, allowed, scan_cap)
+            page_hits = {it: rows for it, (_n, rows) in grouped.items()}  # type: ignore[misc]
+            n_page_hits = sum(n for n, _ in grouped.values())
+            exact = n_page_hits < scan_cap
             if alternatives and q.terms and exact:
-                unc, complete = self._uncertain_pages(q, exact_rows, allowed)
+                unc, complete = self._uncertain_pages(q, allowed)
                 exact = exact and complete
                 for rowid, p in unc.items():
                     uncertain_hits.setdefault(rowid >> ROWID_SHIFT, []).append((p, rowid))
@@ -796,7 +720,7 @@ class SearchIndex:
         for rid in shown:
             row = self._row("SELECT * FROM items WHERE rowid = ?", (rid,))
             d = {k: row[k] for k in row if k != "rowid"}
-            hits = page_hits.get(rid, [])
+            hits = sorted(map(int, page_hits[rid].split(","))) if rid in page_hits else []
             unc = sorted(uncertain_hits.get(rid, []), key=lambda pr: (-pr[0], pr[1]))
             d["page_hits"] = len(hits) + len(unc)
             d["exact_page_hits"] = len(hits)
@@ -839,15 +763,10 @@ class SearchIndex:
     def _found(self, row: Any, terms: list[str], alternatives: bool) -> list[tuple[int, int, float, bool, str]]:
         """``(start, end, probability, alternative, reading)`` of every match on a page, once each,
         in result order: top-1 readings by position, then the others most probable first."""
-        keys = row.keys()
-        folded = row["folded"] if "folded" in keys and row["folded"] else fold_text(row["orig"])
-        lat = _Lattice(folded, row["probs"] if "probs" in keys else None,
-                       row["alts"] if alternatives and "alts" in keys else None,
-                       row["altpos"] if "altpos" in keys else None, fuzzy=alternatives)
         seen: set[tuple[int, int]] = set()
         out = []
         for t in terms:
-            for i, j, p, alt in lat.find(t):
+            for i, j, p, alt in lat_mod.find(row["lat"], row["latp"], t, alternatives=alternatives):
                 if (i, j) not in seen:
                     seen.add((i, j))
                     out.append((i, j, p, alt, t))
@@ -903,7 +822,7 @@ class SearchIndex:
             "SELECT rowid FROM pages_fts WHERE pages_fts MATCH ? AND rowid BETWEEN ? AND ?",
             (self._text_expr(q), lo, hi)).fetchall()]
         if alternatives:
-            unc, _ = self._uncertain_pages(q, set(rows), None, lo=lo, hi=hi, cap=1 << ROWID_SHIFT)
+            unc, _ = self._uncertain_pages(q, None, lo=lo, hi=hi, cap=1 << ROWID_SHIFT)
             rows += sorted(unc)
         certain: list[dict[str, Any]] = []
         uncertain: list[dict[str, Any]] = []
