@@ -226,3 +226,26 @@ def test_factor_one_page_is_detected_once():
     assert "2024" in "".join(ln.text for r in regions for ln in r.lines)
     # the recogniser reads the same pixels (no upscaling): crops come from the image itself
     assert prep.original is prep.image
+
+
+def test_note_valley_is_the_widest_gap_not_a_gap_inside_a_character():
+    """A note row whose left sub-column holds a character with an empty sliver inside it (two
+    components side by side, 口-like): the valley between the sub-columns is the wider gap to its
+    right, so the rows stay a note run (the first minimum split the character, the ink-balance
+    test then rejected the row and the note was read as one big column)."""
+    import numpy as np
+
+    from guji.ocr import layout as L
+
+    pitch = 60
+    ink = np.zeros((400, 200), np.uint8)
+    x0, x1 = 70, 130  # middle half of the column: x 85–115
+    ink[20:70, 75:125] = 255  # a big character
+    for y in range(90, 330, 30):
+        ink[y:y + 20, 78:87] = 255  # left sub-column: a character in two parts, gap at x 87–88
+        ink[y:y + 20, 89:99] = 255
+        ink[y:y + 20, 105:124] = 255  # right sub-column; the valley between them is x 99–104
+    segs = L.ink_column(ink, x0, x1, 0, 400, pitch)
+    assert [s.kind for s in segs] == ["text", "note", "note"], segs
+    right, left = segs[1].box, segs[2].box
+    assert right[0] >= 99 and left[0] + left[2] <= 105 and left[0] <= 80

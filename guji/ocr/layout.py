@@ -372,6 +372,20 @@ def column_pitch(centres: list[float], weights: list[float], lo: float, hi: floa
     return p, phase
 
 
+def _widest_low(p: Any) -> int:
+    """The middle of the widest run of ``p`` at its minimum (ties: the run nearest the middle):
+    the gap between two note sub-columns, not the first gap inside one sub-column's character
+    (dzj-dev: the first minimum split a note's character and the ink-balance test then rejected
+    the row, so note runs under glossary headwords were read as one big column)."""
+    import numpy as np
+
+    low = np.flatnonzero(p == p.min())
+    runs = np.split(low, np.flatnonzero(np.diff(low) > 1) + 1)
+    c = (len(p) - 1) / 2
+    best = max(runs, key=lambda r: (len(r), -abs((r[0] + r[-1]) / 2 - c)))
+    return int((best[0] + best[-1]) // 2)
+
+
 def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> list[Segment]:
     """Segments of one printed column by its ink: runs of big characters (one segment across the
     column) alternating with runs of double-row small notes (two segments, right sub-column
@@ -400,7 +414,7 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
             continue
         p = prof[y]
         mid = p[m0:m1]
-        xm = m0 + int(np.argmin(mid))
+        xm = m0 + _widest_low(mid)
         left, right = p[:xm].max() if xm > 0 else 0, p[xm:].max()
         thin = p[xm] <= 0.05 * max(1, min(left, right)) and min(left, right) > 0
         # both sub-columns carry comparable ink (not a column beside a rule or a page edge)
