@@ -249,3 +249,31 @@ def test_note_valley_is_the_widest_gap_not_a_gap_inside_a_character():
     assert [s.kind for s in segs] == ["text", "note", "note"], segs
     right, left = segs[1].box, segs[2].box
     assert right[0] >= 99 and left[0] + left[2] <= 105 and left[0] <= 80
+
+
+def test_crop_reaches_beyond_both_ends_of_the_segment_and_spans_stay_in_place():
+    """``along`` lengthens a column's crop at both ends by that × its thickness (within the page);
+    the span mapping then starts above the box, so positions along the crop still land where the
+    ink is."""
+    import numpy as np
+
+    from guji.ocr.engines import Engine
+    from guji.ocr.recognize import CROP_ALONG, CropSource
+
+    class Fake(Engine):
+        name = "rapidocr"
+
+    assert 0 < CROP_ALONG < 0.5
+    orig = np.zeros((100, 60, 3), np.uint8)
+    orig[40:60, 20:30] = 255
+    src = CropSource(orig, 2.0)
+    # box on the 2× image: original x 18..32 (14 wide), y 35..65; along 0.5 → y 28..72
+    crop, a, k = src.crop((36, 70, 28, 60), True, Fake(), along=0.5)
+    assert crop.shape[:2] == (14, 44)
+    assert (a, k) == (-14.0, 2.0)  # crop pixel 0 is 7 original rows (14 detection pixels) above the box
+    # the bright block starts at original row 40: crop position 12, detection pixel 10 below the box top
+    u = int(np.argmax((crop == 255).any(axis=(0, 2))))
+    assert u == 12 and a + k * u == 10
+    # at the page's edge the crop stops at the edge
+    edge, a2, _ = src.crop((36, 0, 28, 60), True, Fake(), along=0.5)
+    assert edge.shape[:2] == (14, 37) and a2 == 0.0
