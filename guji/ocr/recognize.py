@@ -124,20 +124,12 @@ class CropSource:
         H, W = self.image.shape[:2]
         x, y, w, h = box
         x0, y0, x1, y1 = x / s, y / s, (x + w) / s, (y + h) / s
-        if pad:
-            if vertical:
-                d = pad * (x1 - x0)
-                x0, x1 = x0 - d, x1 + d
-            else:
-                d = pad * (y1 - y0)
-                y0, y1 = y0 - d, y1 + d
-        if along:
-            if vertical:
-                d = along * (x1 - x0)
-                y0, y1 = y0 - d, y1 + d
-            else:
-                d = along * (y1 - y0)
-                x0, x1 = x0 - d, x1 + d
+        t = (x1 - x0) if vertical else (y1 - y0)  # the segment's thickness
+        across, length = pad * t, along * t
+        if vertical:
+            x0, x1, y0, y1 = x0 - across, x1 + across, y0 - length, y1 + length
+        else:
+            x0, x1, y0, y1 = x0 - length, x1 + length, y0 - across, y1 + across
         ix0, iy0 = min(W - 1, max(0, int(round(x0)))), min(H - 1, max(0, int(round(y0))))
         ix1, iy1 = max(ix0 + 1, min(W, int(round(x1)))), max(iy0 + 1, min(H, int(round(y1))))
         c = self.image[iy0:iy1, ix0:ix1]
