@@ -226,3 +226,54 @@ def test_factor_one_page_is_detected_once():
     assert "2024" in "".join(ln.text for r in regions for ln in r.lines)
     # the recogniser reads the same pixels (no upscaling): crops come from the image itself
     assert prep.original is prep.image
+
+
+def test_note_valley_is_the_widest_gap_not_a_gap_inside_a_character():
+    """A note row whose left sub-column holds a character with an empty sliver inside it (two
+    components side by side, 口-like): the valley between the sub-columns is the wider gap to its
+    right, so the rows stay a note run (the first minimum split the character, the ink-balance
+    test then rejected the row and the note was read as one big column)."""
+    import numpy as np
+
+    from guji.ocr import layout as L
+
+    pitch = 60
+    ink = np.zeros((400, 200), np.uint8)
+    x0, x1 = 70, 130  # middle half of the column: x 85–115
+    ink[20:70, 75:125] = 255  # a big character
+    for y in range(90, 330, 30):
+        ink[y:y + 20, 78:87] = 255  # left sub-column: a character in two parts, gap at x 87–88
+        ink[y:y + 20, 89:99] = 255
+        ink[y:y + 20, 105:124] = 255  # right sub-column; the valley between them is x 99–104
+    segs = L.ink_column(ink, x0, x1, 0, 400, pitch)
+    assert [s.kind for s in segs] == ["text", "note", "note"], segs
+    right, left = segs[1].box, segs[2].box
+    assert right[0] >= 99 and left[0] + left[2] <= 105 and left[0] <= 80
+
+
+def test_crop_reaches_beyond_both_ends_of_the_segment_and_spans_stay_in_place():
+    """``along`` lengthens a column's crop at both ends by that × its thickness (within the page);
+    the span mapping then starts above the box, so positions along the crop still land where the
+    ink is."""
+    import numpy as np
+
+    from guji.ocr.engines import Engine
+    from guji.ocr.recognize import CROP_ALONG, CropSource
+
+    class Fake(Engine):
+        name = "rapidocr"
+
+    assert 0 < CROP_ALONG < 0.5
+    orig = np.zeros((100, 60, 3), np.uint8)
+    orig[40:60, 20:30] = 255
+    src = CropSource(orig, 2.0)
+    # box on the 2× image: original x 18..32 (14 wide), y 35..65; along 0.5 → y 28..72
+    crop, a, k = src.crop((36, 70, 28, 60), True, Fake(), along=0.5)
+    assert crop.shape[:2] == (14, 44)
+    assert (a, k) == (-14.0, 2.0)  # crop pixel 0 is 7 original rows (14 detection pixels) above the box
+    # the bright block starts at original row 40: crop position 12, detection pixel 10 below the box top
+    u = int(np.argmax((crop == 255).any(axis=(0, 2))))
+    assert u == 12 and a + k * u == 10
+    # at the page's edge the crop stops at the edge
+    edge, a2, _ = src.crop((36, 0, 28, 60), True, Fake(), along=0.5)
+    assert edge.shape[:2] == (14, 37) and a2 == 0.0

@@ -372,6 +372,28 @@ def column_pitch(centres: list[float], weights: list[float], lo: float, hi: floa
     return p, phase
 
 
+def _widest_low(mid: Any) -> Any:
+    """For each row of ``mid`` (rows × x), the middle of the widest run at the row's minimum (ties:
+    the run nearest the middle): the gap between two note sub-columns, not the first gap inside
+    one sub-column's character (dzj-dev: the first minimum split a note's character and the
+    ink-balance test then rejected the row, so note runs under glossary headwords were read as one
+    big column). Vectorised over rows (columns are few)."""
+    import numpy as np
+
+    n, w = mid.shape
+    eq = mid == mid.min(axis=1, keepdims=True)
+    run = np.zeros((n, w), np.int32)  # length of the run of minima ending at each x
+    run[:, 0] = eq[:, 0]
+    for j in range(1, w):
+        run[:, j] = (run[:, j - 1] + 1) * eq[:, j]
+    j = np.arange(w)[None, :]
+    centre = j - (run - 1) / 2.0
+    key = np.where(eq, run * (4.0 * w) - np.abs(centre - (w - 1) / 2.0), -np.inf)
+    end = key.argmax(axis=1)
+    length = run[np.arange(n), end]
+    return (2 * end - length + 1) // 2
+
+
 def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> list[Segment]:
     """Segments of one printed column by its ink: runs of big characters (one segment across the
     column) alternating with runs of double-row small notes (two segments, right sub-column
@@ -393,25 +415,19 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
     prof = cs[b] - cs[a]  # (Hs, Ws): ink per x over the window around each row
     m0, m1 = int(0.25 * Ws), max(int(0.25 * Ws) + 1, int(0.75 * Ws))
     rowink = strip.sum(axis=1) > 0
-    label = np.zeros(Hs, np.int8)  # 0 blank, 1 big, 2 note
-    split = np.full(Hs, Ws // 2)
-    for y in range(Hs):
-        if not rowink[y]:
-            continue
-        p = prof[y]
-        mid = p[m0:m1]
-        xm = m0 + int(np.argmin(mid))
-        left, right = p[:xm].max() if xm > 0 else 0, p[xm:].max()
-        thin = p[xm] <= 0.05 * max(1, min(left, right)) and min(left, right) > 0
-        # both sub-columns carry comparable ink (not a column beside a rule or a page edge)
-        sl, sr = int(p[:xm].sum()), int(p[xm:].sum())
-        thin = thin and min(sl, sr) >= 0.25 * max(sl, sr)
-        # a valley wide enough to separate sub-columns (not a stroke gap inside a big character)
-        if thin:
-            z = np.nonzero(p[m0:m1] <= 0.05 * max(1, min(left, right)))[0]
-            thin = len(z) >= max(2, 0.06 * Ws)
-        label[y] = 2 if thin else 1
-        split[y] = xm
+    xm = m0 + _widest_low(prof[:, m0:m1])
+    cols = np.arange(Ws)[None, :]
+    before = cols < xm[:, None]
+    left, right = np.where(before, prof, 0).max(axis=1), np.where(before, 0, prof).max(axis=1)
+    low = 0.05 * np.maximum(1, np.minimum(left, right))
+    thin = (prof[np.arange(Hs), xm] <= low) & (np.minimum(left, right) > 0)
+    # both sub-columns carry comparable ink (not a column beside a rule or a page edge)
+    sl, sr = np.where(before, prof, 0).sum(axis=1), np.where(before, 0, prof).sum(axis=1)
+    thin &= np.minimum(sl, sr) >= 0.25 * np.maximum(sl, sr)
+    # a valley wide enough to separate sub-columns (not a stroke gap inside a big character)
+    thin &= (prof[:, m0:m1] <= low[:, None]).sum(axis=1) >= max(2, 0.06 * Ws)
+    label = np.where(rowink, np.where(thin, 2, 1), 0).astype(np.int8)  # 0 blank, 1 big, 2 note
+    split = np.where(rowink, xm, Ws // 2)
     runs: list[list[int]] = []  # [label, start, end)
     for y in range(Hs):
         lab = int(label[y]) or (runs[-1][0] if runs else 0)
