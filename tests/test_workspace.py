@@ -30,9 +30,10 @@ A = "350000-2001-0000101"
 B = "110000-0101-0000001"
 B_RESTRICTED = "110000-0101-0000002"  # 访问级别 限制
 CANVAS_A = f"{A}/v01/0001"
+SLUG_A = CANVAS_A.replace("/", "_")  # its IIIF image-service folder: build/iiif/images/<slug>
 PASSWORD = "correct horse 古籍"
 USERS = {"centre": ("reviewer", "中心"), "cat1": ("cataloguer", "350000-2001"), "proof1": ("proofreader", "350000-2001"),
-         "cat2": ("cataloguer", "110000-0101"), "proof2": ("proofreader", "110000-0101")}
+         "cat2": ("cataloguer", "110000-0101"), "proof2": ("proofreader", "110000-0101"), "root": ("admin", "中心")}
 
 pytestmark = [pytest.mark.skipif(not (DEMO / "batch.toml").is_file(), reason="samples/demo-batch not in this checkout"),
               pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")]
@@ -107,14 +108,25 @@ def app(site):
     return make_app([site["w1"], site["w2"]], Database(db_url(str(site["db"]), site["w1"])))
 
 
-def client(app, user: str | None = None, address: str = "127.0.0.1"):
+_SESSIONS: dict[tuple, object] = {}
+
+
+def client(app, user: str | None = None, address: str = "127.0.0.1", password: str = PASSWORD, fresh: bool = False):
+    """A TestClient, logged in as ``user`` when given. A login costs an argon2 verification (~0.3 s
+    here), so one logged-in client per (app, user, address) is shared by the tests that are not
+    about logging in (``fresh=True``: a new login)."""
     from starlette.testclient import TestClient
 
+    key = (id(app), user, address)
+    if user and not fresh and key in _SESSIONS:
+        return _SESSIONS[key]
     c = TestClient(app, base_url="http://127.0.0.1", client=(address, 50000), follow_redirects=False)
     if user:
-        r = c.post("/login", data={"name": user, "password": PASSWORD, "next": "/"})
+        r = c.post("/login", data={"name": user, "password": password, "next": "/"})
         assert r.status_code == 303, r.text
         c.csrf = re.search(r'data-csrf="([^"]+)"', c.get("/records").text).group(1)
+        if not fresh:
+            _SESSIONS[key] = c
     return c
 
 
@@ -140,16 +152,19 @@ def test_every_page_and_api_refuses_without_a_session(app):
     c = client(app)
     paths = {"/", "/records", "/api/records", f"/record/{A}", f"/api/record/{A}", "/proofread", "/api/proofread",
              f"/page/{quote(CANVAS_A)}", f"/api/page/{quote(CANVAS_A)}", f"/image/{quote(CANVAS_A)}", "/audit",
-             "/assets/workspace.js", "/assets/workspace.css"}
+             "/assets/workspace.js", "/assets/workspace.css", "/assets/openseadragon.min.js",
+             f"/tiles/{SLUG_A}/info.json", f"/tiles/{SLUG_A}/full/max/0/default.jpg", "/admin/users",
+             "/api/admin/users", "/account"}
     routes = {r.path for r in app.routes}
-    assert len(routes) == 18  # a new route must be added to this test
+    assert len(routes) == 27  # a new route must be added to this test
     for p in sorted(paths):
         r = c.get(p)
         assert r.status_code in (303, 401), (p, r.status_code)
         assert r.status_code == 401 or r.headers["location"].startswith("/login"), p
         assert "350000" not in r.text and "論語" not in r.text, p
     for p in (f"/api/record/{A}/check", f"/api/record/{A}/field", f"/api/record/{A}/action",
-              f"/api/save-page/{quote(CANVAS_A)}", "/logout"):
+              f"/api/save-page/{quote(CANVAS_A)}", "/logout", "/admin/users/add", "/admin/user/cat1/active",
+              "/admin/user/cat1/password", "/account/password", "/export"):
         r = c.post(p, json={"field": "版本", "value": "x", "action": "submit", "lines": {}})
         assert r.status_code == 401, p
     # a forged cookie is no session either
@@ -199,7 +214,7 @@ def test_passwords_never_stored_in_clear(app, site):
     assert PASSWORD.encode() not in raw and "correct horse".encode() not in raw
     with sqlite3.connect(site["db"]) as db:
         hashes = [h for (h,) in db.execute("SELECT password_hash FROM ws_users")]
-    assert len(hashes) == len(USERS) and all(h.startswith("$argon2id$") for h in hashes)
+    assert len(hashes) >= len(USERS) and all(h.startswith("$argon2id$") for h in hashes)
     assert len(set(hashes)) == len(hashes)  # salted
     with sqlite3.connect(site["db"]) as db:  # the account made on the command line is in the audit log
         row = db.execute("SELECT who, action, after FROM ws_audit WHERE object='user:centre'").fetchone()
@@ -209,11 +224,13 @@ def test_passwords_never_stored_in_clear(app, site):
 def test_injection_like_string_stored_verbatim_and_rendered_escaped(app, site):
     evil = "'); DROP TABLE ws_users; -- <script>alert('x')</script> \" OR 1=1"
     c = client(app, "cat2")
+    with sqlite3.connect(site["db"]) as db:
+        n_users = db.execute("SELECT COUNT(*) FROM ws_users").fetchone()[0]
     r = post(c, f"/api/record/{B}/field", {"field": "批校题跋", "value": evil})
     assert r.status_code == 200, r.text
     with sqlite3.connect(site["db"]) as db:
         assert db.execute("SELECT value FROM ws_edits WHERE item=? AND field=?", (B, "批校题跋")).fetchone()[0] == evil
-        assert db.execute("SELECT COUNT(*) FROM ws_users").fetchone()[0] == len(USERS)
+        assert db.execute("SELECT COUNT(*) FROM ws_users").fetchone()[0] == n_users >= len(USERS)
     html = c.get(f"/record/{B}").text
     assert "<script>alert" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert c.get(f"/api/record/{B}").json()["fields"][6] == ["批校题跋", evil]
@@ -225,7 +242,7 @@ def test_failed_logins_are_throttled(app):
     assert codes[:4] == [401] * 4 and codes[4] == 429
     # locked: even the right password is refused for a while, from this address
     assert c.post("/login", data={"name": "cat1", "password": PASSWORD}).status_code == 429
-    assert client(app, "cat1", address="10.0.0.10")  # another address is not locked out
+    assert client(app, "cat1", address="10.0.0.10", fresh=True)  # another address is not locked out
 
 
 def test_restricted_fields_never_shown_to_roles_that_may_not_see_them(app):
@@ -249,6 +266,199 @@ def test_restricted_fields_never_shown_to_roles_that_may_not_see_them(app):
                 f"/api/page/{quote(B_RESTRICTED)}/1/0001"):
         assert p2.get(url).status_code == 403, url
     assert "大學" not in p2.get("/records").text
+
+
+# -- page images: deep zoom over the IIIF tiles, the single image without them ---------------------
+
+def test_tiles_served_behind_login_and_the_image_rights(app, site):
+    """The item's level-0 IIIF service from the work folder's build: info.json with its id made the
+    workspace's URL, the tiles byte for byte; another library's user and a proofreader of a restricted
+    item are refused as for the image; nothing outside the canvas's service folder is served."""
+    from urllib.parse import quote
+
+    service = site["w1"] / "build" / "iiif" / "images" / SLUG_A
+    assert (service / "info.json").is_file()  # `guji run` tiled the leaf
+    p = client(app, "proof1")
+    info = p.get(f"/tiles/{SLUG_A}/info.json").json()
+    assert info["id"] == f"http://127.0.0.1/tiles/{SLUG_A}" and info["profile"] == "level0" and info["width"] > 500
+    tile = next(f for f in sorted(service.rglob("default.jpg")) if "full" not in f.relative_to(service).parts)
+    rel = tile.relative_to(service).as_posix()
+    r = p.get(f"/tiles/{SLUG_A}/{rel}")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg" and r.content == tile.read_bytes()
+    assert r.headers["cache-control"].startswith("private")  # kept in this browser only, never by a proxy
+    # outside the service folder: the access JPEG of the same canvas, by a climbing path
+    access = app.state.workspace.ws.canvas(CANVAS_A)[1].access.path
+    assert (site["w1"] / access).is_file() and access.endswith(".jpg")
+    climb = quote("../../../../" + access, safe="")
+    assert p.get(f"/tiles/{SLUG_A}/{climb}").status_code == 404
+    assert p.get(f"/tiles/{SLUG_A}/nope/0/default.jpg").status_code == 404
+    # another library's cataloguer: 403, as for /image
+    c2 = client(app, "cat2")
+    for url in (f"/tiles/{SLUG_A}/info.json", f"/tiles/{SLUG_A}/{rel}", f"/image/{quote(CANVAS_A)}"):
+        assert c2.get(url).status_code == 403, url
+    # a restricted item is refused before anything is looked up; an allowed untiled page is 404
+    slug_r, slug_b = f"{B_RESTRICTED}_1_0001", f"{B}_1_0001"
+    assert client(app, "proof2").get(f"/tiles/{slug_r}/info.json").status_code == 403
+    assert c2.get(f"/tiles/{slug_b}/info.json").status_code == 404
+    assert client(app, "proof2").get(f"/tiles/{slug_b}/info.json").status_code == 404
+
+
+def test_views_use_the_deep_zoom_viewer_when_tiled_else_the_single_image(app):
+    from urllib.parse import quote
+
+    ws = app.state.workspace
+    assert ws.osd_js is not None, "OpenSeadragon not installed: run scripts/install-viewer.sh"
+    p, c1, c2 = client(app, "proof1"), client(app, "cat1"), client(app, "cat2")
+    assert p.get(f"/api/page/{quote(CANVAS_A)}").json()["tiles"] == f"/tiles/{SLUG_A}/info.json"
+    page = p.get(f"/page/{quote(CANVAS_A)}").text
+    assert f'data-tiles="/tiles/{SLUG_A}/info.json"' in page and "/assets/openseadragon.min.js" in page
+    assert 'id="page-image"' not in page
+    rec = c1.get(f"/record/{A}").text
+    assert 'id="osd"' in rec and 'id="page-select"' in rec and 'class="thumbs"' not in rec
+    js = p.get("/assets/openseadragon.min.js")
+    assert js.status_code == 200 and js.content == ws.osd_js.read_bytes()
+    # lib2 has no IIIF build: its pages are the single image, no viewer script
+    doc = client(app, "proof2").get(f"/api/page/{quote(B)}/1/0001").json()
+    assert doc["tiles"] is None
+    page = client(app, "proof2").get(f"/page/{quote(B)}/1/0001").text
+    assert 'id="page-image"' in page and 'id="osd"' not in page and "openseadragon" not in page
+    rec = c2.get(f"/record/{B}").text
+    assert 'class="thumbs"' in rec and 'id="osd"' not in rec
+    # without OpenSeadragon installed the tiled item falls back to the single image too
+    saved, ws.osd_js = ws.osd_js, None
+    try:
+        assert 'id="page-image"' in p.get(f"/page/{quote(CANVAS_A)}").text
+        assert p.get("/assets/openseadragon.min.js").status_code == 404
+    finally:
+        ws.osd_js = saved
+
+
+# -- accounts in the browser ---------------------------------------------------------------------------
+
+def test_account_administration(app, site):
+    """The admin lists, adds, disables / enables and resets accounts; every other role gets 403; every
+    change needs the CSRF token and is in the audit log, without any password; a disabled user's
+    sessions end and it cannot log in; a user changes its own password with the old one."""
+    admin, cat = client(app, "root"), client(app, "cat1")
+    new_pw, reset_pw, own_pw = "newbie 密碼 one", "reset 密碼 two", "own 密碼 three"
+    form = {"name": "newbie", "role": "proofreader", "institution": "350000-2001", "password": new_pw}
+
+    def audit(obj: str) -> list[tuple]:
+        with sqlite3.connect(site["db"]) as db:
+            return db.execute("SELECT who, action, field, before, after FROM ws_audit WHERE object=? ORDER BY id",
+                              (obj,)).fetchall()
+
+    # other roles: 403 on every admin route, with or without the token; nothing changes
+    for other in (cat, client(app, "centre"), client(app, "proof1")):
+        assert other.get("/admin/users").status_code == 403 and other.get("/api/admin/users").status_code == 403
+        assert 'id="nav-users"' not in other.get("/records").text
+        for url, body in (("/admin/users/add", form), ("/admin/user/cat2/active", {"active": "0"}),
+                          ("/admin/user/cat2/password", {"password": reset_pw})):
+            assert other.post(url, data={**body, "csrf": other.csrf}).status_code == 403, url
+    # the admin without the CSRF token: refused
+    assert admin.post("/admin/users/add", data=form).status_code == 403
+    assert admin.post("/admin/user/cat2/active", data={"active": "0"}).status_code == 403
+    assert "newbie" not in [u["name"] for u in admin.get("/api/admin/users").json()["users"]]
+    # add: a form post, then the list; bad input is an error page naming the problem
+    r = admin.post("/admin/users/add", data={**form, "csrf": admin.csrf})
+    assert r.status_code == 303 and r.headers["location"] == "/admin/users?done=added"
+    users = {u["name"]: u for u in admin.get("/api/admin/users").json()["users"]}
+    assert users["newbie"]["role"] == "proofreader" and users["newbie"]["active"]
+    assert "password_hash" not in users["newbie"]
+    assert 'data-user="newbie"' in admin.get("/admin/users").text
+    r = admin.post("/admin/users/add", data={**form, "name": "short", "password": "1234567", "csrf": admin.csrf})
+    assert r.status_code == 400 and "密码至少 8 个字符" in r.text and 'data-i18n="adm.short_password"' in r.text
+    assert admin.post("/admin/users/add", data={**form, "csrf": admin.csrf}).status_code == 409  # exists
+    assert audit("user:newbie") == [("root", "user-add", "role", None, "proofreader 350000-2001")]
+    # disable: the user's open session ends at once and logging in is refused; enable: back in
+    nb = client(app, "newbie", password=new_pw, fresh=True)
+    assert nb.get("/api/proofread").status_code == 200
+    r = admin.post("/admin/user/newbie/active", data={"active": "0", "csrf": admin.csrf})
+    assert r.status_code == 303
+    assert nb.get("/api/proofread").status_code == 401
+    with sqlite3.connect(site["db"]) as db:
+        uid = db.execute("SELECT id FROM ws_users WHERE name='newbie'").fetchone()[0]
+        assert db.execute("SELECT COUNT(*) FROM ws_sessions WHERE user_id=?", (uid,)).fetchone()[0] == 0
+    anon = client(app, address="10.0.0.21")
+    assert anon.post("/login", data={"name": "newbie", "password": new_pw}).status_code == 401
+    assert post(admin, "/admin/user/newbie/active", {"active": "1"}).json() == {"name": "newbie", "active": True}
+    nb = client(app, "newbie", password=new_pw, address="10.0.0.22", fresh=True)
+    # the admin cannot lock itself out
+    assert post(admin, "/admin/user/root/active", {"active": "0"}).status_code == 409
+    # reset: the old password no longer works, the new one does, the user's session ended
+    r = post(admin, "/admin/user/newbie/password", {"password": reset_pw})
+    assert r.json() == {"name": "newbie", "sessions_ended": 1}
+    assert nb.get("/api/proofread").status_code == 401
+    assert anon.post("/login", data={"name": "newbie", "password": new_pw}).status_code == 401
+    nb = client(app, "newbie", password=reset_pw, address="10.0.0.23", fresh=True)
+    other_session = client(app, "newbie", password=reset_pw, address="10.0.0.24", fresh=True)
+    # the user's own change: the old password is required; the other sessions end, this one stays
+    assert nb.get("/account").status_code == 200
+    r = nb.post("/account/password", data={"old": "wrong password", "password": own_pw, "again": own_pw, "csrf": nb.csrf})
+    assert r.status_code == 403 and "原密码不正确" in r.text
+    r = nb.post("/account/password", data={"old": reset_pw, "password": own_pw, "again": own_pw + "x", "csrf": nb.csrf})
+    assert r.status_code == 400
+    assert nb.post("/account/password", data={"old": reset_pw, "password": own_pw, "again": own_pw}).status_code == 403
+    r = nb.post("/account/password", data={"old": reset_pw, "password": own_pw, "again": own_pw, "csrf": nb.csrf})
+    assert r.status_code == 303 and r.headers["location"] == "/account?done=changed"
+    assert nb.get("/api/proofread").status_code == 200 and other_session.get("/api/proofread").status_code == 401
+    assert anon.post("/login", data={"name": "newbie", "password": reset_pw}).status_code == 401
+    client(app, "newbie", password=own_pw, address="10.0.0.25", fresh=True)
+    # the audit log: who did what to whom; no password, no hash, in it or anywhere in the database
+    assert [a[:2] for a in audit("user:newbie")] == [
+        ("root", "user-add"), ("root", "user-disable"), ("root", "user-enable"), ("root", "password-reset"),
+        ("newbie", "password-change-refused"), ("newbie", "password-change")]
+    assert audit("user:newbie")[1][3:] == ("true", "false")
+    raw = b"".join(f.read_bytes() for f in site["db"].parent.glob(site["db"].name + "*"))
+    for pw in (new_pw, reset_pw, own_pw):
+        assert pw.encode() not in raw
+    assert "$argon2" not in json.dumps(audit("user:newbie"))
+
+
+# -- export from the browser ---------------------------------------------------------------------------
+
+def test_export_button_writes_and_reports(app, site):
+    """The export (roles with the right: the centre's reviewer, the admin) writes the approved
+    corrections and the proofread pages and says what it wrote; others get 403 and no button."""
+    from urllib.parse import quote
+
+    for name in ("cat1", "proof1", "cat2"):
+        c = client(app, name)
+        assert 'id="export"' not in c.get("/records").text
+        assert c.post("/export", data={"csrf": c.csrf}).status_code == 403
+    centre = client(app, "centre")
+    assert 'id="export"' in centre.get("/records").text
+    assert centre.post("/export", data={}).status_code == 403  # no CSRF token
+    # a proofread page to export (whatever the other tests did): proof1 saves a line
+    p = client(app, "proof1")
+    doc = p.get(f"/api/page/{quote(CANVAS_A)}").json()
+    ln = next(x for x in doc["lines"] if x["type"] == "body" and len(x["text"]) > 3)
+    assert post(p, f"/api/save-page/{quote(CANVAS_A)}", {"lines": {ln["id"]: ln["text"][:-1] + "匚"}}).status_code == 200
+    cfile = site["w1"] / "proofread" / A / f"{SLUG_A.split('_', 1)[1]}.json"
+    cfile.unlink()  # the save wrote it; the export must write it again
+    rep = post(centre, "/export", {}).json()
+    assert [w["work"] for w in rep["works"]] == [str(site["w1"].resolve()), str(site["w2"].resolve())]
+    w1 = rep["works"][0]
+    assert w1["csv"] == str(site["w1"].resolve() / "metadata" / "workspace-corrections.csv")
+    rows = (site["w1"] / "metadata" / "workspace-corrections.csv").read_text("utf-8-sig").splitlines()[1:]
+    assert w1["corrections"] == len(rows) and rep["corrections"] == sum(w["corrections"] for w in rep["works"])
+    assert w1["pages"] == [str(cfile.resolve())] and cfile.is_file() and rep["pages"] == 1
+    assert "匚" in cfile.read_text("utf-8")
+    html = centre.post("/export", data={"csrf": centre.csrf})
+    assert html.status_code == 200 and str(cfile.resolve()) in html.text and 'data-i18n-fmt="exp.summary"' in html.text
+    with sqlite3.connect(site["db"]) as db:
+        rows = db.execute("SELECT who, after FROM ws_audit WHERE action='export' ORDER BY id").fetchall()
+    assert rows[-1][0] == "centre" and json.loads(rows[-1][1])["pages"] == 1
+
+
+def test_progress_label_goes_through_the_i18n_table(app):
+    from guji.workspace import i18n
+
+    html = client(app, "proof1").get("/proofread").text
+    m = re.search(r'<span class="progress" data-i18n-fmt="pr.progress" data-d="(\d+)" data-n="(\d+)">([^<]+)<', html)
+    assert m and m.group(3) == f"已校 {m.group(1)} / {m.group(2)} 叶"
+    assert i18n.table()["en"]["pr.progress"].format(d=1, n=2) == "1 of 2 pages proofread"
+    assert i18n.table()["zh-Hant"]["pr.progress"] == "已校 {d} / {n} 葉"
 
 
 # -- review rounds and proofreading through the pipeline ---------------------------------------------
@@ -587,12 +797,20 @@ def test_every_message_the_templates_use_exists_in_three_languages():
 
     used: set[str] = set()
     for f in resources.files("guji.workspace").joinpath("templates").iterdir():
-        used |= set(re.findall(r"""(?:\bt\(\s*["']|data-i18n=["']|:)((?:ws|login|list|state|rec|act|pr|err)\.[a-z_]+)""",
+        used |= set(re.findall(r"""(?:\bt\(\s*["']|data-i18n=["']|:)((?:ws|login|list|state|rec|act|pr|err|adm|acct|exp|role|au)\.[a-z_]+)""",
                                f.read_text("utf-8")))
     js = resources.files("guji.workspace").joinpath("assets", "workspace.js").read_text("utf-8")
     used |= set(re.findall(r"""GUJI\.t\(\s*["']([a-z_]+\.[a-z_]+)["']""", js))
+    used |= set(re.findall(r"""data-i18n-fmt=["']([a-z_]+\.[a-z_]+)["']""", "".join(
+        f.read_text("utf-8") for f in resources.files("guji.workspace").joinpath("templates").iterdir())))
     used |= {f"state.{s}" for s in ("draft", "submitted", "returned", "resubmitted", "approved")}
     used |= {f"act.{a}" for a in ("submit", "return", "resubmit", "approve")}
+    used |= {f"role.{r}" for r in ("reviewer", "cataloguer", "proofreader", "admin")}
+    used |= {f"au.{k}" for k in ("when", "who", "action", "object", "field", "before", "after", "address")}
+    used |= {f"adm.{k}" for k in ("name", "role", "institution", "status", "created", "active", "disabled", "enable",
+                                  "disable", "added", "saved", "no_user", "short_password", "bad_name", "exists",
+                                  "not_yourself", "no_institution")}
+    used |= {"acct.wrong_old", "acct.mismatch"}
     assert len(used) > 40 and not sorted(used - set(i18n.MESSAGES))
     table = i18n.table()
     assert table["zh-Hant"]["ws.records"] == "著錄審校" and table["en"]["ws.records"] == "Record review"
