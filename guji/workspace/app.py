@@ -558,6 +558,8 @@ class App:
         if not inst or len(inst) > 200:
             raise Denied.says(400, "adm.no_institution")
         pw = self._new_password(body)
+        if self.db.user(name=name) is not None:  # before hashing: argon2 costs
+            raise Denied.says(409, "adm.exists", name=name)
         try:
             self.db.add_user(name, hash_password(pw), role, inst)
         except ValueError as e:
