@@ -62,11 +62,12 @@ def pg():
         shutil.rmtree(root, ignore_errors=True)
 
 
+from test_workspace import argon2_cost, guji_env  # noqa: E402,F401 - argon2id at OWASP's minimum cost here too
+
+
 def _guji(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GUJI_")}
-    env["PYTHONPATH"] = str(REPO)
     return subprocess.run([sys.executable, "-m", "guji", *args], input=stdin, capture_output=True, text=True,
-                          timeout=300, env=env, cwd=REPO)
+                          timeout=300, env=guji_env(), cwd=REPO)
 
 
 @pytest.mark.skipif(not (DEMO / "batch.toml").is_file(), reason="samples/demo-batch not in this checkout")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 import secrets
 import time
 from pathlib import Path
@@ -27,7 +28,7 @@ from starlette.routing import Route
 
 from guji.workspace import i18n
 from guji.workspace.data import IMAGE_RIGHTS, RESTRICTED_FIELDS, STATES, TRANSITIONS, Workspace, can, measured
-from guji.workspace.db import MIN_PASSWORD, ROLES, Database
+from guji.workspace.db import MIN_PASSWORD, ROLES, Database, valid_name
 
 log = logging.getLogger("guji.workspace")
 
@@ -44,19 +45,42 @@ EDITABLE_FIELDS = ("普查编号", "索书号", "分类", "题名卷数", "著�
 class Denied(Exception):
     """A refused request: ``status``, a message, and the i18n key of the message when it has one."""
 
-    def __init__(self, status: int, message: str, key: str | None = None):
+    def __init__(self, status: int, message: str, key: str | None = None, values: dict | None = None):
         super().__init__(message)
-        self.status, self.message, self.key = status, message, key
+        self.status, self.message, self.key, self.values = status, message, key, values or {}
 
     @classmethod
     def says(cls, status: int, key: str, **kw: Any) -> "Denied":
-        return cls(status, i18n.t(key, **kw), key)
+        return cls(status, i18n.t(key, **kw), key, kw)
+
+
+ARGON2_ENV = "GUJI_WORKSPACE_ARGON2"
+ARGON2_FLOOR = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}  # OWASP's minimum for argon2id
+
+
+def argon2_params(spec: str | None = None) -> dict[str, int]:
+    """argon2id parameters from ``$GUJI_WORKSPACE_ARGON2`` (``t=2,m=19456,p=2``: iterations, memory in
+    KiB, lanes); empty: argon2-cffi's defaults (t=3, 64 MiB, p=4). Never below OWASP's minimum."""
+    from guji.errors import BadBatch
+
+    spec = (os.environ.get(ARGON2_ENV, "") if spec is None else spec).strip()
+    names = {"t": "time_cost", "m": "memory_cost", "p": "parallelism"}
+    kw: dict[str, int] = {}
+    for part in filter(None, (x.strip() for x in spec.split(","))):
+        k, _, v = part.partition("=")
+        if k.strip() not in names or not v.strip().isdigit():
+            raise BadBatch(f"{ARGON2_ENV}={spec!r}: expected t=N,m=KIB,p=N (e.g. t=2,m=19456,p=2)")
+        kw[names[k.strip()]] = int(v)
+    low = [f"{k}={kw[k]} < {v}" for k, v in ARGON2_FLOOR.items() if k in kw and kw[k] < v]
+    if low:
+        raise BadBatch(f"{ARGON2_ENV}: below OWASP's minimum for argon2id ({', '.join(low)})")
+    return kw
 
 
 def hasher():
     from argon2 import PasswordHasher
 
-    return PasswordHasher()
+    return PasswordHasher(**argon2_params())
 
 
 def hash_password(password: str) -> str:
@@ -551,7 +575,7 @@ class App:
         body = await self._json(request)
         self.check_csrf(request, body)
         name, role, inst = (str(body.get(k, "")).strip() for k in ("name", "role", "institution"))
-        if not name or len(name) > 120 or any(ch.isspace() or ch in "/?#%" for ch in name):
+        if not valid_name(name):
             raise Denied.says(400, "adm.bad_name")
         if role not in ROLES:
             raise Denied(400, f"role must be one of {', '.join(ROLES)}, got {role!r}")
@@ -778,7 +802,8 @@ def make_app(works: list[Path], db: Database, *, secure_cookies: bool | None = N
                 if request.url.path.startswith("/api/") or (request.method != "GET" and not form):
                     resp = JSONResponse({"error": e.message, "status": e.status}, e.status)
                 else:  # a page, or a browser form's answer: the message in the page's language
-                    resp = a.render(request, "error.html", e.status, message=e.message, key=e.key, status=e.status)
+                    resp = a.render(request, "error.html", e.status, message=e.message, key=e.key, values=e.values,
+                                    status=e.status)
             except Exception as e:  # noqa: BLE001 - one log line, a 500 answer, never a traceback
                 log.exception("%s %s: %s", request.method, request.url.path, e)
                 resp = JSONResponse({"error": "internal error", "status": 500}, 500)
@@ -804,35 +829,37 @@ def make_app(works: list[Path], db: Database, *, secure_cookies: bool | None = N
         return RedirectResponse("/records" if not can(request.state.user, "proofread") or can(request.state.user, "edit")
                                 else "/proofread", 303)
 
-    routes = [
-        Route("/login", wrap(a.login, public=True), methods=["GET", "POST"]),
-        Route("/logout", wrap(a.logout), methods=["POST"]),
-        Route("/", wrap(home)),
-        Route("/records", wrap(a.records)),
-        Route("/api/records", wrap(a.records)),
-        Route("/record/{item:path}", wrap(a.record)),
-        Route("/api/record/{item:path}/check", wrap(a.record_check), methods=["POST"]),
-        Route("/api/record/{item:path}/field", wrap(a.record_field), methods=["POST"]),
-        Route("/api/record/{item:path}/action", wrap(a.record_action), methods=["POST"]),
-        Route("/api/record/{item:path}", wrap(a.record)),
-        Route("/proofread", wrap(a.proofread_list)),
-        Route("/api/proofread", wrap(a.proofread_list)),
-        Route("/page/{canvas:path}", wrap(a.page)),
-        Route("/api/page/{canvas:path}", wrap(a.page)),
-        Route("/api/save-page/{canvas:path}", wrap(a.page_save), methods=["POST"]),
-        Route("/image/{canvas:path}", wrap(a.image)),
-        Route("/tiles/{slug}/{rest:path}", wrap(a.tiles)),
-        Route("/admin/users", wrap(a.users)),
-        Route("/api/admin/users", wrap(a.users)),
-        Route("/admin/users/add", wrap(a.user_add), methods=["POST"]),
-        Route("/admin/user/{name}/active", wrap(a.user_active), methods=["POST"]),
-        Route("/admin/user/{name}/password", wrap(a.user_password), methods=["POST"]),
-        Route("/account", wrap(a.account)),
-        Route("/account/password", wrap(a.account_password), methods=["POST"]),
-        Route("/export", wrap(a.export), methods=["POST"]),
-        Route("/audit", wrap(a.audit)),
-        Route("/assets/{name}", wrap(asset)),
+    get, post = ("GET",), ("POST",)
+    table = [  # path, handler, methods
+        ("/logout", a.logout, post),
+        ("/", home, get),
+        ("/records", a.records, get),
+        ("/api/records", a.records, get),
+        ("/record/{item:path}", a.record, get),
+        ("/api/record/{item:path}/check", a.record_check, post),
+        ("/api/record/{item:path}/field", a.record_field, post),
+        ("/api/record/{item:path}/action", a.record_action, post),
+        ("/api/record/{item:path}", a.record, get),
+        ("/proofread", a.proofread_list, get),
+        ("/api/proofread", a.proofread_list, get),
+        ("/page/{canvas:path}", a.page, get),
+        ("/api/page/{canvas:path}", a.page, get),
+        ("/api/save-page/{canvas:path}", a.page_save, post),
+        ("/image/{canvas:path}", a.image, get),
+        ("/tiles/{slug}/{rest:path}", a.tiles, get),
+        ("/admin/users", a.users, get),
+        ("/api/admin/users", a.users, get),
+        ("/admin/users/add", a.user_add, post),
+        ("/admin/user/{name}/active", a.user_active, post),
+        ("/admin/user/{name}/password", a.user_password, post),
+        ("/account", a.account, get),
+        ("/account/password", a.account_password, post),
+        ("/export", a.export, post),
+        ("/audit", a.audit, get),
+        ("/assets/{name}", asset, get),
     ]
+    routes = [Route("/login", wrap(a.login, public=True), methods=["GET", "POST"])]
+    routes += [Route(path, wrap(h), methods=list(m)) for path, h, m in table]
     app = Starlette(routes=routes)
     app.state.workspace = a
     return app

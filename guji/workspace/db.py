@@ -100,6 +100,11 @@ audit = sa.Table(
 )
 
 
+def valid_name(name: str) -> bool:
+    """A user name: 1-120 characters, no white space and none of ``/ ? # %`` (it is a URL segment)."""
+    return 0 < len(name) <= 120 and not any(ch.isspace() or ch in "/?#%" for ch in name)
+
+
 def db_url(db: str | None, work: Path) -> str:
     """``--db`` as given (a URL or a file path) or the default SQLite file in the work folder."""
     if db and "://" in db:
@@ -150,6 +155,8 @@ class Database:
 
     # -- users ------------------------------------------------------------------------------------
     def add_user(self, name: str, password_hash: str, role: str, institution: str) -> int:
+        if not valid_name(name):
+            raise ValueError(f"user name {name!r}: not empty, at most 120 characters, no spaces nor / ? # %")
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
         with self.begin() as c:
