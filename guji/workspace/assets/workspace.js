@@ -28,7 +28,8 @@
     });
     window.gujiViewer = viewer;  // for the browser tests
     viewer.addHandler("open", () => { osdEl.dataset.ready = "1"; });
-    viewer.addHandler("open-failed", () => {  // tiles unreadable: the single image instead
+    viewer.addHandler("open-failed", () => {  // tiles unreadable: the single image instead (once)
+      if (osdEl.dataset.ready === "failed") return;
       osdEl.dataset.ready = "failed";
       if (osdEl.dataset.image) viewer.open({ type: "image", url: osdEl.dataset.image });
     });
