@@ -30,17 +30,41 @@ A = "350000-2001-0000101"
 B = "110000-0101-0000001"
 B_RESTRICTED = "110000-0101-0000002"  # 访问级别 限制
 CANVAS_A = f"{A}/v01/0001"
+SLUG_A = CANVAS_A.replace("/", "_")  # its IIIF image-service folder: build/iiif/images/<slug>
 PASSWORD = "correct horse 古籍"
 USERS = {"centre": ("reviewer", "中心"), "cat1": ("cataloguer", "350000-2001"), "proof1": ("proofreader", "350000-2001"),
-         "cat2": ("cataloguer", "110000-0101"), "proof2": ("proofreader", "110000-0101")}
+         "cat2": ("cataloguer", "110000-0101"), "proof2": ("proofreader", "110000-0101"), "root": ("admin", "中心")}
 
 pytestmark = [pytest.mark.skipif(not (DEMO / "batch.toml").is_file(), reason="samples/demo-batch not in this checkout"),
               pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")]
+# argon2id at OWASP's minimum cost (t=2, 19 MiB; 2 lanes) instead of argon2-cffi's defaults (t=3,
+# 64 MiB, 4 lanes): ~0.1 s a hash instead of ~0.9 s on the loaded test machine, and the tests log in
+# some 40 times. The hashes are argon2id all the same; test_argon2_parameters checks the defaults,
+# the setting and its floor.
+ARGON2 = {"GUJI_WORKSPACE_ARGON2": "t=2,m=19456,p=2"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def argon2_cost():
+    old = os.environ.get("GUJI_WORKSPACE_ARGON2")
+    os.environ.update(ARGON2)
+    yield
+    if old is None:
+        os.environ.pop("GUJI_WORKSPACE_ARGON2", None)
+    else:
+        os.environ["GUJI_WORKSPACE_ARGON2"] = old
+
+
+def guji_env() -> dict[str, str]:
+    """The environment of a `guji` process: no GUJI_ settings of the caller's, this tree first."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUJI_")}
+    env.update(ARGON2)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
 
 
 def _guji(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GUJI_")}
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env = guji_env()
     return subprocess.run([sys.executable, "-m", "guji", *args], input=stdin, capture_output=True, text=True,
                           timeout=600, env=env, cwd=REPO)
 
@@ -74,20 +98,28 @@ def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("workspace")
     b1, b2 = make_lib1(root), make_lib2(root)
     w1, w2, out = root / "w1", root / "w2", root / "out"
-    r = _guji("run", str(b1), "--work", str(w1), "--out", str(out), "-j", "1", "-q")
-    assert r.returncode == 0, r.stderr
+    env = guji_env()
+    # LIB1's full `guji run` (with OCR) in its own process, while LIB2's stages run in this one
+    run1 = subprocess.Popen([sys.executable, "-m", "guji", "run", str(b1), "--work", str(w1), "--out", str(out),
+                             "-j", "1", "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=REPO)
     from click.testing import CliRunner
 
     from guji.cli import main
 
-    for args in (["ingest", str(b2)], ["clean"], ["metadata"]):  # in this process: no OCR needed here
-        r = CliRunner().invoke(main, [*args, "--work", str(w2), "-j", "1", "-q"])
-        assert r.exit_code in (0, 4), (args, r.output)
+    try:
+        for args in (["ingest", str(b2)], ["clean"], ["metadata"]):  # no OCR needed here
+            r = CliRunner().invoke(main, [*args, "--work", str(w2), "-j", "1", "-q"])
+            assert r.exit_code in (0, 4), (args, r.output)
+    finally:
+        _out, err = run1.communicate(timeout=600)
+    assert run1.returncode == 0, err
     db = root / "ws.sqlite"
-    # one account through the command line (as an administrator makes them), the others directly
-    r = _guji("workspace", "user", "add", "centre", "--role", "reviewer", "--institution", "中心", "--password-stdin",
-              "--work", str(w1), "--db", str(db), stdin=PASSWORD + "\n")
-    assert r.returncode == 0, r.stderr
+    # one account through the command line (as an administrator makes them; in this process: a
+    # `guji` process costs ~2 s of imports here), the others directly
+    r = CliRunner().invoke(main, ["workspace", "user", "add", "centre", "--role", "reviewer", "--institution", "中心",
+                                  "--password-stdin", "--work", str(w1), "--db", str(db)], input=PASSWORD + "\n")
+    assert r.exit_code == 0, r.output
     from guji.workspace.app import hash_password
     from guji.workspace.db import Database, db_url
 
@@ -107,14 +139,25 @@ def app(site):
     return make_app([site["w1"], site["w2"]], Database(db_url(str(site["db"]), site["w1"])))
 
 
-def client(app, user: str | None = None, address: str = "127.0.0.1"):
+_SESSIONS: dict[tuple, object] = {}
+
+
+def client(app, user: str | None = None, address: str = "127.0.0.1", password: str = PASSWORD, fresh: bool = False):
+    """A TestClient, logged in as ``user`` when given. A login costs an argon2 verification (~0.3 s
+    here), so one logged-in client per (app, user, address) is shared by the tests that are not
+    about logging in (``fresh=True``: a new login)."""
     from starlette.testclient import TestClient
 
+    key = (id(app), user, address)
+    if user and not fresh and key in _SESSIONS:
+        return _SESSIONS[key]
     c = TestClient(app, base_url="http://127.0.0.1", client=(address, 50000), follow_redirects=False)
     if user:
-        r = c.post("/login", data={"name": user, "password": PASSWORD, "next": "/"})
+        r = c.post("/login", data={"name": user, "password": password, "next": "/"})
         assert r.status_code == 303, r.text
         c.csrf = re.search(r'data-csrf="([^"]+)"', c.get("/records").text).group(1)
+        if not fresh:
+            _SESSIONS[key] = c
     return c
 
 
@@ -140,16 +183,19 @@ def test_every_page_and_api_refuses_without_a_session(app):
     c = client(app)
     paths = {"/", "/records", "/api/records", f"/record/{A}", f"/api/record/{A}", "/proofread", "/api/proofread",
              f"/page/{quote(CANVAS_A)}", f"/api/page/{quote(CANVAS_A)}", f"/image/{quote(CANVAS_A)}", "/audit",
-             "/assets/workspace.js", "/assets/workspace.css"}
+             "/assets/workspace.js", "/assets/workspace.css", "/assets/openseadragon.min.js",
+             f"/tiles/{SLUG_A}/info.json", f"/tiles/{SLUG_A}/full/max/0/default.jpg", "/admin/users",
+             "/api/admin/users", "/account"}
     routes = {r.path for r in app.routes}
-    assert len(routes) == 18  # a new route must be added to this test
+    assert len(routes) == 27  # a new route must be added to this test
     for p in sorted(paths):
         r = c.get(p)
         assert r.status_code in (303, 401), (p, r.status_code)
         assert r.status_code == 401 or r.headers["location"].startswith("/login"), p
         assert "350000" not in r.text and "論語" not in r.text, p
     for p in (f"/api/record/{A}/check", f"/api/record/{A}/field", f"/api/record/{A}/action",
-              f"/api/save-page/{quote(CANVAS_A)}", "/logout"):
+              f"/api/save-page/{quote(CANVAS_A)}", "/logout", "/admin/users/add", "/admin/user/cat1/active",
+              "/admin/user/cat1/password", "/account/password", "/export"):
         r = c.post(p, json={"field": "版本", "value": "x", "action": "submit", "lines": {}})
         assert r.status_code == 401, p
     # a forged cookie is no session either
@@ -199,7 +245,7 @@ def test_passwords_never_stored_in_clear(app, site):
     assert PASSWORD.encode() not in raw and "correct horse".encode() not in raw
     with sqlite3.connect(site["db"]) as db:
         hashes = [h for (h,) in db.execute("SELECT password_hash FROM ws_users")]
-    assert len(hashes) == len(USERS) and all(h.startswith("$argon2id$") for h in hashes)
+    assert len(hashes) >= len(USERS) and all(h.startswith("$argon2id$") for h in hashes)
     assert len(set(hashes)) == len(hashes)  # salted
     with sqlite3.connect(site["db"]) as db:  # the account made on the command line is in the audit log
         row = db.execute("SELECT who, action, after FROM ws_audit WHERE object='user:centre'").fetchone()
@@ -209,11 +255,13 @@ def test_passwords_never_stored_in_clear(app, site):
 def test_injection_like_string_stored_verbatim_and_rendered_escaped(app, site):
     evil = "'); DROP TABLE ws_users; -- <script>alert('x')</script> \" OR 1=1"
     c = client(app, "cat2")
+    with sqlite3.connect(site["db"]) as db:
+        n_users = db.execute("SELECT COUNT(*) FROM ws_users").fetchone()[0]
     r = post(c, f"/api/record/{B}/field", {"field": "批校题跋", "value": evil})
     assert r.status_code == 200, r.text
     with sqlite3.connect(site["db"]) as db:
         assert db.execute("SELECT value FROM ws_edits WHERE item=? AND field=?", (B, "批校题跋")).fetchone()[0] == evil
-        assert db.execute("SELECT COUNT(*) FROM ws_users").fetchone()[0] == len(USERS)
+        assert db.execute("SELECT COUNT(*) FROM ws_users").fetchone()[0] == n_users >= len(USERS)
     html = c.get(f"/record/{B}").text
     assert "<script>alert" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert c.get(f"/api/record/{B}").json()["fields"][6] == ["批校题跋", evil]
@@ -225,7 +273,7 @@ def test_failed_logins_are_throttled(app):
     assert codes[:4] == [401] * 4 and codes[4] == 429
     # locked: even the right password is refused for a while, from this address
     assert c.post("/login", data={"name": "cat1", "password": PASSWORD}).status_code == 429
-    assert client(app, "cat1", address="10.0.0.10")  # another address is not locked out
+    assert client(app, "cat1", address="10.0.0.10", fresh=True)  # another address is not locked out
 
 
 def test_restricted_fields_never_shown_to_roles_that_may_not_see_them(app):
@@ -249,6 +297,218 @@ def test_restricted_fields_never_shown_to_roles_that_may_not_see_them(app):
                 f"/api/page/{quote(B_RESTRICTED)}/1/0001"):
         assert p2.get(url).status_code == 403, url
     assert "大學" not in p2.get("/records").text
+
+
+def test_argon2_parameters(monkeypatch):
+    from guji.errors import BadBatch
+    from guji.workspace.app import argon2_params, hasher
+
+    monkeypatch.delenv("GUJI_WORKSPACE_ARGON2")
+    h = hasher()  # unset: argon2-cffi's defaults
+    assert (h.time_cost, h.memory_cost, h.parallelism) == (3, 65536, 4) and h.type.name == "ID"
+    monkeypatch.setenv("GUJI_WORKSPACE_ARGON2", "t=2,m=19456,p=2")
+    h = hasher()
+    assert (h.time_cost, h.memory_cost, h.parallelism) == (2, 19456, 2) and h.type.name == "ID"
+    with pytest.raises(BadBatch, match="below OWASP's minimum"):
+        argon2_params("t=1,m=19456")
+    with pytest.raises(BadBatch, match="below OWASP's minimum.*memory_cost=1024"):
+        argon2_params("m=1024")
+    with pytest.raises(BadBatch, match="expected t=N,m=KIB,p=N"):
+        argon2_params("fast")
+
+
+# -- page images: deep zoom over the IIIF tiles, the single image without them ---------------------
+
+def test_tiles_served_behind_login_and_the_image_rights(app, site):
+    """The item's level-0 IIIF service from the work folder's build: info.json with its id made the
+    workspace's URL, the tiles byte for byte; another library's user and a proofreader of a restricted
+    item are refused as for the image; nothing outside the canvas's service folder is served."""
+    from urllib.parse import quote
+
+    service = site["w1"] / "build" / "iiif" / "images" / SLUG_A
+    assert (service / "info.json").is_file()  # `guji run` tiled the leaf
+    p = client(app, "proof1")
+    info = p.get(f"/tiles/{SLUG_A}/info.json").json()
+    assert info["id"] == f"http://127.0.0.1/tiles/{SLUG_A}" and info["profile"] == "level0" and info["width"] > 500
+    tile = next(f for f in sorted(service.rglob("default.jpg")) if "full" not in f.relative_to(service).parts)
+    rel = tile.relative_to(service).as_posix()
+    r = p.get(f"/tiles/{SLUG_A}/{rel}")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg" and r.content == tile.read_bytes()
+    assert r.headers["cache-control"].startswith("private")  # kept in this browser only, never by a proxy
+    # outside the service folder: the access JPEG of the same canvas, by a climbing path
+    access = app.state.workspace.ws.canvas(CANVAS_A)[1].access.path
+    assert (site["w1"] / access).is_file() and access.endswith(".jpg")
+    climb = quote("../../../../" + access, safe="")
+    assert p.get(f"/tiles/{SLUG_A}/{climb}").status_code == 404
+    assert p.get(f"/tiles/{SLUG_A}/nope/0/default.jpg").status_code == 404
+    # another library's cataloguer: 403, as for /image
+    c2 = client(app, "cat2")
+    for url in (f"/tiles/{SLUG_A}/info.json", f"/tiles/{SLUG_A}/{rel}", f"/image/{quote(CANVAS_A)}"):
+        assert c2.get(url).status_code == 403, url
+    # a restricted item is refused before anything is looked up; an allowed untiled page is 404
+    slug_r, slug_b = f"{B_RESTRICTED}_1_0001", f"{B}_1_0001"
+    assert client(app, "proof2").get(f"/tiles/{slug_r}/info.json").status_code == 403
+    assert c2.get(f"/tiles/{slug_b}/info.json").status_code == 404
+    assert client(app, "proof2").get(f"/tiles/{slug_b}/info.json").status_code == 404
+
+
+def test_views_use_the_deep_zoom_viewer_when_tiled_else_the_single_image(app):
+    from urllib.parse import quote
+
+    ws = app.state.workspace
+    assert ws.osd_js is not None, "OpenSeadragon not installed: run scripts/install-viewer.sh"
+    p, c1, c2 = client(app, "proof1"), client(app, "cat1"), client(app, "cat2")
+    assert p.get(f"/api/page/{quote(CANVAS_A)}").json()["tiles"] == f"/tiles/{SLUG_A}/info.json"
+    page = p.get(f"/page/{quote(CANVAS_A)}").text
+    assert f'data-tiles="/tiles/{SLUG_A}/info.json"' in page and "/assets/openseadragon.min.js" in page
+    assert 'id="page-image"' not in page
+    rec = c1.get(f"/record/{A}").text
+    assert 'id="osd"' in rec and 'id="page-select"' in rec and 'class="thumbs"' not in rec
+    js = p.get("/assets/openseadragon.min.js")
+    assert js.status_code == 200 and js.content == ws.osd_js.read_bytes()
+    # lib2 has no IIIF build: its pages are the single image, no viewer script
+    doc = client(app, "proof2").get(f"/api/page/{quote(B)}/1/0001").json()
+    assert doc["tiles"] is None
+    page = client(app, "proof2").get(f"/page/{quote(B)}/1/0001").text
+    assert 'id="page-image"' in page and 'id="osd"' not in page and "openseadragon" not in page
+    rec = c2.get(f"/record/{B}").text
+    assert 'class="thumbs"' in rec and 'id="osd"' not in rec
+    # without OpenSeadragon installed the tiled item falls back to the single image too
+    saved, ws.osd_js = ws.osd_js, None
+    try:
+        assert 'id="page-image"' in p.get(f"/page/{quote(CANVAS_A)}").text
+        assert p.get("/assets/openseadragon.min.js").status_code == 404
+    finally:
+        ws.osd_js = saved
+
+
+# -- accounts in the browser ---------------------------------------------------------------------------
+
+def test_account_administration(app, site):
+    """The admin lists, adds, disables / enables and resets accounts; every other role gets 403; every
+    change needs the CSRF token and is in the audit log, without any password; a disabled user's
+    sessions end and it cannot log in; a user changes its own password with the old one."""
+    admin, cat = client(app, "root"), client(app, "cat1")
+    new_pw, reset_pw, own_pw = "newbie 密碼 one", "reset 密碼 two", "own 密碼 three"
+    form = {"name": "newbie", "role": "proofreader", "institution": "350000-2001", "password": new_pw}
+
+    def audit(obj: str) -> list[tuple]:
+        with sqlite3.connect(site["db"]) as db:
+            return db.execute("SELECT who, action, field, before, after FROM ws_audit WHERE object=? ORDER BY id",
+                              (obj,)).fetchall()
+
+    # other roles: 403 on every admin route, with or without the token; nothing changes
+    for other in (cat, client(app, "centre"), client(app, "proof1")):
+        assert other.get("/admin/users").status_code == 403 and other.get("/api/admin/users").status_code == 403
+        assert 'id="nav-users"' not in other.get("/records").text
+        for url, body in (("/admin/users/add", form), ("/admin/user/cat2/active", {"active": "0"}),
+                          ("/admin/user/cat2/password", {"password": reset_pw})):
+            assert other.post(url, data={**body, "csrf": other.csrf}).status_code == 403, url
+    # the admin without the CSRF token: refused
+    assert admin.post("/admin/users/add", data=form).status_code == 403
+    assert admin.post("/admin/user/cat2/active", data={"active": "0"}).status_code == 403
+    assert "newbie" not in [u["name"] for u in admin.get("/api/admin/users").json()["users"]]
+    # add: a form post, then the list; bad input is an error page naming the problem
+    r = admin.post("/admin/users/add", data={**form, "csrf": admin.csrf})
+    assert r.status_code == 303 and r.headers["location"] == "/admin/users?done=added"
+    users = {u["name"]: u for u in admin.get("/api/admin/users").json()["users"]}
+    assert users["newbie"]["role"] == "proofreader" and users["newbie"]["active"]
+    assert "password_hash" not in users["newbie"]
+    assert 'data-user="newbie"' in admin.get("/admin/users").text
+    r = admin.post("/admin/users/add", data={**form, "name": "short", "password": "1234567", "csrf": admin.csrf})
+    assert r.status_code == 400 and "密码至少 8 个字符" in r.text and 'data-i18n-fmt="adm.short_password" data-n="8"' in r.text
+    assert admin.post("/admin/users/add", data={**form, "csrf": admin.csrf}).status_code == 409  # exists
+    assert post(admin, "/admin/users/add", {**form, "name": "a/b"}).status_code == 400  # a URL segment
+    assert audit("user:newbie") == [("root", "user-add", "role", None, "proofreader 350000-2001")]
+    # disable: the user's open session ends at once and logging in is refused; enable: back in
+    nb = client(app, "newbie", password=new_pw, fresh=True)
+    assert nb.get("/api/proofread").status_code == 200
+    r = admin.post("/admin/user/newbie/active", data={"active": "0", "csrf": admin.csrf})
+    assert r.status_code == 303
+    assert nb.get("/api/proofread").status_code == 401
+    with sqlite3.connect(site["db"]) as db:
+        uid = db.execute("SELECT id FROM ws_users WHERE name='newbie'").fetchone()[0]
+        assert db.execute("SELECT COUNT(*) FROM ws_sessions WHERE user_id=?", (uid,)).fetchone()[0] == 0
+    anon = client(app, address="10.0.0.21")
+    assert anon.post("/login", data={"name": "newbie", "password": new_pw}).status_code == 401
+    assert post(admin, "/admin/user/newbie/active", {"active": "1"}).json() == {"name": "newbie", "active": True}
+    nb = client(app, "newbie", password=new_pw, address="10.0.0.22", fresh=True)
+    # the admin cannot lock itself out
+    assert post(admin, "/admin/user/root/active", {"active": "0"}).status_code == 409
+    # reset: the old password no longer works, the new one does, the user's session ended
+    r = post(admin, "/admin/user/newbie/password", {"password": reset_pw})
+    assert r.json() == {"name": "newbie", "sessions_ended": 1}
+    assert nb.get("/api/proofread").status_code == 401
+    assert anon.post("/login", data={"name": "newbie", "password": new_pw}).status_code == 401
+    nb = client(app, "newbie", password=reset_pw, address="10.0.0.23", fresh=True)
+    other_session = client(app, "newbie", password=reset_pw, address="10.0.0.24", fresh=True)
+    # the user's own change: the old password is required; the other sessions end, this one stays
+    assert nb.get("/account").status_code == 200
+    r = nb.post("/account/password", data={"old": "wrong password", "password": own_pw, "again": own_pw, "csrf": nb.csrf})
+    assert r.status_code == 403 and "原密码不正确" in r.text
+    r = nb.post("/account/password", data={"old": reset_pw, "password": own_pw, "again": own_pw + "x", "csrf": nb.csrf})
+    assert r.status_code == 400
+    assert nb.post("/account/password", data={"old": reset_pw, "password": own_pw, "again": own_pw}).status_code == 403
+    r = nb.post("/account/password", data={"old": reset_pw, "password": own_pw, "again": own_pw, "csrf": nb.csrf})
+    assert r.status_code == 303 and r.headers["location"] == "/account?done=changed"
+    assert nb.get("/api/proofread").status_code == 200 and other_session.get("/api/proofread").status_code == 401
+    assert anon.post("/login", data={"name": "newbie", "password": reset_pw}).status_code == 401
+    client(app, "newbie", password=own_pw, address="10.0.0.25", fresh=True)
+    # the audit log: who did what to whom; no password, no hash, in it or anywhere in the database
+    assert [a[:2] for a in audit("user:newbie")] == [
+        ("root", "user-add"), ("root", "user-disable"), ("root", "user-enable"), ("root", "password-reset"),
+        ("newbie", "password-change-refused"), ("newbie", "password-change")]
+    assert audit("user:newbie")[1][3:] == ("true", "false")
+    raw = b"".join(f.read_bytes() for f in site["db"].parent.glob(site["db"].name + "*"))
+    for pw in (new_pw, reset_pw, own_pw):
+        assert pw.encode() not in raw
+    assert "$argon2" not in json.dumps(audit("user:newbie"))
+
+
+# -- export from the browser ---------------------------------------------------------------------------
+
+def test_export_button_writes_and_reports(app, site):
+    """The export (roles with the right: the centre's reviewer, the admin) writes the approved
+    corrections and the proofread pages and says what it wrote; others get 403 and no button."""
+    from urllib.parse import quote
+
+    for name in ("cat1", "proof1", "cat2"):
+        c = client(app, name)
+        assert 'id="export"' not in c.get("/records").text
+        assert c.post("/export", data={"csrf": c.csrf}).status_code == 403
+    centre = client(app, "centre")
+    assert 'id="export"' in centre.get("/records").text
+    assert centre.post("/export", data={}).status_code == 403  # no CSRF token
+    # a proofread page to export (whatever the other tests did): proof1 saves a line
+    p = client(app, "proof1")
+    doc = p.get(f"/api/page/{quote(CANVAS_A)}").json()
+    ln = next(x for x in doc["lines"] if x["type"] == "body" and len(x["text"]) > 3)
+    assert post(p, f"/api/save-page/{quote(CANVAS_A)}", {"lines": {ln["id"]: ln["text"][:-1] + "匚"}}).status_code == 200
+    cfile = site["w1"] / "proofread" / A / f"{SLUG_A.split('_', 1)[1]}.json"
+    cfile.unlink()  # the save wrote it; the export must write it again
+    rep = post(centre, "/export", {}).json()
+    assert [w["work"] for w in rep["works"]] == [str(site["w1"].resolve()), str(site["w2"].resolve())]
+    w1 = rep["works"][0]
+    assert w1["csv"] == str(site["w1"].resolve() / "metadata" / "workspace-corrections.csv")
+    rows = (site["w1"] / "metadata" / "workspace-corrections.csv").read_text("utf-8-sig").splitlines()[1:]
+    assert w1["corrections"] == len(rows) and rep["corrections"] == sum(w["corrections"] for w in rep["works"])
+    assert w1["pages"] == [str(cfile.resolve())] and cfile.is_file() and rep["pages"] == 1
+    assert "匚" in cfile.read_text("utf-8")
+    html = centre.post("/export", data={"csrf": centre.csrf})
+    assert html.status_code == 200 and str(cfile.resolve()) in html.text and 'data-i18n-fmt="exp.summary"' in html.text
+    with sqlite3.connect(site["db"]) as db:
+        rows = db.execute("SELECT who, after FROM ws_audit WHERE action='export' ORDER BY id").fetchall()
+    assert rows[-1][0] == "centre" and json.loads(rows[-1][1])["pages"] == 1
+
+
+def test_progress_label_goes_through_the_i18n_table(app):
+    from guji.workspace import i18n
+
+    html = client(app, "proof1").get("/proofread").text
+    m = re.search(r'<span class="progress" data-i18n-fmt="pr.progress" data-d="(\d+)" data-n="(\d+)">([^<]+)<', html)
+    assert m and m.group(3) == f"已校 {m.group(1)} / {m.group(2)} 叶"
+    assert i18n.table()["en"]["pr.progress"].format(d=1, n=2) == "1 of 2 pages proofread"
+    assert i18n.table()["zh-Hant"]["pr.progress"] == "已校 {d} / {n} 葉"
 
 
 # -- review rounds and proofreading through the pipeline ---------------------------------------------
@@ -328,11 +588,13 @@ def test_review_round_and_proofreading_reach_the_publication(app, site):
     csv_text = (site["w1"] / "metadata" / "workspace-corrections.csv").read_text("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("item,census_no,row,field") and "清乾隆四十一年（1776）刻本" in csv_text
     assert "清乾隆四十一年（1776）刻本" in (site["w1"] / "metadata" / "corrections.jsonl").read_text("utf-8")
+    version = (app.state.workspace.db.page_version(CANVAS_A) or {}).get("version", 0)  # the export test saved one
     line_id, new, probe = proofread_line(app)
     from guji.proofread import CanvasCorrections, load_corrections
 
     corr, _sha = load_corrections(site["w1"], A, CANVAS_A)
-    assert corr.version == 1 and corr.lines[0].who == "proof1" and corr.lines[0].source == "human"
+    mine = next(x for x in corr.lines if x.line == line_id)
+    assert corr.version == version + 1 and mine.who == "proof1" and mine.source == "human" and mine.text == new
     assert CanvasCorrections.from_dict(corr.to_dict()) == corr
     # the audit log names who changed what, before and after
     with sqlite3.connect(site["db"]) as db:
@@ -354,8 +616,12 @@ def publish_and_check(site, before, line_id: str, new: str, probe: str) -> None:
         after = st.get(STAGE, CANVAS_A)
     assert after.fingerprint == before.fingerprint and after.info["proofread"]
     check_published(site, line_id, new, probe, ("版本", "清乾隆四十一年（1776）刻本"))
-    r = _guji("verify", "--work", str(site["w1"]), "-q")  # the re-derived outputs are the ones recorded
-    assert r.returncode == 0, r.stderr[-2000:]
+    from click.testing import CliRunner
+
+    from guji.cli import main
+
+    r = CliRunner().invoke(main, ["verify", "--work", str(site["w1"]), "-q"])  # the re-derived outputs are the ones recorded
+    assert r.exit_code == 0, r.output[-2000:]
 
 
 def test_corrections_contract_round_trip_and_errors(tmp_path):
@@ -409,8 +675,7 @@ def served(tmp_path_factory):
     """`guji workspace serve` of a fresh copy of the site's folders (a real process, real HTTP)."""
     def start(site):
         port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GUJI_")}
-        env["PYTHONPATH"] = str(REPO)
+        env = guji_env()
         proc = subprocess.Popen([sys.executable, "-m", "guji", "workspace", "serve", "--work", str(site["w1"]),
                                  "--work", str(site["w2"]), "--db", str(site["db"]), "--port", str(port)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
@@ -445,19 +710,24 @@ const { launch, watch } = await import(pathToFileURL(process.env.VIEWER_DIR + "/
 const [base, password, item, canvas] = process.argv.slice(2);
 const browser = await launch();
 const out = (o) => console.log(JSON.stringify(o));
+const contexts = {};  // one browser (cookie jar) per user, logged in once
 async function as(user, fn) {
-  const ctx = await browser.newContext();
+  let ctx = contexts[user];
+  const first = !ctx;
+  if (first) ctx = contexts[user] = await browser.newContext();
   const page = await ctx.newPage();
   const log = watch(page);
   page.on("console", (m) => { if (m.type() === "error") log.errors.push("console: " + m.text()); });
   await page.goto(base + "record/" + encodeURIComponent(item));
-  await page.fill("#name", user);
-  await page.fill("#password", password);
-  await Promise.all([page.waitForNavigation(), page.click("#login")]);
+  if (first) {
+    await page.fill("#name", user);
+    await page.fill("#password", password);
+    await Promise.all([page.waitForNavigation(), page.click("#login")]);
+  }
   await page.waitForLoadState("networkidle");  // the record page's images are in
   const r = await fn(page);
   out({ user, ...r, failed: log.failed.filter((u) => !u.includes("/login")), errors: log.errors });
-  await ctx.close();
+  await page.close();
 }
 // a wrong password first: the page says so, no session
 {
@@ -497,8 +767,16 @@ await as("centre", async (page) => {
 await as("proof1", async (page) => {
   await page.goto(base + "proofread");
   const before = await page.getAttribute(`#books li[data-item="${item}"]`, "data-done");
+  const tiles = [];
+  page.on("response", (r) => { if (r.url().includes("/tiles/") && r.ok()) tiles.push(r.url().split("/tiles/")[1]); });
   await page.goto(base + "page/" + canvas.split("/").map(encodeURIComponent).join("/"));
-  await page.waitForFunction(() => document.getElementById("page-image").complete && document.getElementById("page-image").naturalWidth > 0);
+  const tiled = !!(await page.$("#osd"));
+  if (tiled) {   // the deep-zoom viewer over the IIIF tiles
+    await page.waitForSelector('#osd[data-ready="1"]');
+    await page.waitForFunction(() => window.gujiViewer.world.getItemAt(0).getFullyLoaded());
+  } else {
+    await page.waitForFunction(() => document.getElementById("page-image").complete && document.getElementById("page-image").naturalWidth > 0);
+  }
   const mode = await page.$eval("#columns", (e) => getComputedStyle(e).writingMode);
   const low = await page.$$eval(".col .ch.low", (els) => els.map((e) => ({ t: e.textContent, alt: e.dataset.alt })));
   let picked = null;
@@ -506,9 +784,12 @@ await as("proof1", async (page) => {
     await page.click(".col .ch.low");
     await page.waitForSelector("#alternatives:not([hidden]) button.alt");
     const alts = await page.$$eval("#alternatives button.alt", (bs) => bs.map((b) => b.textContent));
-    const box = await page.$eval("#char-box", (e) => ({ hidden: e.hidden, w: e.getBoundingClientRect().width }));
+    const box = await page.$eval(tiled ? "#viewer-box" : "#char-box", (e) => ({ hidden: e.hidden, w: e.getBoundingClientRect().width }));
     picked = { alts, box };
   }
+  // a column's box: a click on the column itself (between its characters)
+  await page.$eval(".col.body .chars", (e) => e.dispatchEvent(new MouseEvent("click", { bubbles: true })));
+  const colBox = tiled ? await page.$eval("#viewer-box", (e) => ({ cls: e.className, h: e.getBoundingClientRect().height })) : null;
   // correct a line by hand: the longest body column, third character
   const line = await page.$$eval(".col.body", (cs) => cs.map((c) => ({ id: c.dataset.line, t: c.dataset.machine }))
                                                     .sort((a, b) => [...b.t].length - [...a.t].length)[0]);
@@ -522,7 +803,15 @@ await as("proof1", async (page) => {
   await page.screenshot({ path: process.env.ARTIFACTS + "/workspace-proofread.png" });
   await page.goto(base + "proofread");
   const after = await page.getAttribute(`#books li[data-item="${item}"]`, "data-done");
-  return { step: "proofread", mode, low, picked, line: line.id, text, version, before, after };
+  const sel = `#books li[data-item="${item}"] .progress`;
+  const zh = await page.textContent(sel);
+  await page.click('.langs button[data-lang="en"]');
+  const en = await page.textContent(sel);
+  await page.click('.langs button[data-lang="zh-Hant"]');
+  const hant = await page.textContent(sel);
+  await page.click('.langs button[data-lang="zh-Hans"]');
+  return { step: "proofread", mode, low, picked, line: line.id, text, version, before, after, tiled, tiles, colBox,
+           progress: [zh, en, hant] };
 });
 await browser.close();
 """
@@ -569,6 +858,10 @@ def test_browser_review_round_and_proofreading(tmp_path, site, served):
     assert pr["mode"] == "vertical-rl" and pr["version"] == "1" and (pr["before"], pr["after"]) == ("0", "1")
     assert pr["low"] and pr["picked"]["alts"], pr  # the demo leaf has low-confidence characters with alternatives
     assert not pr["picked"]["box"]["hidden"] and pr["picked"]["box"]["w"] > 3  # its box is drawn on the image
+    # the page image is the deep-zoom viewer over the leaf's IIIF tiles, served by the workspace
+    assert pr["tiled"] and f"{SLUG_A}/info.json" in pr["tiles"] and any(t.endswith("default.jpg") for t in pr["tiles"])
+    assert "column" in pr["colBox"]["cls"] and pr["colBox"]["h"] > pr["picked"]["box"]["w"]  # a column's box: tall
+    assert pr["progress"] == ["已校 1 / 1 叶", "1 of 1 pages proofread", "已校 1 / 1 葉"]
     with sqlite3.connect(mine["db"]) as db:
         assert db.execute("SELECT who, action, field, after FROM ws_audit WHERE object=? ORDER BY id DESC LIMIT 1",
                           (f"page:{CANVAS_A}",)).fetchone() == ("proof1", "proofread", pr["line"], pr["text"])
@@ -587,12 +880,20 @@ def test_every_message_the_templates_use_exists_in_three_languages():
 
     used: set[str] = set()
     for f in resources.files("guji.workspace").joinpath("templates").iterdir():
-        used |= set(re.findall(r"""(?:\bt\(\s*["']|data-i18n=["']|:)((?:ws|login|list|state|rec|act|pr|err)\.[a-z_]+)""",
+        used |= set(re.findall(r"""(?:\bt\(\s*["']|data-i18n=["']|:)((?:ws|login|list|state|rec|act|pr|err|adm|acct|exp|role|au)\.[a-z_]+)""",
                                f.read_text("utf-8")))
     js = resources.files("guji.workspace").joinpath("assets", "workspace.js").read_text("utf-8")
     used |= set(re.findall(r"""GUJI\.t\(\s*["']([a-z_]+\.[a-z_]+)["']""", js))
+    used |= set(re.findall(r"""data-i18n-fmt=["']([a-z_]+\.[a-z_]+)["']""", "".join(
+        f.read_text("utf-8") for f in resources.files("guji.workspace").joinpath("templates").iterdir())))
     used |= {f"state.{s}" for s in ("draft", "submitted", "returned", "resubmitted", "approved")}
     used |= {f"act.{a}" for a in ("submit", "return", "resubmit", "approve")}
+    used |= {f"role.{r}" for r in ("reviewer", "cataloguer", "proofreader", "admin")}
+    used |= {f"au.{k}" for k in ("when", "who", "action", "object", "field", "before", "after", "address")}
+    used |= {f"adm.{k}" for k in ("name", "role", "institution", "status", "created", "active", "disabled", "enable",
+                                  "disable", "added", "saved", "no_user", "short_password", "bad_name", "exists",
+                                  "not_yourself", "no_institution")}
+    used |= {"acct.wrong_old", "acct.mismatch"}
     assert len(used) > 40 and not sorted(used - set(i18n.MESSAGES))
     table = i18n.table()
     assert table["zh-Hant"]["ws.records"] == "著錄審校" and table["en"]["ws.records"] == "Record review"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 import secrets
 import time
 from pathlib import Path
@@ -26,8 +27,8 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from starlette.routing import Route
 
 from guji.workspace import i18n
-from guji.workspace.data import RESTRICTED_FIELDS, STATES, TRANSITIONS, Workspace, can, measured
-from guji.workspace.db import Database
+from guji.workspace.data import IMAGE_RIGHTS, RESTRICTED_FIELDS, STATES, TRANSITIONS, Workspace, can, measured
+from guji.workspace.db import MIN_PASSWORD, ROLES, Database, valid_name
 
 log = logging.getLogger("guji.workspace")
 
@@ -42,15 +43,44 @@ EDITABLE_FIELDS = ("普查编号", "索书号", "分类", "题名卷数", "著�
 
 
 class Denied(Exception):
-    def __init__(self, status: int, message: str):
+    """A refused request: ``status``, a message, and the i18n key of the message when it has one."""
+
+    def __init__(self, status: int, message: str, key: str | None = None, values: dict | None = None):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.key, self.values = status, message, key, values or {}
+
+    @classmethod
+    def says(cls, status: int, key: str, **kw: Any) -> "Denied":
+        return cls(status, i18n.t(key, **kw), key, kw)
+
+
+ARGON2_ENV = "GUJI_WORKSPACE_ARGON2"
+ARGON2_FLOOR = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}  # OWASP's minimum for argon2id
+
+
+def argon2_params(spec: str | None = None) -> dict[str, int]:
+    """argon2id parameters from ``$GUJI_WORKSPACE_ARGON2`` (``t=2,m=19456,p=2``: iterations, memory in
+    KiB, lanes); empty: argon2-cffi's defaults (t=3, 64 MiB, p=4). Never below OWASP's minimum."""
+    from guji.errors import BadBatch
+
+    spec = (os.environ.get(ARGON2_ENV, "") if spec is None else spec).strip()
+    names = {"t": "time_cost", "m": "memory_cost", "p": "parallelism"}
+    kw: dict[str, int] = {}
+    for part in filter(None, (x.strip() for x in spec.split(","))):
+        k, _, v = part.partition("=")
+        if k.strip() not in names or not v.strip().isdigit():
+            raise BadBatch(f"{ARGON2_ENV}={spec!r}: expected t=N,m=KIB,p=N (e.g. t=2,m=19456,p=2)")
+        kw[names[k.strip()]] = int(v)
+    low = [f"{k}={kw[k]} < {v}" for k, v in ARGON2_FLOOR.items() if k in kw and kw[k] < v]
+    if low:
+        raise BadBatch(f"{ARGON2_ENV}: below OWASP's minimum for argon2id ({', '.join(low)})")
+    return kw
 
 
 def hasher():
     from argon2 import PasswordHasher
 
-    return PasswordHasher()
+    return PasswordHasher(**argon2_params())
 
 
 def hash_password(password: str) -> str:
@@ -71,12 +101,18 @@ class App:
         self.env.globals.update(t=i18n.t, i18n_json=i18n.table_json(), i18n_script=i18n.script(), quote=_q,
                                 states=STATES)
         self._dummy_hash = hash_password(secrets.token_urlsafe(16))  # same work for unknown users
+        from guji.publish.viewer import osd_package
+
+        # the deep-zoom viewer: OpenSeadragon as scripts/install-viewer.sh installs it for the reading room
+        osd = osd_package()
+        self.osd_js: Path | None = osd / "build" / "openseadragon" / "openseadragon.min.js" if osd else None
 
     # -- plumbing ---------------------------------------------------------------------------------
     def render(self, request: Request, name: str, code: int = 200, **kw: Any) -> HTMLResponse:
         user = getattr(request.state, "user", None)
         sess = getattr(request.state, "session", None)
-        html = self.env.get_template(name).render(user=user, csrf=sess["csrf"] if sess else "", can=can, **kw)
+        html = self.env.get_template(name).render(user=user, csrf=sess["csrf"] if sess else "", can=can,
+                                                  osd=self.osd_js is not None, **kw)
         return HTMLResponse(html, code)
 
     def current(self, request: Request) -> tuple[dict, dict] | None:
@@ -264,7 +300,8 @@ class App:
             return JSONResponse({**view, "parsed": [list(p) for p in view["parsed"]], "review": review})
         actions = [a for a, (frm, _to, right) in TRANSITIONS.items() if review["state"] in frm and can(user, right)]
         editable = can(user, "edit") and review["state"] != "approved"
-        pages = [{"id": c.id, "label": c.label or c.id.split("/")[-1]} for c in info.canvases[:12]]
+        pages = [{"id": c.id, "label": c.label or c.id.split("/")[-1], "tiles": self.tiles_for(info, c)}
+                 for c in info.canvases]
         return self.render(request, "record.html", r=view, review=review, actions=actions, editable=editable,
                            history=history, pages=pages, m=measured(info.work, info))
 
@@ -382,12 +419,14 @@ class App:
             for ln in r.get("lines") or []:
                 s = saved.get(ln["id"])
                 cols.append({"id": ln["id"], "type": r["type"], "kind": ln.get("kind", "text"),
+                             "b": on_image(ln.get("box")),
                              "machine": ln.get("text", ""), "text": s["text"] if s else ln.get("text", ""),
                              "human": bool(s and s["text"] != ln.get("text", "")),
                              "chars": [{"t": ch["text"], "low": bool(ch.get("low")), "b": on_image(ch.get("box")),
                                         "alt": [a for a, _p in ch.get("alternatives") or []][:5]}
                                        for ch in ln.get("chars") or []]})
         return {"canvas": canvas.id, "item": info.id, "has_ocr": machine is not None, "lines": cols,
+                "tiles": self.tiles_for(info, canvas),
                 "version": (latest or {}).get("version", 0), "who": (latest or {}).get("who"),
                 "source": (latest or {}).get("source", "machine"),
                 "layout": (machine or {}).get("layout", "vertical-rtl")}
@@ -438,15 +477,49 @@ class App:
         export_page(self, info, c.id)
         return JSONResponse({"version": v, "changed": changed})
 
+    def need_images(self, request: Request) -> None:
+        if not any(can(request.state.user, r) for r in IMAGE_RIGHTS):
+            raise Denied(403, "no right to see page images")
+
     async def image(self, request: Request) -> Response:
         info, c = self.canvas_for(request, request.path_params["canvas"])
-        if not (can(request.state.user, "proofread") or can(request.state.user, "edit")
-                or can(request.state.user, "review")):
-            raise Denied(403, "no right to see page images")
+        self.need_images(request)
         p = self.ws.image_file(info.work, c)
         if p is None:
             raise Denied(404, "no image for this canvas yet")
         return FileResponse(p, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
+
+    async def tiles(self, request: Request) -> Response:
+        """The canvas's level-0 IIIF image service from the work folder's build, behind the login and
+        the same rights as :meth:`image`: ``info.json`` (its ``id`` made this route's URL, so the
+        viewer asks here for the tiles) and the tile / size JPEGs."""
+        slug = request.path_params["slug"]
+        found = self.ws.canvas_by_slug(slug)
+        if found is None:
+            raise Denied(404, i18n.t("err.not_found"))
+        info, c = found
+        self.item_for(request, info.id)
+        self.need_images(request)
+        d = self.ws.tiles_dir(info.work, c)
+        if d is None:
+            raise Denied(404, "no tiles for this canvas (the iiif stage has not run)")
+        rest = request.path_params["rest"]
+        if rest == "info.json":
+            doc = json.loads((d / "info.json").read_text("utf-8"))
+            doc["id"] = str(request.base_url).rstrip("/") + tiles_url(c.id)
+            return JSONResponse(doc, headers={"Cache-Control": "private, max-age=300"})
+        root = d.resolve()
+        p = (d / rest).resolve()
+        if not p.is_relative_to(root) or p.suffix != ".jpg" or not p.is_file():
+            raise Denied(404, "no such tile")
+        return FileResponse(p, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
+
+    def tiles_for(self, info: Any, canvas: Any) -> str | None:
+        """The URL of the canvas's info.json when it is tiled and the viewer is installed, else None
+        (the page shows the single image)."""
+        if self.osd_js is None or self.ws.tiles_dir(info.work, canvas) is None:
+            return None
+        return tiles_url(canvas.id) + "/info.json"
 
     async def audit(self, request: Request) -> Response:
         self.need(request, "review")
@@ -463,6 +536,133 @@ class App:
                 continue
             visible.append(r)
         return self.render(request, "audit.html", rows=visible, fmt=_fmt_time)
+
+    # -- accounts ---------------------------------------------------------------------------------
+    async def users(self, request: Request) -> Response:
+        """The administrator's account list (no password hashes leave the database)."""
+        self.need(request, "admin")
+        rows = [{k: u[k] for k in ("name", "role", "institution", "active", "created")} for u in self.db.list_users()]
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"users": rows})
+        codes = sorted({c for i in self.ws.items.values() for c in i.codes})
+        return self.render(request, "users.html", rows=rows, roles=ROLES, codes=codes, fmt=_fmt_time,
+                           done=request.query_params.get("done", ""))
+
+    def _answer(self, request: Request, body: dict, data: dict, to: str) -> Response:
+        """JSON for a script, a redirect (303, to ``to``) for a browser form."""
+        if request.headers.get("content-type", "").startswith("application/json"):
+            return JSONResponse(data)
+        return RedirectResponse(to, 303)
+
+    def _target(self, name: str) -> dict:
+        u = self.db.user(name=name)
+        if u is None:
+            raise Denied.says(404, "adm.no_user", name=name)
+        return u
+
+    @staticmethod
+    def _new_password(body: dict, field: str = "password") -> str:
+        pw = body.get(field, "")
+        if not isinstance(pw, str) or len(pw) < MIN_PASSWORD:
+            raise Denied.says(400, "adm.short_password", n=MIN_PASSWORD)
+        if len(pw) > 1024:
+            raise Denied(400, "password too long")
+        return pw
+
+    async def user_add(self, request: Request) -> Response:
+        """POST {name, role, institution, password}: a new account."""
+        self.need(request, "admin")
+        body = await self._json(request)
+        self.check_csrf(request, body)
+        name, role, inst = (str(body.get(k, "")).strip() for k in ("name", "role", "institution"))
+        if not valid_name(name):
+            raise Denied.says(400, "adm.bad_name")
+        if role not in ROLES:
+            raise Denied(400, f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        if not inst or len(inst) > 200:
+            raise Denied.says(400, "adm.no_institution")
+        pw = self._new_password(body)
+        if self.db.user(name=name) is not None:  # before hashing: argon2 costs
+            raise Denied.says(409, "adm.exists", name=name)
+        try:
+            self.db.add_user(name, hash_password(pw), role, inst)
+        except ValueError as e:
+            raise Denied.says(409, "adm.exists", name=name) from e
+        self._log_account(request, "user-add", name, "role", None, f"{role} {inst}")
+        return self._answer(request, body, {"added": name, "role": role, "institution": inst},
+                            "/admin/users?done=added")
+
+    async def user_active(self, request: Request) -> Response:
+        """POST {active: "0"|"1"}: disable (every session of the user ends) or enable an account."""
+        self.need(request, "admin")
+        body = await self._json(request)
+        self.check_csrf(request, body)
+        u = self._target(request.path_params["name"])
+        active = str(body.get("active", "")).lower() in ("1", "true", "yes")
+        if not active and u["id"] == request.state.user["id"]:
+            raise Denied.says(409, "adm.not_yourself")
+        if bool(u["active"]) != active:
+            self.db.set_active(u["id"], active)
+            self._log_account(request, "user-enable" if active else "user-disable", u["name"], "active",
+                              str(bool(u["active"])).lower(), str(active).lower())
+        return self._answer(request, body, {"name": u["name"], "active": active}, "/admin/users?done=saved")
+
+    async def user_password(self, request: Request) -> Response:
+        """POST {password}: the administrator sets a new password; the user's sessions end."""
+        self.need(request, "admin")
+        body = await self._json(request)
+        self.check_csrf(request, body)
+        u = self._target(request.path_params["name"])
+        pw = self._new_password(body)
+        self.db.set_password_hash(u["id"], hash_password(pw))
+        ended = self.db.end_sessions(u["id"], keep=request.state.session["id"])
+        self._log_account(request, "password-reset", u["name"], "password", None, None)
+        return self._answer(request, body, {"name": u["name"], "sessions_ended": ended}, "/admin/users?done=saved")
+
+    async def account(self, request: Request) -> Response:
+        return self.render(request, "account.html", done=request.query_params.get("done", ""))
+
+    async def account_password(self, request: Request) -> Response:
+        """POST {old, password, again?}: any user changes their own password; the old one is needed;
+        the user's other sessions end."""
+        body = await self._json(request)
+        self.check_csrf(request, body)
+        me = self.db.user(id=request.state.user["id"])
+        try:
+            ok = hasher().verify(me["password_hash"], str(body.get("old", "")))
+        except Exception:  # noqa: BLE001 - argon2's VerifyMismatchError / InvalidHash
+            ok = False
+        if not ok:
+            self._log_account(request, "password-change-refused", me["name"], "password", None, None)
+            raise Denied.says(403, "acct.wrong_old")
+        pw = self._new_password(body)
+        if "again" in body and body["again"] != pw:
+            raise Denied.says(400, "acct.mismatch")
+        self.db.set_password_hash(me["id"], hash_password(pw))
+        self.db.end_sessions(me["id"], keep=request.state.session["id"])
+        self._log_account(request, "password-change", me["name"], "password", None, None)
+        return self._answer(request, body, {"changed": True}, "/account?done=changed")
+
+    def _log_account(self, request: Request, action: str, name: str, field: str, before: Any, after: Any) -> None:
+        with self.db.begin() as c:  # never a password or a hash: only that it changed
+            self.db.log(c, request.state.user["name"], action, f"user:{name}", field, before, after,
+                        self.address(request))
+
+    # -- export -----------------------------------------------------------------------------------
+    async def export(self, request: Request) -> Response:
+        """POST: write approved record corrections and proofread pages into the work folders (what
+        ``guji workspace export`` does) and report what was written."""
+        self.need(request, "export")
+        body = await self._json(request)
+        self.check_csrf(request, body)
+        who = request.state.user["name"]
+        report = export_all(self, who)
+        with self.db.begin() as c:
+            self.db.log(c, who, "export", "workspace", None, None,
+                        {"corrections": report["corrections"], "pages": report["pages"]}, self.address(request))
+        if request.headers.get("content-type", "").startswith("application/json"):
+            return JSONResponse(report)
+        return self.render(request, "export.html", report=report)
 
     async def _json(self, request: Request) -> dict:
         if int(request.headers.get("content-length") or 0) > MAX_BODY:
@@ -545,15 +745,30 @@ def export_page(app: App, info: Any, canvas_id: str) -> Path | None:
     return corrections_path(info.work, info.id, canvas_id)
 
 
-def export_all(app: App, who: str) -> dict[str, int]:
-    n_rec = sum(export_metadata(app, w, who)[1] for w in app.ws.works)
-    done = app.db.proofread_canvases()
-    n_pages = 0
-    for cid in done:
+def export_all(app: App, who: str) -> dict[str, Any]:
+    """Every export: per work folder the corrections CSV (and how many approved corrections it
+    holds) and the proofread pages' files written. ``corrections`` / ``pages``: the totals."""
+    works = []
+    for w in app.ws.works:
+        path, n = export_metadata(app, w, who)
+        works.append({"work": str(w), "csv": str(path), "corrections": n, "pages": []})
+    by_work = {x["work"]: x for x in works}
+    for cid in sorted(app.db.proofread_canvases()):
         found = app.ws.canvas(cid)
-        if found and export_page(app, found[0], cid):
-            n_pages += 1
-    return {"corrections": n_rec, "pages": n_pages}
+        if found is None:
+            continue
+        p = export_page(app, found[0], cid)
+        if p is not None:
+            by_work[str(found[0].work)]["pages"].append(str(p))
+    return {"works": works, "corrections": sum(x["corrections"] for x in works),
+            "pages": sum(len(x["pages"]) for x in works)}
+
+
+def tiles_url(canvas_id: str) -> str:
+    """The workspace URL of a canvas's IIIF image service (its ``info.json`` is this + ``/info.json``)."""
+    from guji.iiif import uris
+
+    return "/tiles/" + quote(uris.slug(canvas_id), safe="")
 
 
 # -- the ASGI application ------------------------------------------------------------------------------
@@ -582,14 +797,20 @@ def make_app(works: list[Path], db: Database, *, secure_cookies: bool | None = N
                     request.state.user, request.state.session = cur
                 resp = await handler(request)
             except Denied as e:
-                if request.url.path.startswith("/api/") or request.method != "GET":
+                form = request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded",
+                                                                           "multipart/form-data"))
+                if request.url.path.startswith("/api/") or (request.method != "GET" and not form):
                     resp = JSONResponse({"error": e.message, "status": e.status}, e.status)
-                else:
-                    resp = a.render(request, "error.html", e.status, message=e.message, status=e.status)
+                else:  # a page, or a browser form's answer: the message in the page's language
+                    resp = a.render(request, "error.html", e.status, message=e.message, key=e.key, values=e.values,
+                                    status=e.status)
             except Exception as e:  # noqa: BLE001 - one log line, a 500 answer, never a traceback
                 log.exception("%s %s: %s", request.method, request.url.path, e)
                 resp = JSONResponse({"error": "internal error", "status": 500}, 500)
+            private = resp.headers.get("cache-control", "").startswith("private")  # page images and tiles
             resp.headers.update(SECURITY_HEADERS)
+            if private:
+                resp.headers["cache-control"] = "private, max-age=300"
             return resp
         return endpoint
 
@@ -597,6 +818,8 @@ def make_app(works: list[Path], db: Database, *, secure_cookies: bool | None = N
         from importlib import resources
 
         name = request.path_params["name"]
+        if name == "openseadragon.min.js" and a.osd_js is not None:
+            return Response(a.osd_js.read_bytes(), media_type="text/javascript")
         if name not in ("workspace.js", "workspace.css"):
             raise Denied(404, "no such asset")
         body = resources.files("guji.workspace").joinpath("assets", name).read_bytes()
@@ -606,26 +829,37 @@ def make_app(works: list[Path], db: Database, *, secure_cookies: bool | None = N
         return RedirectResponse("/records" if not can(request.state.user, "proofread") or can(request.state.user, "edit")
                                 else "/proofread", 303)
 
-    routes = [
-        Route("/login", wrap(a.login, public=True), methods=["GET", "POST"]),
-        Route("/logout", wrap(a.logout), methods=["POST"]),
-        Route("/", wrap(home)),
-        Route("/records", wrap(a.records)),
-        Route("/api/records", wrap(a.records)),
-        Route("/record/{item:path}", wrap(a.record)),
-        Route("/api/record/{item:path}/check", wrap(a.record_check), methods=["POST"]),
-        Route("/api/record/{item:path}/field", wrap(a.record_field), methods=["POST"]),
-        Route("/api/record/{item:path}/action", wrap(a.record_action), methods=["POST"]),
-        Route("/api/record/{item:path}", wrap(a.record)),
-        Route("/proofread", wrap(a.proofread_list)),
-        Route("/api/proofread", wrap(a.proofread_list)),
-        Route("/page/{canvas:path}", wrap(a.page)),
-        Route("/api/page/{canvas:path}", wrap(a.page)),
-        Route("/api/save-page/{canvas:path}", wrap(a.page_save), methods=["POST"]),
-        Route("/image/{canvas:path}", wrap(a.image)),
-        Route("/audit", wrap(a.audit)),
-        Route("/assets/{name}", wrap(asset)),
+    get, post = ("GET",), ("POST",)
+    table = [  # path, handler, methods
+        ("/logout", a.logout, post),
+        ("/", home, get),
+        ("/records", a.records, get),
+        ("/api/records", a.records, get),
+        ("/record/{item:path}", a.record, get),
+        ("/api/record/{item:path}/check", a.record_check, post),
+        ("/api/record/{item:path}/field", a.record_field, post),
+        ("/api/record/{item:path}/action", a.record_action, post),
+        ("/api/record/{item:path}", a.record, get),
+        ("/proofread", a.proofread_list, get),
+        ("/api/proofread", a.proofread_list, get),
+        ("/page/{canvas:path}", a.page, get),
+        ("/api/page/{canvas:path}", a.page, get),
+        ("/api/save-page/{canvas:path}", a.page_save, post),
+        ("/image/{canvas:path}", a.image, get),
+        ("/tiles/{slug}/{rest:path}", a.tiles, get),
+        ("/admin/users", a.users, get),
+        ("/api/admin/users", a.users, get),
+        ("/admin/users/add", a.user_add, post),
+        ("/admin/user/{name}/active", a.user_active, post),
+        ("/admin/user/{name}/password", a.user_password, post),
+        ("/account", a.account, get),
+        ("/account/password", a.account_password, post),
+        ("/export", a.export, post),
+        ("/audit", a.audit, get),
+        ("/assets/{name}", asset, get),
     ]
+    routes = [Route("/login", wrap(a.login, public=True), methods=["GET", "POST"])]
+    routes += [Route(path, wrap(h), methods=list(m)) for path, h, m in table]
     app = Starlette(routes=routes)
     app.state.workspace = a
     return app

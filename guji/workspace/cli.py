@@ -96,13 +96,14 @@ def user_add(name: str, role: str, institution: str, password_stdin: bool, works
              db: str | None) -> ExitCode:
     from guji.errors import BadBatch
     from guji.workspace.app import hash_password
+    from guji.workspace.db import MIN_PASSWORD
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise BadBatch("the password must have at least 8 characters")
+    if len(password) < MIN_PASSWORD:
+        raise BadBatch(f"the password must have at least {MIN_PASSWORD} characters")
     import getpass
 
     database = _database(db, works)
@@ -145,6 +146,9 @@ def export_cmd(works: tuple[Path, ...], db: str | None) -> ExitCode:
         n = export_all(App(list(works), database), "guji workspace export")
     finally:
         database.close()
+    for w in n["works"]:
+        click.echo(f"{w['work']}: {w['corrections']} approved corrections → {w['csv']}; "
+                   f"{len(w['pages'])} proofread pages → {Path(w['work']) / 'proofread'}", err=True)
     click.echo(f"{n['corrections']} approved corrections, {n['pages']} proofread pages exported", err=True)
     return ExitCode.OK
 

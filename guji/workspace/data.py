@@ -19,11 +19,13 @@ from guji.errors import NotReady
 # what each role may do; "all" = every institution's items, "restricted" = restricted items and the
 # internal fields (定级, 破损级别, internal 附注)
 RIGHTS: dict[str, set[str]] = {
-    "reviewer": {"all", "restricted", "review", "edit"},
+    "reviewer": {"all", "restricted", "review", "edit", "export"},
     "cataloguer": {"restricted", "edit", "submit"},
     "proofreader": {"proofread"},
-    "admin": {"all", "restricted", "review", "edit", "submit", "proofread", "admin"},
+    "admin": {"all", "restricted", "review", "edit", "submit", "proofread", "export", "admin"},
 }
+# rights that let a role see page images (and their tiles)
+IMAGE_RIGHTS = ("proofread", "edit", "review")
 RESTRICTED_FIELDS = ("定级", "破损级别", "附注")
 # states of a record in the review rounds and which right moves it where
 STATES = ("draft", "submitted", "returned", "resubmitted", "approved")
@@ -107,6 +109,25 @@ class Workspace:
                 if c.id == canvas_id:
                     return info, c
         return None
+
+    def canvas_by_slug(self, slug: str) -> tuple[ItemInfo, Any] | None:
+        """The canvas whose IIIF image-service folder is ``iiif/images/<slug>`` (the tiles' URL)."""
+        from guji.iiif import uris
+
+        for info in self.items.values():
+            for c in info.canvases:
+                if uris.slug(c.id) == slug:
+                    return info, c
+        return None
+
+    @staticmethod
+    def tiles_dir(work: Path, canvas: Any) -> Path | None:
+        """The canvas's level-0 IIIF image service in the work folder's build (``info.json`` + tiles),
+        or None when the iiif stage has not tiled it."""
+        from guji.iiif import uris
+
+        d = Path(work) / "build" / uris.image_service_path(canvas.id)
+        return d if (d / "info.json").is_file() else None
 
     @staticmethod
     def machine_model(work: Path, item_id: str, canvas_id: str) -> dict | None:

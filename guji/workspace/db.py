@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 ROLES = ("reviewer", "cataloguer", "proofreader", "admin")
+MIN_PASSWORD = 8  # characters, for the command line and the browser alike
 DEFAULT_DB = "workspace.sqlite"
 
 meta = sa.MetaData()
@@ -99,6 +100,11 @@ audit = sa.Table(
 )
 
 
+def valid_name(name: str) -> bool:
+    """A user name: 1-120 characters, no white space and none of ``/ ? # %`` (it is a URL segment)."""
+    return 0 < len(name) <= 120 and not any(ch.isspace() or ch in "/?#%" for ch in name)
+
+
 def db_url(db: str | None, work: Path) -> str:
     """``--db`` as given (a URL or a file path) or the default SQLite file in the work folder."""
     if db and "://" in db:
@@ -149,6 +155,8 @@ class Database:
 
     # -- users ------------------------------------------------------------------------------------
     def add_user(self, name: str, password_hash: str, role: str, institution: str) -> int:
+        if not valid_name(name):
+            raise ValueError(f"user name {name!r}: not empty, at most 120 characters, no spaces nor / ? # %")
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
         with self.begin() as c:
@@ -167,6 +175,21 @@ class Database:
     def set_password_hash(self, user_id: int, h: str) -> None:
         with self.begin() as c:
             c.execute(users.update().where(users.c.id == user_id).values(password_hash=h))
+
+    def set_active(self, user_id: int, active: bool) -> None:
+        """Enable or disable an account; disabling ends every session of it at once."""
+        with self.begin() as c:
+            c.execute(users.update().where(users.c.id == user_id).values(active=active))
+            if not active:
+                c.execute(sessions.delete().where(sessions.c.user_id == user_id))
+
+    def end_sessions(self, user_id: int, *, keep: str | None = None) -> int:
+        """End the sessions of a user (all, or all but ``keep``); how many ended."""
+        q = sessions.delete().where(sessions.c.user_id == user_id)
+        if keep is not None:
+            q = q.where(sessions.c.id != keep)
+        with self.begin() as c:
+            return int(c.execute(q).rowcount or 0)
 
     def list_users(self) -> list[dict]:
         with self.begin() as c:

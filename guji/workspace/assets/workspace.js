@@ -1,7 +1,46 @@
-// guji workspace: live checks of census fields on the record page, proofreading on the page view.
+// guji workspace: live checks of census fields on the record page, proofreading on the page view,
+// the page images as an OpenSeadragon deep-zoom viewer over the item's IIIF tiles (the single image
+// when a page has no tiles), messages with numbers following the language switch.
 // Every POST carries the session's CSRF token (X-CSRF-Token) from <body data-csrf>.
 (function () {
   const csrf = document.body.dataset.csrf;
+
+  // -- messages with values (data-i18n-fmt="key" data-x="…"): i18n.js switches only plain keys ----
+  function formatted() {
+    document.querySelectorAll("[data-i18n-fmt]").forEach((e) => {
+      const vars = { ...e.dataset };
+      delete vars.i18nFmt;
+      e.textContent = GUJI.t(e.dataset.i18nFmt, vars);
+    });
+  }
+  formatted();
+  GUJI.onChange(formatted);
+
+  // -- deep zoom: <div id="osd" data-tiles="…/info.json" data-image="/image/…"> ------------------
+  const osdEl = document.getElementById("osd");
+  let viewer = null;
+  function source(tiles, image) { return tiles || { type: "image", url: image }; }
+  if (osdEl && window.OpenSeadragon) {
+    viewer = OpenSeadragon({
+      element: osdEl, tileSources: source(osdEl.dataset.tiles, osdEl.dataset.image), drawer: "canvas",
+      showNavigationControl: false, visibilityRatio: 0.5, minZoomImageRatio: 0.5, maxZoomPixelRatio: 4,
+      gestureSettingsMouse: { clickToZoom: false },
+    });
+    window.gujiViewer = viewer;  // for the browser tests
+    viewer.addHandler("open", () => { osdEl.dataset.ready = "1"; });
+    viewer.addHandler("open-failed", () => {  // tiles unreadable: the single image instead (once)
+      if (osdEl.dataset.ready === "failed") return;
+      osdEl.dataset.ready = "failed";
+      if (osdEl.dataset.image) viewer.open({ type: "image", url: osdEl.dataset.image });
+    });
+    const sel = document.getElementById("page-select");
+    if (sel) sel.addEventListener("change", () => {
+      const o = sel.selectedOptions[0];
+      osdEl.dataset.ready = "0";
+      osdEl.dataset.image = o.dataset.image;
+      viewer.open(source(o.value, o.dataset.image));
+    });
+  }
   async function post(url, body) {
     const r = await fetch(url, { method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(body) });
@@ -58,7 +97,7 @@
       const ch = e.target.closest(".ch");
       if (ch) {
         current = ch;
-        mark(ch);
+        mark(ch, "char");
         const box = alts.querySelector(".alts");
         box.replaceChildren();
         for (const a of ch.dataset.alt || "") {
@@ -77,12 +116,29 @@
         if (!ta.hidden) ta.focus();
         return;
       }
-      if (e.target.id === "save-page") save();
+      if (e.target.id === "save-page") { save(); return; }
+      const col = e.target.closest(".col");
+      if (col && !e.target.closest("textarea")) mark(col, "column");  // the column's box
     });
-    function mark(ch) {  // the character's box on the page image
+    let box = null;  // the overlay drawn on the deep-zoom viewer
+    function mark(node, kind) {  // a character's or a column's box (image pixels) on the page image
       const hl = document.getElementById("char-box"), img = document.getElementById("page-image");
-      const b = (ch.dataset.box || "").split(",").map(Number);
-      if (b.length !== 4 || !img.naturalWidth) { hl.hidden = true; return; }
+      const b = (node.dataset.box || "").split(",").filter((x) => x !== "").map(Number);
+      if (viewer) {
+        if (box) viewer.removeOverlay(box);
+        box = null;
+        const tiled = viewer.world.getItemCount() ? viewer.world.getItemAt(0) : null;
+        if (b.length !== 4 || !tiled) return;
+        box = el("div", "box " + kind);
+        box.id = "viewer-box";
+        box.dataset.box = b.join(",");
+        const r = tiled.imageToViewportRectangle(b[0], b[1], b[2], b[3]);
+        viewer.addOverlay({ element: box, location: r });
+        if (!viewer.viewport.getBounds(true).intersection?.(r)) viewer.viewport.panTo(r.getCenter());
+        return;
+      }
+      hl.className = kind;
+      if (b.length !== 4 || !img || !img.naturalWidth) { hl.hidden = true; return; }
       const k = img.clientWidth / img.naturalWidth;
       Object.assign(hl.style, { left: img.offsetLeft + b[0] * k + "px", top: img.offsetTop + b[1] * k + "px",
                                 width: b[2] * k + "px", height: b[3] * k + "px" });
