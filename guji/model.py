@@ -261,15 +261,20 @@ BATCH_JSON = Path("ingest") / "batch.json"
 OCR_DIR = Path("ocr")
 
 
-def canvas_stem(canvas_id: str, item_id: str) -> str:
-    """File-name stem of a canvas inside its item's folder: ``ITEM/v1/0003-r`` → ``v1_0003-r``."""
-    rest = canvas_id[len(item_id) + 1:] if canvas_id.startswith(item_id + "/") else canvas_id
+def canvas_slug(canvas_id: str, parent: str = "") -> str:
+    """A canvas (page, item) id as one file-name segment, relative to the folder it is written in.
+
+    The one slug rule of the project: the id below ``parent`` (an id prefix), ``/`` → ``_``.
+    ``ITEM/v1/0003-r`` → ``ITEM_v1_0003-r`` (batch-wide: IIIF paths, image services),
+    ``canvas_slug(c, "ITEM")`` → ``v1_0003-r`` (the item's OCR folder),
+    ``canvas_slug(c, "ITEM/v1")`` → ``0003-r`` (the volume's clean folder)."""
+    rest = canvas_id[len(parent) + 1:] if parent and canvas_id.startswith(parent + "/") else canvas_id
     return rest.replace("/", "_")
 
 
 def ocr_json_path(work: str | Path, item_id: str, canvas_id: str) -> Path:
     """Where ``guji ocr`` writes a canvas's page model (docs/architecture.md)."""
-    return Path(work) / OCR_DIR / item_id / f"{canvas_stem(canvas_id, item_id)}.json"
+    return Path(work) / OCR_DIR / item_id / f"{canvas_slug(canvas_id, item_id)}.json"
 CANVASES_JSON = Path("clean") / "canvases.json"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from guji.errors import Problem
 from guji.fsutil import atomic_write_bytes, atomic_write_json
-from guji.model import CANVASES_JSON, PROFILE_LOCAL_DOCUMENT, Canvas, Derivative
+from guji.model import CANVASES_JSON, PROFILE_LOCAL_DOCUMENT, Canvas, Derivative, canvas_slug
 from guji.stage import WORKER_SETTINGS, PageTask, StageContext, StageResult, TaskOutput, run_tasks
 
 log = logging.getLogger("guji")
@@ -49,10 +49,6 @@ def _tools() -> dict[str, str]:
     import PIL
 
     return {"opencv": cv2.__version__, "pillow": PIL.__version__, "numpy": numpy.__version__, "guji-clean": ALGORITHM_VERSION}
-
-
-def slug(canvas_id: str) -> str:
-    return canvas_id.rsplit("/", 1)[-1]
 
 
 def worker(task: PageTask) -> TaskOutput:
@@ -128,10 +124,10 @@ def worker(task: PageTask) -> TaskOutput:
         float(v) for v in np.median(img[:: max(1, H // 200), :: max(1, W // 200)].reshape(-1, 3), axis=0))
     outputs: dict[str, str] = {}
     canvases: list[dict[str, Any]] = []
-    rel_dir = Path("clean") / p["item_id"] / p["volume_label"]
+    rel_dir = Path("clean") / p["volume_id"]  # = item/volume label (ingest's volume id)
     for part, box in parts:
         cid = p["page_id"] + {"full": "", "right": "-r", "left": "-l"}[part]
-        base = rel_dir / slug(cid)
+        base = rel_dir / canvas_slug(cid, p["volume_id"])
         s_acc = float(prm["access_scale"])
         aw, ah = max(1, round(box[2] * s_acc)), max(1, round(box[3] * s_acc))
         m_acc = G.derivative_affine(W, H, an.rotation, skew, box, 1.0) @ G.scale(box[2] / aw, box[3] / ah)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from guji.errors import Problem
-from guji.model import PROFILE_LOCAL_DOCUMENT, PROFILE_RARE_BOOK, box_to_master, canvas_stem
+from guji.model import PROFILE_LOCAL_DOCUMENT, PROFILE_RARE_BOOK, box_to_master, canvas_slug
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 
 STAGE = "ocr"
@@ -28,9 +28,6 @@ DEFAULTS: dict[str, Any] = {
     "lm": "auto",  # auto (character-LM re-ranking when guji/ocr/data/charlm.npz exists) | off | a model path
     "lm_weight": 0.1,  # weight of the LM log-probability against the recogniser's
 }
-
-
-canvas_slug = canvas_stem  # ``ITEM/v1/0003-r`` → ``v1_0003-r`` (unique within the item's folder)
 
 
 def _direction(layout: str, profile: str | None) -> str:
