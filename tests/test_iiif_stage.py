@@ -14,7 +14,7 @@ from guji.exitcodes import ExitCode
 from guji.fsutil import sha256_file
 from guji.iiif import uris
 from guji.iiif.stage import run
-from guji.iiif.testdata import HALF, make_work
+from iiifwork import HALF, make_work
 from guji.iiif.validate import BuildChecker, load_schema, schema_errors
 from guji.stage import StageContext
 from guji.state import StateStore

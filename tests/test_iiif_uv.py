@@ -25,7 +25,7 @@ from test_iiif_viewer import (ARTIFACTS, CHROMIUM, NODE, VIEWER, build_with_ltr_
                               colour_x, server)
 
 from guji.iiif import uris
-from guji.iiif.testdata import COLOURS
+from iiifwork import COLOURS
 
 missing = [why for cond, why in (
     (CHROMIUM.exists(), "Debian chromium not at /usr/bin/chromium (apt-get install chromium)"),

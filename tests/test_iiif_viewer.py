@@ -24,7 +24,7 @@ from guji.exitcodes import ExitCode
 from guji.fsutil import atomic_write_json
 from guji.iiif import uris
 from guji.iiif.stage import run
-from guji.iiif.testdata import COLOURS, make_work
+from iiifwork import COLOURS, make_work
 from guji.stage import StageContext
 from guji.state import StateStore
 

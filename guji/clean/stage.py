@@ -21,7 +21,7 @@ from guji.stage import WORKER_SETTINGS, PageTask, StageContext, StageResult, Tas
 log = logging.getLogger("guji")
 
 STAGE = "clean"
-ALGORITHM_VERSION = "5"  # bump when the analysis or rendering changes outputs (in the fingerprint)
+ALGORITHM_VERSION = "6"  # bump when the analysis or rendering changes outputs (in the fingerprint)
 DEFAULTS: dict[str, Any] = {
     "access_quality": 90,       # JPEG quality of the access image
     "access_scale": 1.0,        # access image size relative to the master
@@ -49,6 +49,21 @@ def _tools() -> dict[str, str]:
     import PIL
 
     return {"opencv": cv2.__version__, "pillow": PIL.__version__, "numpy": numpy.__version__, "guji-clean": ALGORITHM_VERSION}
+
+
+def _frame_in(frame_box: tuple[float, float, float, float] | None, box: tuple[float, float, float, float],
+              part: str) -> tuple[float, float, float, float] | None:
+    """The printed frame (work space) as fractions of a canvas's crop ``box``, for OCR's layout. Only
+    for whole pages: on a spread the frame found spans both halves, so it says nothing per half."""
+    if frame_box is None or part != "full":
+        return None
+    fx, fy, fw, fh = frame_box
+    x0, y0 = max(fx, box[0]), max(fy, box[1])
+    x1, y1 = min(fx + fw, box[0] + box[2]), min(fy + fh, box[1] + box[3])
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return (round((x0 - box[0]) / box[2], 5), round((y0 - box[1]) / box[3], 5),
+            round((x1 - x0) / box[2], 5), round((y1 - y0) / box[3], 5))
 
 
 def worker(task: PageTask) -> TaskOutput:
@@ -172,7 +187,7 @@ def worker(task: PageTask) -> TaskOutput:
             access=Derivative(str(base) + ".access.jpg", aw, ah, G.as_tuple(m_acc), outputs[str(base) + ".access.jpg"]),
             ocr=Derivative(str(base) + ".ocr.png", ow, oh, G.as_tuple(m_ocr), outputs[str(base) + ".ocr.png"]),
             thumbnail=Derivative(str(base) + ".thumb.jpg", tw, th, G.as_tuple(m_th), outputs[str(base) + ".thumb.jpg"]),
-            skew_deg=round(an.skew_deg, 3), rotation=an.rotation,
+            skew_deg=round(an.skew_deg, 3), rotation=an.rotation, frame=_frame_in(an.frame_box, box, part),
         ).to_dict()
         c["_hash"] = D.phash(D.to_gray(thumb))
         c["_size_px"] = [round(box[2]), round(box[3])]

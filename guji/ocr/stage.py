@@ -7,6 +7,7 @@ Parameters (``[ocr]`` in batch.toml, or command-line options) are listed in ``DE
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,10 @@ def run(ctx: StageContext) -> StageResult:
                      "master_size": [page.width, page.height] if page else [c.ocr.width, c.ocr.height],
                      "ppi": list(page.ppi) if page and page.ppi else None,
                      "profile": profiles.get(c.item_id),
-                     "slug": canvas_slug(c.id, c.item_id)}))
+                     "slug": canvas_slug(c.id, c.item_id),
+                     # clean's printed frame (版框) in OCR-image pixels: the measured one is used
+                     "frame": [c.frame[0] * c.ocr.width, c.frame[1] * c.ocr.height,
+                               c.frame[2] * c.ocr.width, c.frame[3] * c.ocr.height] if c.frame else None}))
     res = run_tasks(ctx, STAGE, tasks, worker, params=params, tools=tl, description="ocr")
     res.problems = result_problems + res.problems
     res.info.update(status(ctx))
@@ -117,8 +121,14 @@ def worker(task: PageTask) -> TaskOutput:
             ln.box = tm(ln.box)
             for c in ln.chars:
                 c.box = tm(c.box)
-    if frame is not None:
-        fw, fh = tm(frame)[2:]
+    size = None
+    if p.get("frame"):  # clean measured the frame (版框) on the deskewed page: its size is the one kept
+        size = (round(p["frame"][2] * math.hypot(m[0], m[3])), round(p["frame"][3] * math.hypot(m[1], m[4])))
+        facts["frame_source"] = "clean"
+    elif frame is not None:
+        size = tm(frame)[2:]
+    if size is not None:
+        fw, fh = size
         facts["frame_px"] = [fw, fh]
         if p.get("ppi"):
             px, py = p["ppi"]
