@@ -13,7 +13,7 @@ import io
 import shutil
 from pathlib import Path
 
-from conftest import SAMPLES, run_guji
+from helpers import SAMPLES, run_guji
 
 BOOK = "350000-2001-0000101"
 DOC = "DF-0001"

@@ -14,13 +14,13 @@ from PIL import Image
 from guji.clean import geometry as G
 from guji.clean.stage import run as clean_run
 from guji.clean.stage import status as clean_status
-from synthpages import make_page
 from guji.fsutil import atomic_write_json, sha256_file
 from guji.model import Batch, Item, Page, Volume, apply_affine, load_canvases
 from guji.stage import StageContext
 from guji.state import StateStore
+from helpers import SHARED
+from synthpages import make_page
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 DZJ = SHARED / "eval" / "dzj-dev"
 
 

@@ -15,7 +15,7 @@ from guji.state import StateStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "samples" / "demo-batch"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+from helpers import SHARED  # noqa: E402 (../shared: one definition, tests/helpers.py)
 SCHEMA = SHARED / "reference" / "iiif" / "iiif_3_0.json"
 
 pytestmark = [pytest.mark.slow,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from guji.metadata.record import normalise, public_view
+from helpers import SHARED
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXAMPLES = SHARED / "census" / "examples.tsv"
 DILA = SHARED / "reference" / "dila" / "dila_time_chinese.sqlite"
 XSD = SHARED / "reference" / "xsd"

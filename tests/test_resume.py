@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GUJI, REPO, SAMPLES, run_guji
+from helpers import GUJI, REPO, SAMPLES, run_guji
 from guji.fsutil import sha256_bytes, sha256_file
 
 KEEP = {"350000-2001-0000102", "DF-0001"}  # a small subset of the demo batch keeps this test fast

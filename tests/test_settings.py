@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import run_guji
+from helpers import run_guji
 from batchmaker import make_batch
 
 from guji.settings import STAGE_MODULES, unknown_settings, valid_keys

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 
-from conftest import shared_path
+from helpers import shared_path
 from lxml import etree
 
 
