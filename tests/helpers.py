@@ -7,13 +7,17 @@ it call :func:`shared_path`, which skips with the reason when it is absent.
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from guji.fsutil import sha256_bytes, sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
@@ -57,3 +61,66 @@ def copy_batch(name: str, dest: Path) -> Path:
     out = dest / name
     shutil.copytree(src, out)
     return out
+
+
+# -- a small real batch and the content of a run's outputs (resume and cluster tests) -----------------
+
+KEEP = {"350000-2001-0000102", "DF-0001"}  # a small subset of the demo batch keeps this test fast
+
+
+def small_batch(dest: Path) -> Path:
+    """Two items of samples/demo-batch (a book and a local document) as a batch folder under ``dest``."""
+    src = SAMPLES / "demo-batch"
+    if not src.is_dir():
+        pytest.skip("samples/demo-batch not generated yet")
+    b = dest / "batch"
+    b.mkdir(parents=True)
+    shutil.copy2(src / "batch.toml", b / "batch.toml")
+    for item in KEEP:
+        shutil.copytree(src / item, b / item)
+    with open(src / "records.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    header = rows[0]
+    keys = [i for i, h in enumerate(header) if h.strip() in ("普查编号", "普查編號", "本地编号", "本地編號")]
+    with open(b / "records.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for r in rows[1:]:
+            if any(r[k].strip() in KEEP for k in keys if k < len(r)):
+                w.writerow(r)
+    return b
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Content of every output file; SQLite files by their logical dump; the state store left out."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(root).as_posix()
+        if rel.startswith("state.sqlite") or p.suffix in (".log",) or rel.endswith(("-wal", "-shm")):
+            continue
+        if rel in ("publish/hashes.json", ".guji/stat-cache.json"):  # caches keyed by mtime
+            continue
+        if p.suffix == ".sqlite":
+            out[rel] = sqlite_content(p)
+        else:
+            out[rel] = sha256_file(p)
+    return out
+
+
+def sqlite_content(path: Path) -> str:
+    """Logical content of every table that can be read (FTS shadow tables included), order-free."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        parts = []
+        for t in tables:
+            try:
+                rows = con.execute(f'SELECT * FROM "{t}"').fetchall()
+            except sqlite3.OperationalError:  # e.g. a contentless FTS5 table cannot be scanned
+                continue
+            parts.append(f"{t}:{sorted(map(repr, rows))}")
+        return "sqlite:" + sha256_bytes("\n".join(parts).encode())
+    finally:
+        con.close()
