@@ -34,7 +34,6 @@ def test_demo_batch_to_iiif(tmp_path):
         ctx = StageContext(work=work, store=store, batch_dir=DEMO,
                            options={"iiif": {"schema": str(SCHEMA) if SCHEMA.is_file() else None}})
         assert ingest(ctx).exit_code in (ExitCode.OK, ExitCode.ITEMS_BLOCKED)
-        ctx._batch = None
         assert clean(ctx).exit_code in (ExitCode.OK, ExitCode.ITEMS_BLOCKED)
         metadata(ctx)
         res = iiif(ctx)

@@ -44,7 +44,6 @@ def run_stages(batch: Path, work: Path, *, iiif: bool = False) -> dict:
     out = {}
     try:
         assert ingest(ctx).exit_code == ExitCode.OK
-        ctx._batch = None
         assert clean(ctx).exit_code == ExitCode.OK
         assert ocr(ctx).exit_code == ExitCode.OK
         out["structure"] = structure(ctx)

@@ -118,7 +118,7 @@ def run(ctx: StageContext) -> StageResult:
     }
     if has_errors:
         res.exit_code = worst(res.exit_code, ExitCode.ITEMS_BLOCKED)
-    ctx._batch = batch
+    ctx.reload()  # later stages read the batch.json just written
     log.info("ingest: %d items (%d blocked), %d pages; report %s", len(batch.items), len(blocked_items),
              len(pages), res.info["report"])
     return res
