@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
@@ -35,8 +36,9 @@ STAGE_MODULES: dict[str, str] = {
     "package": "guji.package.stage",
 }
 OTHER_TABLES = ("batch",)
+ENGINE_PLUGIN = r"[A-Za-z_][\w.]*:[A-Za-z_]\w*"  # an OCR engine given as module:factory (guji.ocr.engines.get_engine)
 
-_TYPES = ("bool", "int", "float", "str")
+_TYPES = ("bool", "int", "float", "str", "ints", "strs")
 
 
 @dataclass(frozen=True)
@@ -47,19 +49,23 @@ class Setting:
     default: Any
     zh: str  # help, Chinese (shown first)
     en: str  # help, English
-    type: str = ""  # bool | int | float | str ("" = the default's type)
+    type: str = ""  # bool | int | float | str | ints / strs (lists); "" = the default's type
     choices: tuple[str, ...] = ()  # allowed strings
     number: bool = False  # a number is allowed besides ``choices`` (e.g. "auto" or a factor)
+    pattern: str = ""  # strings matching this regex are allowed besides ``choices``
+    pattern_doc: str = ""  # ... described in words ("module:factory")
     min: float | None = None
     max: float | None = None
-    option: str | None = None  # "--access-quality"; for a bool whose default is true: "--no-split"
+    # command-line option: "--access-quality" (or "--out -o"); a bool: "--dry-run", "--no-split" (sets false) or
+    # "--prune/--no-prune"; a list (strs): a repeatable option ("--item")
+    option: str | None = None
     nullable: bool = False  # the default None means "not set"; then any value of ``type``
 
     @property
     def kind(self) -> str:
         if self.type:
             return self.type
-        for t, py in (("bool", bool), ("int", int), ("float", float), ("str", str)):
+        for t, py in (("bool", bool), ("int", int), ("float", float), ("str", str), ("ints", list)):
             if isinstance(self.default, py):
                 return t
         return "str"
@@ -67,8 +73,10 @@ class Setting:
     def allowed(self, sep: str = " | ") -> str:
         """What the value may be, in words (for messages and cli.md)."""
         if self.choices:
-            return sep.join(self.choices) + (f"{sep}a number" if self.number else "")
-        k = {"bool": f"true{sep}false", "int": "an integer", "float": "a number", "str": "a string"}[self.kind]
+            return sep.join(self.choices) + (f"{sep}a number" if self.number else "") + \
+                (f"{sep}{self.pattern_doc}" if self.pattern else "")
+        k = {"bool": f"true{sep}false", "int": "an integer", "float": "a number", "str": "a string",
+             "ints": "a list of integers", "strs": "a list of strings"}[self.kind]
         if self.min is not None and self.max is not None:
             k += f" {self.min}–{self.max}"
         elif self.min is not None:
@@ -82,10 +90,20 @@ class Setting:
         if value is None and self.nullable:
             return None
         if self.choices and isinstance(value, str):
-            return None if value in self.choices else f"{value!r} is not one of {self.allowed()}"
+            if value in self.choices or (self.pattern and re.fullmatch(self.pattern, value)):
+                return None
+            return f"{value!r} is not one of {self.allowed()}"
         is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if self.choices and not (self.number and is_number):
             return f"{value!r} is not one of {self.allowed()}"
+        if self.kind == "strs":
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            return None if ok else f"{value!r} is not {self.allowed()}"
+        if self.kind == "ints":
+            if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+                return f"{value!r} is not {self.allowed()}"
+            out = [v for v in value if (self.min is not None and v < self.min) or (self.max is not None and v > self.max)]
+            return f"{out[0]!r} is out of range ({self.allowed()})" if out else None
         k = "float" if self.number else self.kind
         ok = {"bool": isinstance(value, bool), "int": isinstance(value, int) and not isinstance(value, bool),
               "float": is_number, "str": isinstance(value, str)}[k]
@@ -100,20 +118,42 @@ class Setting:
         import click
 
         help_ = f"{self.zh} / {self.en} (default {_show(self.default)}; batch.toml key `{self.key}`)."
+        decls = (self.option or "").split()
+        if self.kind == "strs":
+            return click.option(*decls, self.key, multiple=True, default=None, help=help_,
+                                callback=lambda c, p, v: list(v) or None)
+        if self.kind == "bool" and "/" in self.option:
+            return click.option(self.option, self.key, default=None, help=help_)
         if self.kind == "bool":
             if self.option and self.option.startswith("--no-"):
                 help_ = f"關閉：{self.zh} / turn off: {self.en} (batch.toml `{self.key} = false`)."
                 return click.option(self.option, self.key, flag_value=False, default=None, help=help_)
             return click.option(self.option, self.key, flag_value=True, default=None, help=help_)
-        if self.choices and not self.number:
+        if self.choices and not (self.number or self.pattern):
             t: Any = click.Choice(list(self.choices))
-        elif self.choices or self.kind == "str":
-            t = str
+        elif self.choices or self.kind == "str":  # checked like the batch.toml value (a number converted)
+            return click.option(*decls, self.key, type=str, default=None, help=help_, callback=self._cli_value)
         elif self.kind == "int":
             t = click.IntRange(None if self.min is None else int(self.min), None if self.max is None else int(self.max))
         else:
             t = click.FloatRange(self.min, self.max)
-        return click.option(self.option, self.key, type=t, default=None, help=help_)
+        return click.option(*decls, self.key, type=t, default=None, help=help_)
+
+
+    def _cli_value(self, ctx: Any, param: Any, value: Any) -> Any:  # noqa: ARG002 - click's callback signature
+        import click
+
+        if value is None:
+            return None
+        if self.number and value not in self.choices:
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+        why = self.check(value)
+        if why:
+            raise click.BadParameter(why)
+        return value
 
 
 def _show(v: Any) -> str:
@@ -174,7 +214,8 @@ class StageSettings:
         rows = [f"| option | batch.toml `[{self.stage}]` key | default | allowed | 說明 / meaning |", "|---|---|---|---|---|"]
         for s in self.settings:
             opt = f"`{s.option}`" if s.option else "—"
-            rows.append(f"| {opt} | `{s.key}` | `{_show(s.default)}` | {s.allowed(', ')} | {s.zh} / {s.en} |")
+            rows.append(f"| {opt.replace(' ', '`, `')} | `{s.key}` | `{_show(s.default)}` | {s.allowed(', ')} | "
+                        f"{s.zh} / {s.en} |")
         return "\n".join(rows)
 
 
@@ -232,3 +273,13 @@ def check_config(config: Mapping[str, Any]) -> list[str]:
             if key not in keys:
                 msgs.append(f"[{table}] {key}: unknown setting{_nearest(key, keys)}")
     return msgs
+
+
+# the S3 connection settings publish and package share (both write through guji.publish.storage)
+S3_SETTINGS = (
+    Setting("endpoint_url", None, "S3 端點（MinIO、Ceph、OSS、COS …；默認 AWS）", "S3 endpoint of MinIO, Ceph, OSS, COS ... (default AWS)",
+            type="str", nullable=True, option="--endpoint-url"),
+    Setting("region", None, "S3 區域", "S3 region", type="str", nullable=True, option="--region"),
+    Setting("addressing_style", None, "S3 尋址方式（自建服務多用 path）", "S3 addressing style (path for most self-hosted servers)",
+            type="str", choices=("auto", "path", "virtual"), nullable=True, option="--addressing-style"),
+)
