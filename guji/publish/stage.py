@@ -38,7 +38,8 @@ DEFAULTS = SETTINGS.defaults()
 def run(ctx: StageContext) -> StageResult:
     from guji.iiif import uris
     from guji.publish.site import build_index, detect_base_url, write_site
-    from guji.publish.storage import open_storage
+    from guji.fsutil import remove_stale_temps
+    from guji.publish.storage import LocalStorage, open_storage
     from guji.publish.sync import collect_for_batch, problems_of, sync
 
     res = StageResult(stage="publish")
@@ -61,6 +62,8 @@ def run(ctx: StageContext) -> StageResult:
         **({"multipart_threshold": int(p["multipart_threshold_mb"] * (1 << 20)),
             "part_size": int(p["part_size_mb"] * (1 << 20)), "max_attempts": int(p["s3_max_attempts"]),
             "max_concurrency": max(1, min(8, int(p["threads"])))} if (p["target"] or "").startswith("s3://") else {}))
+    if isinstance(storage, LocalStorage) and not p["dry_run"]:
+        remove_stale_temps(storage.root)  # half-written copies of a publication killed mid-way
     log.info("publishing %d files to %s%s", len(files), storage.description, " (dry run)" if p["dry_run"] else "")
     with ctx.reporter.progress("publish", len(files)) as bar:
         rep = sync(storage, files, base_url=base_url, dry_run=bool(p["dry_run"]), prune=bool(p["prune"]),
