@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from guji.clikit import common_options, emit, guarded, make_context, work_option
+from guji.clikit import common_options, guarded, run_stage, work_option
 from guji.exitcodes import ExitCode
 from guji.package.stage import SETTINGS
 
@@ -33,15 +33,8 @@ def _package(work: Path, jobs: int, cluster: str | None, force: bool, json_out: 
              **opts: Any) -> ExitCode:
     from guji.package.stage import run
 
-    opts["processes"] = jobs or None  # --jobs: bagit hashing processes
-    ctx = make_context(work, force=force, json_out=json_out, verbose=verbose, quiet=quiet, jobs=1,
-                       options={"package": opts})
-    try:
-        res = run(ctx)
-    finally:
-        ctx.executor.close()
-        ctx.store.close()
-    return emit([res], json_out)
+    opts["processes"] = jobs or None  # --jobs: bagit hashing processes (the stage itself runs in this process)
+    return run_stage(run, "package", opts, work, jobs=1, force=force, json_out=json_out, verbose=verbose, quiet=quiet)
 
 
 package_cmd: Any = guarded(_package)
