@@ -124,3 +124,36 @@ def sqlite_content(path: Path) -> str:
         return "sqlite:" + sha256_bytes("\n".join(parts).encode())
     finally:
         con.close()
+
+
+# -- samples/demo-batch through ingest and clean, once per session ---------------------------------
+
+_DEMO_CLEAN: dict[str, Path] = {}
+
+
+def demo_cleaned(tmp_path_factory) -> Path:
+    """A work folder with samples/demo-batch ingested and cleaned (two worker processes), made once per
+    session and shared: read it, or copy it (``shutil.copytree``) before running later stages in it."""
+    if "work" not in _DEMO_CLEAN:
+        from guji.clean.stage import run as clean
+        from guji.executor import make_executor
+        from guji.exitcodes import ExitCode
+        from guji.ingest.stage import run as ingest
+        from guji.stage import StageContext
+        from guji.state import StateStore
+
+        demo = SAMPLES / "demo-batch"
+        if not (demo / "batch.toml").is_file():
+            pytest.skip("samples/demo-batch not generated yet")
+        work = tmp_path_factory.mktemp("demo-cleaned") / "work"
+        store = StateStore(work)
+        ctx = StageContext(work=work, store=store, batch_dir=demo, executor=make_executor(2, None))
+        try:
+            assert ingest(ctx).exit_code == ExitCode.OK
+            res = clean(ctx)
+            assert res.exit_code == ExitCode.OK and res.failed == 0, [str(p) for p in res.problems]
+        finally:
+            ctx.executor.close()
+            store.close()
+        _DEMO_CLEAN["work"] = work
+    return _DEMO_CLEAN["work"]

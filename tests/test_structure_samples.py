@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from guji.stage import StageContext
 from guji.state import StateStore
 from guji.structure.model import load_item_structure
 
+from helpers import demo_cleaned
 from structure_variants import expected_missing, make_variant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +44,8 @@ def executor():
     ex.close()
 
 
-def run_stages(batch: Path, work: Path, executor, *, iiif: bool = False) -> dict:
+def run_stages(batch: Path | None, work: Path, executor, *, iiif: bool = False) -> dict:
+    """ingest and clean ``batch`` (None: ``work`` holds them already), then ocr and structure."""
     from guji.clean.stage import run as clean
     from guji.ingest.stage import run as ingest
     from guji.ocr.stage import run as ocr
@@ -52,8 +55,9 @@ def run_stages(batch: Path, work: Path, executor, *, iiif: bool = False) -> dict
     ctx = StageContext(work=work, store=store, batch_dir=batch, executor=executor)
     out = {}
     try:
-        assert ingest(ctx).exit_code == ExitCode.OK
-        assert clean(ctx).exit_code == ExitCode.OK
+        if batch is not None:
+            assert ingest(ctx).exit_code == ExitCode.OK
+            assert clean(ctx).exit_code == ExitCode.OK
         assert ocr(ctx).exit_code == ExitCode.OK
         out["structure"] = structure(ctx)
         if iiif:
@@ -154,10 +158,10 @@ def test_planted_findings_in_reports_and_manifest(leaf_run):
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory, executor):
-    if not (DEMO / "batch.toml").is_file():
-        pytest.skip("samples/demo-batch not generated")
+    # the session's ingest + clean of the demo batch (tests/helpers.py), copied, then ocr and structure
     work = tmp_path_factory.mktemp("demo") / "work"
-    res = run_stages(DEMO, work, executor)
+    shutil.copytree(demo_cleaned(tmp_path_factory), work)
+    res = run_stages(None, work, executor)
     return work, res
 
 
