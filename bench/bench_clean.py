@@ -19,6 +19,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # the synthetic-page generator (tests/synthpages.py)
 
 
 def main() -> None:
@@ -33,7 +34,7 @@ def main() -> None:
 
     from guji.clean.derivatives import load_master
     from guji.clean.stage import DEFAULTS, worker
-    from guji.clean.synth import make_page
+    from synthpages import make_page
     from guji.stage import PageTask
 
     images = sorted(p for p in (REPO / "samples" / "demo-batch").rglob("*") if p.suffix.lower() in (".jpg", ".tif", ".png"))

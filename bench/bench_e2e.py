@@ -197,8 +197,6 @@ def pipeline(batch: Path, root: Path, jobs: int) -> dict:
                 t0 = time.monotonic()
                 r = fn(ctx)
                 dt = time.monotonic() - t0
-            if name == "ingest":
-                ctx._batch = None  # as `guji run` does: reload what ingest wrote
             res[name] = {"seconds": dt, "peak": s.peak, "exit": r.exit_code.name, "done": r.done,
                          "failed": r.failed}
     finally:

@@ -86,8 +86,6 @@ def run_cmd(batch: Path, work: Path, out: Path, jobs: int, cluster: str | None, 
             fn = load(spec)
             res = fn(ctx)
             results.append(res)
-            if name == "ingest":
-                ctx._batch = None  # reload what ingest wrote
             if res.exit_code not in (ExitCode.OK, ExitCode.ITEMS_BLOCKED, ExitCode.VALIDATION_FAILED):
                 break
             if until == name:

@@ -169,6 +169,19 @@ def guarded(fn: Callable[..., ExitCode | int | None]) -> Callable[..., None]:
     return wrapper
 
 
+def run_stage(fn: Callable[[StageContext], StageResult], name: str, options: dict[str, Any], work: Path, *,
+              json_out: bool = False, **context: Any) -> ExitCode:
+    """Run one stage function with ``options`` as its command-line settings (``ctx.options[name]``),
+    close the executor and the state store, print the result and return the exit code."""
+    ctx = make_context(work, json_out=json_out, options={name: options}, **context)
+    try:
+        result = fn(ctx)
+    finally:
+        ctx.executor.close()
+        ctx.store.close()
+    return emit([result], json_out)
+
+
 def stage_command(name: str, run: Callable[[StageContext], StageResult] | str, *, help: str,
                   options: list[Callable] | None = None, batch_argument: bool = False) -> click.Command:
     """Build ``guji NAME`` for a stage function.
@@ -186,14 +199,8 @@ def stage_command(name: str, run: Callable[[StageContext], StageResult] | str, *
 
             mod, _, attr = fn.partition(":")
             fn = getattr(importlib.import_module(mod), attr)
-        ctx = make_context(work, out=out, batch_dir=batch, jobs=jobs, force=force, json_out=json_out,
-                           verbose=verbose, quiet=quiet, options={name: stage_opts}, cluster=cluster)
-        try:
-            result = fn(ctx)
-        finally:
-            ctx.executor.close()
-            ctx.store.close()
-        return emit([result], json_out)
+        return run_stage(fn, name, stage_opts, work, out=out, batch_dir=batch, jobs=jobs, force=force,
+                         json_out=json_out, verbose=verbose, quiet=quiet, cluster=cluster)
 
     cmd_fn: Callable = guarded(body)
     for o in reversed(options or []):

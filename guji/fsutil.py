@@ -7,7 +7,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 CHUNK = 1 << 20
 
@@ -22,12 +22,25 @@ def _file_mode() -> int:
 FILE_MODE = _file_mode()
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
+def hash_chunks(chunks: Iterable[bytes], algorithms: Iterable[str] = ("sha256",)) -> tuple[dict[str, str], int]:
+    """The one hashing loop: hex digests of a byte stream by each algorithm (hashlib names), and its size."""
+    hs = {alg: hashlib.new(alg) for alg in algorithms}
+    size = 0
+    for chunk in chunks:
+        for h in hs.values():
             h.update(chunk)
-    return h.hexdigest()
+        size += len(chunk)
+    return {alg: h.hexdigest() for alg, h in hs.items()}, size
+
+
+def hash_file(path: str | os.PathLike, algorithms: Iterable[str] = ("sha256",)) -> tuple[dict[str, str], int]:
+    """:func:`hash_chunks` of a file, read in ``CHUNK`` pieces."""
+    with open(path, "rb") as f:
+        return hash_chunks(iter(lambda: f.read(CHUNK), b""), algorithms)
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    return hash_file(path)[0]["sha256"]
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+# affine maps derivative → master live in guji.affine; importable from here as before
+from guji.affine import IDENTITY, Affine, apply_affine, box_to_master, invert_affine  # noqa: F401
 from guji.errors import NotReady, Problem
 
 MODEL_VERSION = 1
@@ -183,35 +185,6 @@ class Batch:
 
 # -- canvases: output of cleanup, input of OCR and IIIF ----------------------------------------
 
-Affine = tuple[float, float, float, float, float, float]
-IDENTITY: Affine = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
-
-
-def apply_affine(m: Affine, x: float, y: float) -> tuple[float, float]:
-    """Map a point with a 2×3 affine ``(a, b, c, d, e, f)``: x' = a·x + b·y + c, y' = d·x + e·y + f."""
-    a, b, c, d, e, f = m
-    return a * x + b * y + c, d * x + e * y + f
-
-
-def invert_affine(m: Affine) -> Affine:
-    a, b, c, d, e, f = m
-    det = a * e - b * d
-    if det == 0:
-        raise ValueError("affine transform is not invertible")
-    ia, ib, id_, ie = e / det, -b / det, -d / det, a / det
-    return (ia, ib, -(ia * c + ib * f), id_, ie, -(id_ * c + ie * f))
-
-
-def box_to_master(m: Affine, box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
-    """Map an axis-aligned box ``(x, y, w, h)`` in a derivative to its bounding box in master pixels."""
-    x, y, w, h = box
-    pts = [apply_affine(m, px, py) for px, py in ((x, y), (x + w, y), (x, y + h), (x + w, y + h))]
-    xs = [p[0] for p in pts]
-    ys = [p[1] for p in pts]
-    x0, y0 = min(xs), min(ys)
-    return round(x0), round(y0), round(max(xs) - x0), round(max(ys) - y0)
-
-
 @dataclass
 class Derivative:
     """An image made from a master: its path (relative to WORK), size and mapping to master pixels."""
@@ -240,6 +213,9 @@ class Canvas:
     rotation: int = 0  # 0/90/180/270 applied to upright the page
     qc_flags: list[str] = field(default_factory=list)
     label: str | None = None
+    # printed frame (版框) as clean measured it: (x, y, w, h) as fractions of the canvas, so it maps to
+    # any derivative by its width and height (None: no frame found, or a half of a split spread)
+    frame: tuple[float, float, float, float] | None = None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Canvas":
@@ -249,6 +225,8 @@ class Canvas:
                 dv = dict(d[k])
                 dv["to_master"] = tuple(dv.get("to_master", IDENTITY))
                 d[k] = Derivative(**dv)
+        if d.get("frame") is not None:
+            d["frame"] = tuple(d["frame"])
         return cls(**d)
 
     def to_dict(self) -> dict[str, Any]:
@@ -261,15 +239,20 @@ BATCH_JSON = Path("ingest") / "batch.json"
 OCR_DIR = Path("ocr")
 
 
-def canvas_stem(canvas_id: str, item_id: str) -> str:
-    """File-name stem of a canvas inside its item's folder: ``ITEM/v1/0003-r`` → ``v1_0003-r``."""
-    rest = canvas_id[len(item_id) + 1:] if canvas_id.startswith(item_id + "/") else canvas_id
+def canvas_slug(canvas_id: str, parent: str = "") -> str:
+    """A canvas (page, item) id as one file-name segment, relative to the folder it is written in.
+
+    The one slug rule of the project: the id below ``parent`` (an id prefix), ``/`` → ``_``.
+    ``ITEM/v1/0003-r`` → ``ITEM_v1_0003-r`` (batch-wide: IIIF paths, image services),
+    ``canvas_slug(c, "ITEM")`` → ``v1_0003-r`` (the item's OCR folder),
+    ``canvas_slug(c, "ITEM/v1")`` → ``0003-r`` (the volume's clean folder)."""
+    rest = canvas_id[len(parent) + 1:] if parent and canvas_id.startswith(parent + "/") else canvas_id
     return rest.replace("/", "_")
 
 
 def ocr_json_path(work: str | Path, item_id: str, canvas_id: str) -> Path:
     """Where ``guji ocr`` writes a canvas's page model (docs/architecture.md)."""
-    return Path(work) / OCR_DIR / item_id / f"{canvas_stem(canvas_id, item_id)}.json"
+    return Path(work) / OCR_DIR / item_id / f"{canvas_slug(canvas_id, item_id)}.json"
 CANVASES_JSON = Path("clean") / "canvases.json"
 
 

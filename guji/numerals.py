@@ -15,7 +15,7 @@ Nothing here knows about juan or leaves; :mod:`guji.structure.centre` builds on 
 from __future__ import annotations
 
 DIGITS: dict[str, int] = {
-    "〇": 0, "○": 0, "零": 0, "洞": 0,
+    "〇": 0, "○": 0, "Ｏ": 0, "零": 0, "洞": 0,
     "一": 1, "壹": 1, "弌": 1, "乙": 1,
     "二": 2, "貳": 2, "贰": 2, "弍": 2, "兩": 2, "两": 2,
     "三": 3, "參": 3, "叁": 3, "叄": 3, "弎": 3,

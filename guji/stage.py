@@ -52,6 +52,12 @@ class StageContext:
                 self.config = self._batch.config
         return self._batch
 
+    def reload(self) -> None:
+        """Forget the loaded batch and canvases: the next :meth:`batch`/:meth:`canvases` reads what a stage
+        has just written (ingest calls it after writing batch.json)."""
+        self._batch = None
+        self._canvases = None
+
     def canvases(self) -> list[Canvas]:
         if self._canvases is None:
             self._canvases = load_canvases(self.work)

@@ -4,7 +4,14 @@
   and language maps; display always keeps the original characters.
 - :data:`VARIANTS`: variant characters (异体字) OpenCC leaves alone, mapped to the form t2s gives
   their standard counterpart; :func:`fold_variants` applies it to a whole string.
+- :func:`fold_key`: the matching key of catalogue text (sheet headers, era and dynasty names,
+  edition statements): OpenCC t2s, phrase-aware; :func:`fold_key_aligned` keeps the positions
+  (falls back to the original when t2s would change the length).
 - :func:`fold_char` / :func:`fold`: per-character folding for the search index (below).
+
+One function per meaning; the OCR evaluation's CER fold (``guji.ocr.evaluate.fold``: punctuation
+dropped, then :func:`t2s` and :func:`fold_variants`) and the language model's character classes
+(``guji.ocr.lm.fold_char``) are built from these.
 
 Character folding for search: traditional → simplified (OpenCC t2s) plus the variant table.
 
@@ -53,6 +60,17 @@ def convert(kind: str, text: str) -> str:
 
 def t2s(text: str) -> str:
     return convert("t2s", text)
+
+
+def fold_key(text: str) -> str:
+    """Traditional → simplified (OpenCC t2s, phrase-aware): the matching key of catalogue text, never shown."""
+    return t2s(text)
+
+
+def fold_key_aligned(text: str) -> str:
+    """:func:`fold_key` when it keeps the length (position *i* stays position *i*), else ``text``."""
+    f = fold_key(text)
+    return f if len(f) == len(text) else text
 
 
 def fold_variants(text: str) -> str:

@@ -1,51 +1,13 @@
-"""Shared test fixtures: paths to the repo, samples and ../shared, and small batch builders."""
+"""Shared pytest fixtures. Paths and helpers live in tests/helpers.py (imported by test files);
+the names below stay importable from here for files not yet moved over."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO / "samples"
-SHARED = REPO.parent / "shared"
-GUJI = [sys.executable, "-m", "guji"]
-
-
-def shared_path(*parts: str) -> Path:
-    """Path inside ../shared, or skip the test with a clear reason when it is absent."""
-    p = SHARED.joinpath(*parts)
-    if not p.exists():
-        pytest.skip(f"../shared/{'/'.join(parts)} not present (reference data lives beside the repo, "
-                    f"not in it); this test needs it")
-    return p
+from helpers import GUJI, REPO, SAMPLES, SHARED, copy_batch, run_guji, shared_path  # noqa: F401
 
 
 @pytest.fixture
 def shared():
     return shared_path
-
-
-def run_guji(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-             timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the real `guji` command line in a subprocess (as users do)."""
-    e = dict(os.environ)
-    e.pop("GUJI_WORK", None)
-    e.pop("GUJI_OUT", None)
-    if env:
-        e.update(env)
-    return subprocess.run([*GUJI, *args], cwd=cwd or REPO, env=e, capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def copy_batch(name: str, dest: Path) -> Path:
-    src = SAMPLES / name
-    if not src.is_dir():
-        pytest.skip(f"samples/{name} not generated yet")
-    out = dest / name
-    shutil.copytree(src, out)
-    return out

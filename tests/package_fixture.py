@@ -4,6 +4,10 @@ A part of samples/demo-batch: book 350000-2001-0000101 with two volumes (v01: a 
 two-page spread; v02: one page) and two juan across them, plus the local document DF-0001. The
 real `guji run` makes masters' ledger, derivatives, OCR, metadata, IIIF and a folder publication;
 `guji package` then writes the bags.
+
+The run itself (:func:`pipeline`, with a snapshot of its outputs taken before anything else touches
+them) is also the uninterrupted reference of the crash-safety test (tests/test_resume.py): one
+`guji run` of this batch per session serves both.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ import csv
 import io
 import shutil
 from pathlib import Path
+from typing import Any
 
-from conftest import SAMPLES, run_guji
+import pytest
+
+from helpers import SAMPLES, run_guji, snapshot
 
 BOOK = "350000-2001-0000101"
 DOC = "DF-0001"
 KEEP = {f"{BOOK}/v01/0001.jpg", f"{BOOK}/v01/0002.jpg", f"{BOOK}/v02/0001.jpg", f"{DOC}/0001.png"}
-_cache: dict[str, dict[str, Path]] = {}
+_cache: dict[str, dict[str, Any]] = {}
 
 
 def make_batch(dest: Path) -> Path:
@@ -39,17 +46,30 @@ def make_batch(dest: Path) -> Path:
     return b
 
 
+def pipeline(tmp_path_factory) -> dict[str, Any]:
+    """{batch, work, out, snapshot}: one `guji run` of the batch (-j 2), made once per session;
+    ``snapshot`` = {"work": …, "out": …} content of its outputs right after the run (helpers.snapshot)."""
+    if "run" not in _cache:
+        if not (SAMPLES / "demo-batch").is_dir():
+            pytest.skip("samples/demo-batch not generated yet")
+        root = tmp_path_factory.mktemp("package-demo")
+        batch = make_batch(root)
+        work, out = root / "work", root / "out"
+        r = run_guji("run", str(batch), "--work", str(work), "--out", str(out), "-j", "2", "-q")
+        assert r.returncode == 0, r.stderr[-3000:]
+        _cache["run"] = {"batch": batch, "work": work, "out": out, "root": root,
+                         "snapshot": {"work": snapshot(work), "out": snapshot(out)}}
+    return _cache["run"]
+
+
 def demo(tmp_path_factory) -> dict[str, Path]:
     """{batch, work, out, bags}: the pipeline run and the bags (shared: copy before changing anything)."""
     if "demo" not in _cache:
-        root = tmp_path_factory.mktemp("package-demo")
-        batch = make_batch(root)
-        work, out, bags = root / "work", root / "out", root / "bags"
-        r = run_guji("run", str(batch), "--work", str(work), "--out", str(out), "-j", "2", "-q")
+        run = pipeline(tmp_path_factory)
+        bags = run["root"] / "bags"
+        r = run_guji("package", "--work", str(run["work"]), "--out", str(bags), "--published", str(run["out"]), "-q")
         assert r.returncode == 0, r.stderr[-3000:]
-        r = run_guji("package", "--work", str(work), "--out", str(bags), "--published", str(out), "-q")
-        assert r.returncode == 0, r.stderr[-3000:]
-        _cache["demo"] = {"batch": batch, "work": work, "out": out, "bags": bags}
+        _cache["demo"] = {"batch": run["batch"], "work": run["work"], "out": run["out"], "bags": bags}
     return _cache["demo"]
 
 

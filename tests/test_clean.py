@@ -14,13 +14,13 @@ from PIL import Image
 from guji.clean import geometry as G
 from guji.clean.stage import run as clean_run
 from guji.clean.stage import status as clean_status
-from guji.clean.synth import make_page
 from guji.fsutil import atomic_write_json, sha256_file
 from guji.model import Batch, Item, Page, Volume, apply_affine, load_canvases
 from guji.stage import StageContext
 from guji.state import StateStore
+from helpers import SHARED
+from synthpages import make_page
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 DZJ = SHARED / "eval" / "dzj-dev"
 
 
@@ -140,7 +140,7 @@ def test_stage_end_to_end_to_master_resume_and_qc(tmp_path):
     pts = [(300, 400), (700, 1100), (1500, 300), (1700, 1150)]
     spread, _ = make_page(seed=21, skew_deg=1.2, spread=True, width=900, height=1250, bed_px=60)
     spread = _markers(spread, pts)
-    single, _ = make_page(seed=22, skew_deg=-0.8, width=900, height=1250, bed_px=60)
+    single, single_truth = make_page(seed=22, skew_deg=-0.8, width=900, height=1250, bed_px=60)
     mk1 = [(300, 350), (800, 1100)]
     single = _markers(single, mk1)
     turned, _ = make_page(seed=23, skew_deg=0.5, width=900, height=1250, bed_px=60, rotation=90)
@@ -156,6 +156,12 @@ def test_stage_end_to_end_to_master_resume_and_qc(tmp_path):
     assert ids == ["RB/v1/0001", "RB/v1/0002-r", "RB/v1/0002-l", "RB/v1/0003", "LD/v1/0001-l", "LD/v1/0001-r"]
     assert [c.order for c in canv] == [1, 2, 3, 4, 1, 2]
     assert canv[3].rotation in (90, 270)
+    # the printed frame (版框) is recorded per whole page, for OCR's layout (fractions of the canvas)
+    fr, acc = canv[0].frame, canv[0].access
+    assert fr is not None and all(0 <= v <= 1 for v in fr), fr
+    tw, th = single_truth["frame_box"][2:]
+    assert abs(fr[2] * acc.width - tw) <= 0.02 * tw and abs(fr[3] * acc.height - th) <= 0.02 * th, (fr, acc)
+    assert canv[1].frame is None and canv[2].frame is None  # halves of a spread: the frame spans both
     # to_master is exact: markers found in each derivative map back to where they were drawn
     expect = {"RB/v1/0001": mk1, "RB/v1/0002": pts, "RB/v1/0003": mk2, "LD/v1/0001": pts}
     found: dict[str, list] = {}

@@ -15,6 +15,7 @@ from guji.clean import geometry as G
 from guji.model import invert_affine, apply_affine, load_canvases
 from guji.stage import StageContext
 from guji.state import StateStore
+from helpers import demo_cleaned
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "samples" / "demo-batch"
@@ -92,17 +93,9 @@ def test_fishtail_turns_upside_down_leaves_and_keeps_upright_ones():
     assert checked >= 10
 
 
-def test_ingest_then_clean_keeps_every_column_inside_its_canvas(tmp_path):
-    from guji.clean.stage import run as clean_run
-    from guji.ingest.stage import run as ingest_run
-
-    work = tmp_path / "work"
-    ctx = StageContext(work=work, store=StateStore(work), batch_dir=DEMO)
-    r = ingest_run(ctx)
-    assert not r.not_built
-    ctx2 = StageContext(work=work, store=ctx.store)
-    res = clean_run(ctx2)
-    assert res.failed == 0, res.problems
+def test_ingest_then_clean_keeps_every_column_inside_its_canvas(tmp_path_factory):
+    work = demo_cleaned(tmp_path_factory)  # the session's ingest + clean of the demo batch (read only here)
+    ctx2 = StageContext(work=work, store=StateStore(work))
     canv = load_canvases(work)
     by_page: dict[str, list] = {}
     for c in canv:
@@ -126,7 +119,7 @@ def test_ingest_then_clean_keeps_every_column_inside_its_canvas(tmp_path):
                     assert -1 <= u <= c.access.width + 1 and -1 <= v <= c.access.height + 1, (c.id, col["box"], u, v)
                 checked += 1
     assert checked > 50
-    ctx.store.close()
+    ctx2.store.close()
 
 
 BAD = REPO / "samples" / "bad-batch"

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from conftest import run_guji
+from helpers import run_guji
 from guji.executor import LocalExecutor, SerialExecutor, TaskFailure
 from guji.exitcodes import ExitCode, worst
 from guji.fsutil import AtomicPath, atomic_write_bytes, remove_stale_temps, sha256_bytes

@@ -15,7 +15,7 @@ from guji.state import StateStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "samples" / "demo-batch"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+from helpers import SHARED  # noqa: E402 (../shared: one definition, tests/helpers.py)
 SCHEMA = SHARED / "reference" / "iiif" / "iiif_3_0.json"
 
 pytestmark = [pytest.mark.slow,
@@ -34,7 +34,6 @@ def test_demo_batch_to_iiif(tmp_path):
         ctx = StageContext(work=work, store=store, batch_dir=DEMO,
                            options={"iiif": {"schema": str(SCHEMA) if SCHEMA.is_file() else None}})
         assert ingest(ctx).exit_code in (ExitCode.OK, ExitCode.ITEMS_BLOCKED)
-        ctx._batch = None
         assert clean(ctx).exit_code in (ExitCode.OK, ExitCode.ITEMS_BLOCKED)
         metadata(ctx)
         res = iiif(ctx)

@@ -14,12 +14,12 @@ from guji.exitcodes import ExitCode
 from guji.fsutil import sha256_file
 from guji.iiif import uris
 from guji.iiif.stage import run
-from guji.iiif.testdata import HALF, make_work
+from iiifwork import HALF, make_work
 from guji.iiif.validate import BuildChecker, load_schema, schema_errors
 from guji.stage import StageContext
 from guji.state import StateStore
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+from helpers import SHARED  # noqa: E402 (../shared: one definition, tests/helpers.py)
 SCHEMA = SHARED / "reference" / "iiif" / "iiif_3_0.json"
 BASE = uris.DEFAULT_BASE_URL
 

@@ -21,11 +21,10 @@ import json
 import subprocess
 
 import pytest
-from test_iiif_viewer import (ARTIFACTS, CHROMIUM, NODE, VIEWER, build_with_ltr_control,  # noqa: F401 (fixture)
-                              colour_x, server)
 
 from guji.iiif import uris
-from guji.iiif.testdata import COLOURS
+from iiifwork import COLOURS
+from viewerkit import ARTIFACTS, CHROMIUM, NODE, VIEWER, build_with_ltr_control, colour_x, server  # noqa: F401 (fixture)
 
 missing = [why for cond, why in (
     (CHROMIUM.exists(), "Debian chromium not at /usr/bin/chromium (apt-get install chromium)"),

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from batchmaker import make_batch, noise_image
-from conftest import copy_batch, run_guji
+from helpers import copy_batch, run_guji
 from guji.fsutil import sha256_file
 from guji.model import load_batch
 

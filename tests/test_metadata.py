@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from guji.metadata.record import normalise, public_view
+from helpers import SHARED
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXAMPLES = SHARED / "census" / "examples.tsv"
 DILA = SHARED / "reference" / "dila" / "dila_time_chinese.sqlite"
 XSD = SHARED / "reference" / "xsd"
@@ -252,12 +252,12 @@ def test_reign_table_agrees_with_dila():
 
 
 def test_demo_batch_rows_parse_cleanly():
-    from guji.metadata.cli import _records_from_batch_folder
+    from guji.metadata.cli import records_from_batch_folder
 
     batch = REPO / "samples" / "demo-batch"
     if not (batch / "records.csv").exists():
         pytest.skip("samples/demo-batch/records.csv not generated yet")
-    _bid, records, problems = _records_from_batch_folder(batch)
+    _bid, records, problems = records_from_batch_folder(batch)
     assert records
     assert [str(p) for p in problems if p.severity == "error"] == []
 

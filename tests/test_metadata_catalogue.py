@@ -7,7 +7,7 @@ import csv
 import json
 from collections import Counter
 
-from conftest import run_guji, shared_path
+from helpers import run_guji, shared_path
 
 from guji.metadata.catalogue import split_entry
 from guji.metadata.record import normalise

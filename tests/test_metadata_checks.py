@@ -228,7 +228,7 @@ def test_public_view_keeps_old_keys_and_adds_facets():
 
 
 def test_layered_mods_validates():
-    from conftest import shared_path
+    from helpers import shared_path
     from lxml import etree
 
     xsd = shared_path("reference", "xsd", "offline_schemas.py")

@@ -13,7 +13,7 @@ import pytest
 from guji.errors import MissingDependency
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+from helpers import SHARED  # noqa: E402 (../shared: one definition, tests/helpers.py)
 SAMPLE_PAGE = ROOT / "samples/demo-batch/350000-2001-0000102/0003.tif"
 SAMPLE_TRUTH = ROOT / "samples/truth/demo-batch/350000-2001-0000102/-/0003"
 

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 import xsdcatalog
-from conftest import run_guji
+from helpers import run_guji
 from guji import __version__
 from package_fixture import BOOK, DOC, copy_demo, demo
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from guji.cli import main
 from guji.fsutil import sha256_file
 from guji.iiif import uris
-from test_publish_fixture import make_work
+from publishwork import make_work
 
 A = "110000-0101-0010283"
 

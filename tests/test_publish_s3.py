@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from guji.cli import main
 from guji.iiif import uris
-from test_publish_fixture import make_work
+from publishwork import make_work
 
 moto_server = pytest.importorskip("moto.server", reason="moto[server] (test extra) not installed")
 boto3 = pytest.importorskip("boto3")

@@ -11,7 +11,7 @@ from guji.cli import main
 from guji.iiif import uris
 from guji.publish.storage import RemoteObject
 from guji.publish.sync import LocalFile, sync
-from test_publish_fixture import make_work
+from publishwork import make_work
 
 
 def publish(work, out):

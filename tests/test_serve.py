@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from guji.cli import main
 from guji.iiif import uris
 from guji.publish.server import start_server
-from test_publish_fixture import BASE, make_work
+from publishwork import BASE, make_work
 
 A = "110000-0101-0010283"
 

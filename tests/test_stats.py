@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from click.testing import CliRunner
 
 from guji.cli import main
-from test_publish_fixture import ITEMS, make_work
+from publishwork import ITEMS, make_work
 
 
 def published(tmp_path):

@@ -253,7 +253,7 @@ def test_leaf_batch_regeneration_is_byte_identical(tmp_path):
 
 def test_structure_command_exit_codes(tmp_path):
     """`guji structure` on a batch with nothing to read: exit 0; on an empty work folder: 9 (NOT_READY)."""
-    from conftest import run_guji
+    from helpers import run_guji
 
     work = tmp_path / "work"
     r = run_guji("ingest", str(REPO / "samples" / "demo-batch"), "--work", str(work), "-j", "1")

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from guji.stage import StageContext
 from guji.state import StateStore
 from guji.structure.model import load_item_structure
 
+from helpers import demo_cleaned
 from structure_variants import expected_missing, make_variant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,19 +35,29 @@ SEQ_CODES = {"leaf-missing", "leaf-misordered", "leaf-duplicated", "leaf-number-
 pytestmark = [pytest.mark.slow]
 
 
-def run_stages(batch: Path, work: Path, *, iiif: bool = False) -> dict:
+@pytest.fixture(scope="module")
+def executor():
+    """One pool of two worker processes for every run in this module: the OCR models load once per
+    worker, not once per run (the runs are independent; only the warm processes are shared)."""
+    ex = make_executor(2, None)
+    yield ex
+    ex.close()
+
+
+def run_stages(batch: Path | None, work: Path, executor, *, iiif: bool = False) -> dict:
+    """ingest and clean ``batch`` (None: ``work`` holds them already), then ocr and structure."""
     from guji.clean.stage import run as clean
     from guji.ingest.stage import run as ingest
     from guji.ocr.stage import run as ocr
     from guji.structure.stage import run as structure
 
     store = StateStore(work)
-    ctx = StageContext(work=work, store=store, batch_dir=batch, executor=make_executor(2, None))
+    ctx = StageContext(work=work, store=store, batch_dir=batch, executor=executor)
     out = {}
     try:
-        assert ingest(ctx).exit_code == ExitCode.OK
-        ctx._batch = None
-        assert clean(ctx).exit_code == ExitCode.OK
+        if batch is not None:
+            assert ingest(ctx).exit_code == ExitCode.OK
+            assert clean(ctx).exit_code == ExitCode.OK
         assert ocr(ctx).exit_code == ExitCode.OK
         out["structure"] = structure(ctx)
         if iiif:
@@ -53,7 +65,6 @@ def run_stages(batch: Path, work: Path, *, iiif: bool = False) -> dict:
 
             out["iiif"] = iiif_run(ctx)
     finally:
-        ctx.executor.close()
         store.close()
     return out
 
@@ -65,11 +76,11 @@ def leaf_problems(st) -> list:
 # -- the planted book ----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def leaf_run(tmp_path_factory):
+def leaf_run(tmp_path_factory, executor):
     if not (LEAF / "batch.toml").is_file():
         pytest.skip("samples/leaf-batch not generated")
     work = tmp_path_factory.mktemp("leaf") / "work"
-    res = run_stages(LEAF, work, iiif=True)
+    res = run_stages(LEAF, work, executor, iiif=True)
     truth = json.loads((TRUTH / "leaf-batch" / "expected.json").read_text("utf-8"))
     return work, res, truth, load_item_structure(work, truth["item"])
 
@@ -146,11 +157,11 @@ def test_planted_findings_in_reports_and_manifest(leaf_run):
 # -- the clean demo batch ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    if not (DEMO / "batch.toml").is_file():
-        pytest.skip("samples/demo-batch not generated")
+def demo_run(tmp_path_factory, executor):
+    # the session's ingest + clean of the demo batch (tests/helpers.py), copied, then ocr and structure
     work = tmp_path_factory.mktemp("demo") / "work"
-    res = run_stages(DEMO, work)
+    shutil.copytree(demo_cleaned(tmp_path_factory), work)
+    res = run_stages(None, work, executor)
     return work, res
 
 
@@ -193,12 +204,12 @@ VARIANTS = {
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_demo_variant(name, tmp_path):
+def test_demo_variant(name, tmp_path, executor):
     if not (DEMO / "batch.toml").is_file():
         pytest.skip("samples/demo-batch not generated")
     volume, ops = VARIANTS[name]
     var = make_variant(DEMO, TRUTH / "demo-batch", tmp_path / "batch", ITEM_A, volume, ops)
-    res = run_stages(var.batch, tmp_path / "work")
+    res = run_stages(var.batch, tmp_path / "work", executor)
     st = load_item_structure(tmp_path / "work", ITEM_A)
     probs = leaf_problems(st)
     named = lambda code: {f for p in probs if p.code == code for f in p.extra["files"] + [p.path]}  # noqa: E731

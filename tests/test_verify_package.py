@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from conftest import run_guji
+from helpers import run_guji
 from package_fixture import BOOK, DOC, copy_demo
 
 

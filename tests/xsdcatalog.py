@@ -1,14 +1,14 @@
 """XML Schemas for tests (METS 1.12, MODS 3.8, ALTO 4.4, PAGE 2019), read from
 ``../shared/reference/xsd`` through its offline loader (an lxml resolver over its catalog: nothing
 is fetched). Licences differ, so the schemas are not copied into the repo; without ``../shared``
-the tests that need them skip and say why (``conftest.shared_path``)."""
+the tests that need them skip and say why (``helpers.shared_path``)."""
 
 from __future__ import annotations
 
 import sys
 from functools import lru_cache
 
-from conftest import shared_path
+from helpers import shared_path
 from lxml import etree
 
 

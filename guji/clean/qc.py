@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from importlib import resources
 from pathlib import Path
 from statistics import median
 from typing import Any

@@ -15,32 +15,48 @@ from typing import Any
 
 from guji.errors import Problem
 from guji.fsutil import atomic_write_bytes, atomic_write_json
-from guji.model import CANVASES_JSON, PROFILE_LOCAL_DOCUMENT, Canvas, Derivative
-from guji.stage import WORKER_SETTINGS, PageTask, StageContext, StageResult, TaskOutput, run_tasks
+from guji.model import CANVASES_JSON, PROFILE_LOCAL_DOCUMENT, Canvas, Derivative, canvas_slug
+from guji.settings import Setting, StageSettings
+from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 
 log = logging.getLogger("guji")
 
 STAGE = "clean"
-ALGORITHM_VERSION = "5"  # bump when the analysis or rendering changes outputs (in the fingerprint)
-DEFAULTS: dict[str, Any] = {
-    "access_quality": 90,       # JPEG quality of the access image
-    "access_scale": 1.0,        # access image size relative to the master
-    "thumb_size": 300,          # long side of the thumbnail, px
-    "ocr_mode": "grey",         # grey | binary
-    "ocr_char_px": 40,          # scale the OCR image so characters are about this high (0 = off)
-    "ocr_scale": 0.0,           # fixed OCR scale instead (0 = use ocr_char_px)
-    "ocr_min_scale": 0.25,
-    "ocr_max_scale": 3.0,
-    "crop_margin": 0.01,        # margin around the detected page, fraction of its long side
-    "max_skew": 8.0,            # search range of the skew estimate, degrees
-    "rotation": "auto",         # auto (90° turns; 180° from the fishtail, else only flagged) | auto180 | 0 | 90 | 180 | 270 | none
-    "text_direction": "profile",  # profile | vertical | horizontal | any
-    "split_spreads": True,
-    "spread_min_aspect": 1.0,   # a page must be this much wider than tall to be a spread
-    "min_side": 8,              # smaller images are refused (error naming the file)
-}
+ALGORITHM_VERSION = "6"  # bump when the analysis or rendering changes outputs (in the fingerprint)
 # keys that only decide QC flags (not images): kept out of the task fingerprint
 QC_KEY = "qc"
+SETTINGS = StageSettings("clean", (
+    Setting("access_quality", 90, "閱覽圖 JPEG 品質", "JPEG quality of the access image", min=1, max=100,
+            option="--access-quality"),
+    Setting("access_scale", 1.0, "閱覽圖相對原圖的大小", "access image size relative to the master", min=0.01, max=1.0),
+    Setting("thumb_size", 300, "縮略圖長邊（像素）", "long side of the thumbnail, px", min=16),
+    Setting("ocr_mode", "grey", "OCR 圖：灰度（背景拉平）或二值", "OCR image: normalised greyscale or binarised",
+            choices=("grey", "binary"), option="--ocr-mode"),
+    Setting("ocr_char_px", 40, "縮放 OCR 圖使字高約為此像素（0 = 不縮放）",
+            "scale the OCR image so characters are about this many px high (0 = off)", type="float", min=0,
+            option="--ocr-char-px"),
+    Setting("ocr_scale", 0.0, "固定的 OCR 圖縮放比例（0 = 按 ocr_char_px）", "fixed OCR image scale instead (0 = use ocr_char_px)",
+            min=0),
+    Setting("ocr_min_scale", 0.25, "OCR 圖最小縮放比例", "smallest OCR image scale", min=0.01),
+    Setting("ocr_max_scale", 3.0, "OCR 圖最大縮放比例", "largest OCR image scale", min=0.01),
+    Setting("crop_margin", 0.01, "裁切時在頁面周圍保留的邊距（頁面長邊的比例）",
+            "margin kept around the detected page, fraction of its long side", min=0, max=0.5, option="--crop-margin"),
+    Setting("max_skew", 8.0, "歪斜檢測範圍（度）", "search range of the skew estimate, degrees", min=0, max=45),
+    Setting("rotation", "auto", "auto：文字方向不對的頁轉 90°，魚尾在下的整葉轉 180°，其他疑似倒置只標記；"
+            "auto180：這些也轉；或對所有頁固定角度",
+            "auto: turn pages whose text lines run the wrong way by 90° and full leaves whose fishtail (魚尾) is in "
+            "the lower part by 180°, flag other suspected 180°; auto180: also turn those; or a fixed angle for all",
+            choices=("auto", "auto180", "none", "0", "90", "180", "270"), option="--rotation"),
+    Setting("text_direction", "profile", "預期文字方向：profile（善本直排，地方文獻不限）、vertical、horizontal、any",
+            "expected text direction: profile (rare-book vertical, local-document any), vertical, horizontal, any",
+            choices=("profile", "vertical", "horizontal", "any")),
+    Setting("split_spreads", True, "拆分跨頁（一圖兩頁）", "split two-page spreads", option="--no-split"),
+    Setting("spread_min_aspect", 1.0, "寬高比至少為此值才可能是跨頁", "a page must be this much wider than tall to be a spread",
+            min=0),
+    Setting("min_side", 8, "短邊小於此像素的圖拒收（報錯並指出文件）", "smaller images are refused (error naming the file), px",
+            min=1),
+), tables=(QC_KEY,))
+DEFAULTS: dict[str, Any] = SETTINGS.defaults()
 
 
 def _tools() -> dict[str, str]:
@@ -51,8 +67,19 @@ def _tools() -> dict[str, str]:
     return {"opencv": cv2.__version__, "pillow": PIL.__version__, "numpy": numpy.__version__, "guji-clean": ALGORITHM_VERSION}
 
 
-def slug(canvas_id: str) -> str:
-    return canvas_id.rsplit("/", 1)[-1]
+def _frame_in(frame_box: tuple[float, float, float, float] | None, box: tuple[float, float, float, float],
+              part: str) -> tuple[float, float, float, float] | None:
+    """The printed frame (work space) as fractions of a canvas's crop ``box``, for OCR's layout. Only
+    for whole pages: on a spread the frame found spans both halves, so it says nothing per half."""
+    if frame_box is None or part != "full":
+        return None
+    fx, fy, fw, fh = frame_box
+    x0, y0 = max(fx, box[0]), max(fy, box[1])
+    x1, y1 = min(fx + fw, box[0] + box[2]), min(fy + fh, box[1] + box[3])
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return (round((x0 - box[0]) / box[2], 5), round((y0 - box[1]) / box[3], 5),
+            round((x1 - x0) / box[2], 5), round((y1 - y0) / box[3], 5))
 
 
 def worker(task: PageTask) -> TaskOutput:
@@ -128,10 +155,10 @@ def worker(task: PageTask) -> TaskOutput:
         float(v) for v in np.median(img[:: max(1, H // 200), :: max(1, W // 200)].reshape(-1, 3), axis=0))
     outputs: dict[str, str] = {}
     canvases: list[dict[str, Any]] = []
-    rel_dir = Path("clean") / p["item_id"] / p["volume_label"]
+    rel_dir = Path("clean") / p["volume_id"]  # = item/volume label (ingest's volume id)
     for part, box in parts:
         cid = p["page_id"] + {"full": "", "right": "-r", "left": "-l"}[part]
-        base = rel_dir / slug(cid)
+        base = rel_dir / canvas_slug(cid, p["volume_id"])
         s_acc = float(prm["access_scale"])
         aw, ah = max(1, round(box[2] * s_acc)), max(1, round(box[3] * s_acc))
         m_acc = G.derivative_affine(W, H, an.rotation, skew, box, 1.0) @ G.scale(box[2] / aw, box[3] / ah)
@@ -176,7 +203,7 @@ def worker(task: PageTask) -> TaskOutput:
             access=Derivative(str(base) + ".access.jpg", aw, ah, G.as_tuple(m_acc), outputs[str(base) + ".access.jpg"]),
             ocr=Derivative(str(base) + ".ocr.png", ow, oh, G.as_tuple(m_ocr), outputs[str(base) + ".ocr.png"]),
             thumbnail=Derivative(str(base) + ".thumb.jpg", tw, th, G.as_tuple(m_th), outputs[str(base) + ".thumb.jpg"]),
-            skew_deg=round(an.skew_deg, 3), rotation=an.rotation,
+            skew_deg=round(an.skew_deg, 3), rotation=an.rotation, frame=_frame_in(an.frame_box, box, part),
         ).to_dict()
         c["_hash"] = D.phash(D.to_gray(thumb))
         c["_size_px"] = [round(box[2]), round(box[3])]
@@ -215,7 +242,6 @@ def run(ctx: StageContext) -> StageResult:
 
     params = ctx.params(STAGE, DEFAULTS)
     qc_over = params.pop(QC_KEY, {}) or {}
-    unknown = sorted(set(params) - set(DEFAULTS) - set(WORKER_SETTINGS))  # page_timeout, page_tries: run_tasks
     tasks = _tasks(ctx)
     records: dict[str, dict[str, Any]] = {}
 
@@ -224,9 +250,6 @@ def run(ctx: StageContext) -> StageResult:
 
     res = run_tasks(ctx, STAGE, tasks, worker, params=params, tools=_tools(), description="clean",
                     on_result=collect)
-    for k in unknown:
-        res.problems.append(Problem("warning", "clean-unknown-setting", f"batch.toml [clean] key {k!r} is not known",
-                                    stage=STAGE))
     batch = ctx.batch()
     profiles = {it.id: it.profile for it in batch.items}
     # canvases in item order, then reading order (order 1..n per item across volumes)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import click
-
 from guji.clikit import stage_command
+from guji.iiif.stage import SETTINGS
 
 IIIF_HELP = """\
 Build the static IIIF publication in WORK/build/: level-0 Image API 3 tiles per page,
@@ -22,12 +21,5 @@ Example:
 """
 
 commands = [
-    stage_command("iiif", "guji.iiif.stage:run", help=IIIF_HELP, options=[
-        click.option("--base-url", "base_url", default=None,
-                     help="Published location of the build; all ids start with it [default: http://127.0.0.1:8000/]."),
-        click.option("--multi-part", "multi_part", type=click.IntRange(0), default=None,
-                     help="Items with more pages than this get one manifest per volume in a multi-part collection (0 = never)."),
-        click.option("--schema", "schema", type=click.Path(dir_okay=False), default=None,
-                     help="IIIF Presentation 3 JSON Schema file to validate manifests and collections against."),
-    ]),
+    stage_command("iiif", "guji.iiif.stage:run", help=IIIF_HELP, options=SETTINGS.click_options()),
 ]

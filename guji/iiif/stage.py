@@ -22,6 +22,7 @@ from guji.exitcodes import ExitCode, worst
 from guji.fsutil import atomic_write_bytes, sha256_file
 from guji.iiif import uris
 from guji.model import ocr_json_path
+from guji.settings import Setting, StageSettings
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 from guji.structure.model import load_item_structure
 
@@ -29,15 +30,22 @@ log = logging.getLogger("guji")
 
 STAGE = "iiif"
 BUILD = "build"
-DEFAULTS: dict[str, Any] = {
-    "base_url": uris.DEFAULT_BASE_URL,  # where the build will be published
-    "tile_size": 512,
-    "quality": 85,  # JPEG quality of tiles and thumbnails
-    "thumb_widths": [90, 200, 400],  # whole-image widths written beside the pyramid (UV asks 90,)
-    "multi_part": 0,  # > 0: items with more canvases than this get one manifest per volume
-    "homepage": "{base_url}index.html#{item}",  # the item's web page (publish's catalogue)
-    "schema": "",  # optional path of the IIIF Presentation 3 JSON Schema to validate against
-}
+SETTINGS = StageSettings("iiif", (
+    Setting("base_url", uris.DEFAULT_BASE_URL, "發佈地址：所有 id 以此開頭", "where the build will be published: every id starts with it",
+            option="--base-url"),
+    Setting("tile_size", 512, "切片邊長（像素）", "tile size, px", min=64, max=4096),
+    Setting("quality", 85, "切片和縮略圖的 JPEG 品質", "JPEG quality of tiles and thumbnails", min=1, max=100),
+    Setting("thumb_widths", [90, 200, 400], "在金字塔旁另存的整圖寬度", "whole-image widths written beside the pyramid (UV asks 90,)",
+            min=1),
+    Setting("multi_part", 0, "頁數多於此值的書每冊一個 manifest（0 = 從不）",
+            "items with more canvases than this get one manifest per volume in a multi-part collection (0 = never)",
+            min=0, option="--multi-part"),
+    Setting("homepage", "{base_url}index.html#{item}", "每書網頁（publish 的目錄）", "the item's web page (publish's catalogue)"),
+    Setting("schema", "", "用以驗證的 IIIF Presentation 3 JSON Schema 文件（可選）",
+            "IIIF Presentation 3 JSON Schema file to validate manifests and collections against (optional)",
+            option="--schema"),
+))
+DEFAULTS: dict[str, Any] = SETTINGS.defaults()
 TILE_PARAMS = ("tile_size", "quality", "thumb_widths")
 
 

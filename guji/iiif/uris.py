@@ -21,6 +21,8 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import quote, unquote
 
+from guji.model import canvas_slug as slug  # the one slug rule: ``A/v1/0001-r`` → ``A_v1_0001-r``
+
 # kept as is in URIs: unreserved characters, the path separator, and the sub-delimiters the
 # Image API's own paths use (``0,0,512,512``, ``90,``); everything else is percent-encoded
 _SAFE = "/:-_.~,"
@@ -52,11 +54,6 @@ def path_of(uri_or_path: str, base_url: str | None = None) -> str | None:
         s = s[len(base):]
     s = s.split("#", 1)[0].split("?", 1)[0]
     return norm_id(unquote(s))
-
-
-def slug(identifier: str) -> str:
-    """A canvas/page id as one path segment: ``A/v1/0001-r`` → ``A_v1_0001-r``."""
-    return identifier.replace("/", "_")
 
 
 def uri(base_url: str, path: str) -> str:

@@ -37,9 +37,9 @@ def read_batch_toml(batch_dir: Path) -> dict[str, Any]:
             where = ".".join(str(p) for p in e.absolute_path) or "(top level)"
             msgs.append(f"{where}: {e.message}")
         raise BadBatch(f"{path}: " + "; ".join(msgs))
-    from guji.settings import unknown_settings
+    from guji.settings import check_config
 
-    unknown = unknown_settings(config)
+    unknown = check_config(config)
     if unknown:
         raise BadBatch(f"{path}: " + "; ".join(unknown))
     return config

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import click
-
 from guji.clikit import stage_command
+from guji.ingest.stage import SETTINGS
 
 INGEST_HELP = """\
 Check a scan BATCH and record it in the work folder (the first stage).
@@ -27,10 +26,6 @@ Example:
 commands = [
     stage_command(
         "ingest", "guji.ingest.stage:run", help=INGEST_HELP, batch_argument=True,
-        options=[
-            click.option("--max-pixels", type=click.IntRange(1), default=None,
-                         help="Refuse images above this many pixels (decompression-bomb guard; "
-                              "default 600000000, or [ingest] max_pixels in batch.toml)."),
-        ],
+        options=SETTINGS.click_options(),
     ),
 ]

@@ -19,7 +19,6 @@ Any loss or change gives exit code 5 (FIXITY_FAILED).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from pathlib import Path
@@ -28,13 +27,13 @@ from typing import Any, Iterable
 from guji import __version__
 from guji.errors import NotReady, Problem
 from guji.exitcodes import ExitCode
+from guji.fsutil import CHUNK, hash_chunks, hash_file
 from guji.stage import StageContext, StageResult
 from guji.state import StateStore
 
 log = logging.getLogger("guji.verify")
 
 FIXITY_CHECK = "fixity check"
-CHUNK = 1 << 20
 
 
 def _hash_task(task: dict[str, Any]) -> dict[str, Any]:
@@ -42,15 +41,10 @@ def _hash_task(task: dict[str, Any]) -> dict[str, Any]:
     if not path.exists():
         return {"state": "missing"}
     try:
-        h = hashlib.sha256()
-        size = 0
-        with open(path, "rb") as f:
-            while chunk := f.read(CHUNK):
-                h.update(chunk)
-                size += len(chunk)
+        digests, size = hash_file(path)
     except OSError as e:
         return {"state": "unreadable", "error": str(e)}
-    return {"state": "ok", "sha256": h.hexdigest(), "size": size}
+    return {"state": "ok", "sha256": digests["sha256"], "size": size}
 
 
 def _item_of(key: str, items: Iterable[str]) -> str | None:
@@ -269,14 +263,10 @@ def verify_published_s3(storage: Any, expected: dict[str, str] | None = None) ->
                                         path=key))
             continue
         body = storage.client.get_object(Bucket=storage.bucket, Key=storage.prefix + key)["Body"]
-        h = hashlib.sha256()
-        size = 0
-        for chunk in body.iter_chunks(CHUNK):
-            h.update(chunk)
-            size += len(chunk)
-        if h.hexdigest() != recorded:
+        digests, size = hash_chunks(body.iter_chunks(CHUNK))
+        if digests["sha256"] != recorded:
             res.problems.append(Problem("error", "published-changed",
-                                        f"SHA-256 {h.hexdigest()[:12]}… ({size} bytes) differs from the recorded "
+                                        f"SHA-256 {digests['sha256'][:12]}… ({size} bytes) differs from the recorded "
                                         f"{recorded[:12]}…", path=key))
         else:
             res.done += 1
@@ -338,12 +328,8 @@ def verify_bag(path: Path, *, fast: bool = False, processes: int = 1) -> StageRe
                 res.problems.append(Problem("error", "bag-file-missing", "listed in a manifest, not in the bag",
                                             path=f"{path}/{rel}"))
                 continue
-            hs = {alg: hashlib.new(alg) for alg in hashes}
-            with open(p, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    for h in hs.values():
-                        h.update(chunk)
-            bad = [alg for alg, h in sorted(hs.items()) if h.hexdigest() != hashes[alg].lower()]
+            got, _ = hash_file(p, hashes)
+            bad = [alg for alg in sorted(got) if got[alg] != hashes[alg].lower()]
             if bad:
                 res.problems.append(Problem("error", "bag-file-changed",
                                             f"{', '.join(bad)} differs from the bag's manifest", path=f"{path}/{rel}"))

@@ -9,11 +9,12 @@ image: every defect comes back as a problem dict so the batch goes on.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import warnings
 from pathlib import Path
 from typing import Any
+
+from guji.fsutil import sha256_file
 
 IMAGE_EXTENSIONS = {".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".jpx"}
 SUPPORTED_FORMATS = {"TIFF", "JPEG", "PNG", "JPEG2000", "MPO"}
@@ -25,14 +26,6 @@ _MODE_BITS = {"1": 1, "L": 8, "LA": 8, "P": 8, "RGB": 8, "RGBA": 8, "CMYK": 8, "
 
 def _problem(code: str, message: str) -> dict[str, Any]:
     return {"severity": "error", "code": code, "message": message}
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _icc_name(icc: bytes | None) -> str | None:
@@ -69,7 +62,7 @@ def inspect_image(path: Path, max_pixels: int) -> dict[str, Any]:
         out["problems"].append(_problem("zero-byte-file", "file is empty (0 bytes)"))
         return out
     try:
-        out["sha256"] = _sha256(path)
+        out["sha256"] = sha256_file(path)
     except OSError as e:
         out["problems"].append(_problem("unreadable-file", f"cannot read: {e.strerror or e}"))
         return out

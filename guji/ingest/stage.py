@@ -20,17 +20,22 @@ from guji.ingest.images import file_identity, inspect_page
 from guji.ingest.report import render_text_report, report_dict
 from guji.ingest.scan import find_sheet, scan_batch
 from guji.model import BATCH_JSON, Batch, Page
+from guji.settings import Setting, StageSettings
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 
 log = logging.getLogger("guji")
 
 STAGE = "ingest"
-DEFAULTS: dict[str, Any] = {
-    "max_pixels": 600_000_000,
+SETTINGS = StageSettings("ingest", (
+    Setting("max_pixels", 600_000_000, "像素超過此數的圖不解碼（防解壓炸彈）",
+            "refuse images above this many pixels (decompression-bomb guard)", min=1, option="--max-pixels"),
     # a gap in the file numbering is a warning: the leaf may be missing from the book itself, which the
     # structure stage reads from the centre column (版心); false makes a gap block the item
-    "allow_number_gaps": True,
-}
+    Setting("allow_number_gaps", True, "文件編號有缺號只警告（缺葉由 structure 從版心判斷）；false：缺號阻止該書",
+            "a gap in the file numbering is a warning (structure reads missing leaves from the centre column); "
+            "false: a gap blocks the item"),
+))
+DEFAULTS: dict[str, Any] = SETTINGS.defaults()
 
 
 def _tools() -> dict[str, str]:
@@ -118,7 +123,7 @@ def run(ctx: StageContext) -> StageResult:
     }
     if has_errors:
         res.exit_code = worst(res.exit_code, ExitCode.ITEMS_BLOCKED)
-    ctx._batch = batch
+    ctx.reload()  # later stages read the batch.json just written
     log.info("ingest: %d items (%d blocked), %d pages; report %s", len(batch.items), len(blocked_items),
              len(pages), res.info["report"])
     return res

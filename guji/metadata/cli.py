@@ -31,7 +31,7 @@ metadata_group = click.Group("metadata", callback=_group_callback, params=_base.
 INSTITUTION_HEADERS = ("收藏单位", "收藏單位", "馆名", "館名", "收藏机构", "收藏機構", "institution")
 
 
-def _records_from_batch_folder(batch: Path):
+def records_from_batch_folder(batch: Path):
     import tomllib
 
     from guji.errors import BadBatch
@@ -93,7 +93,7 @@ def review_cmd(batch: Path | None, work: Path | None, report_dir: Path | None, j
     if batch is None and work is None:
         raise click.UsageError("give a BATCH folder or --work")
     if batch is not None:
-        batch_id, records, problems = _records_from_batch_folder(batch)
+        batch_id, records, problems = records_from_batch_folder(batch)
         entries = review_entries(records, problems)
         sheet_problems = [p.to_dict() for p in problems if not p.item]
         out = report_dir or Path("metadata-review")

@@ -18,9 +18,12 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from guji.metadata.eras import (DYNASTY_PREFIXES, NUMERAL_CHARS, Era, cn_to_int, dynasties_at, dynasty_spans,
-                                match_dynasty, match_era_at)
-from guji.metadata.sheet import fold
+from guji.metadata.eras import (DYNASTY_PREFIXES, NUMERAL_CHARS, Era, dynasties_at, dynasty_spans, match_dynasty,
+                                match_era_at)
+from guji.numerals import parse as cn_to_int
+from guji.numerals import to_chinese
+from guji.textfold import fold_key as fold
+from guji.textfold import fold_key_aligned
 
 Finding = tuple[str, str, str, str]  # severity, code, message (zh), message (en)
 N = f"[{NUMERAL_CHARS}]"
@@ -87,7 +90,7 @@ class _Scanner:
 
     def __init__(self, orig: str) -> None:
         self.o = orig
-        self.f = fold(orig) if len(fold(orig)) == len(orig) else orig
+        self.f = fold_key_aligned(orig)
         self.findings: list[Finding] = []
         self.layers: list[dict[str, Any]] = []
         self.context: str | None = None  # dynasty label in force (明 for a later 嘉靖)
@@ -457,19 +460,10 @@ def _label_of(table_dynasty: str) -> str:
         (k for k, v in DYNASTY_PREFIXES.items() if v == (table_dynasty,)), table_dynasty)
 
 
-def _cn(n: int) -> str:
-    """1..99 in Chinese numerals, as catalogues write era years (三十一)."""
-    d = "〇一二三四五六七八九"
-    if n < 10:
-        return d[n]
-    t, u = divmod(n, 10)
-    return ("" if t == 1 else d[t]) + "十" + (d[u] if u else "")
-
-
 def _date_text(ev: dict) -> str:
     if ev.get("era"):
         y = ev.get("era_year")
-        yt = ("元" if y == 1 else _cn(y) if y < 100 else str(y)) + "年" if y else ""
+        yt = ("元" if y == 1 else to_chinese(y) if y < 100 else str(y)) + "年" if y else ""
         return f"{ev['era']}{yt}{ev.get('ganzhi') or ''}"
     return ev.get("dynasty") or ""
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from guji.metadata.sheet import fold
+from guji import numerals
+from guji.textfold import fold_key as fold
 
 
 @dataclass(frozen=True)
@@ -185,42 +186,8 @@ def match_era_at(folded_text: str, pos: int) -> tuple[str, list[Era]] | None:
     return None
 
 
-# -- Chinese numerals ----------------------------------------------------------------------------
+# -- Chinese numerals: guji.numerals is the one parser --------------------------------------------
 
-_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-           "六": 6, "七": 7, "八": 8, "九": 9, "壹": 1, "貳": 2, "贰": 2, "叁": 3, "參": 3, "肆": 4, "伍": 5,
-           "陸": 6, "陆": 6, "柒": 7, "捌": 8, "玖": 9}
-_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "萬": 10000, "万": 10000}
-_SPECIAL = {"廿": 20, "卅": 30, "卌": 40}
-NUMERAL_CHARS = "".join(_DIGITS) + "".join(_UNITS) + "".join(_SPECIAL) + "0123456789０１２３４５６７８９"
+NUMERAL_CHARS = numerals.NUMERAL_CHARS + "0123456789０１２３４５６７８９"  # regex class: numerals as catalogues print them
 NUMERAL_RE = re.compile(f"[{NUMERAL_CHARS}]+")
-
-
-def cn_to_int(s: str) -> int | None:
-    """Chinese (or Arabic) numeral → int: 四十三, 廿一, 一百二十, 十, 三〇, 1612. None if not a numeral."""
-    if not s:
-        return None
-    s = s.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
-    if s.isdigit():
-        return int(s)
-    if all(c in _DIGITS for c in s):  # positional: 一九一二, 三〇
-        return int("".join(str(_DIGITS[c]) for c in s))
-    total, section, num = 0, 0, None
-    for c in s:
-        if c in _DIGITS:
-            num = _DIGITS[c]
-        elif c in _SPECIAL:
-            section += _SPECIAL[c]
-            num = None
-        elif c in _UNITS:
-            u = _UNITS[c]
-            if u == 10000:
-                section += num or 0
-                total += (section or 1) * u
-                section, num = 0, None
-            else:
-                section += (1 if num is None else num) * u
-                num = None
-        else:
-            return None
-    return total + section + (num or 0)
+cn_to_int = numerals.parse  # 四十三, 廿一, 一百二十, 十, 三〇, 1612 → int; None if not a numeral

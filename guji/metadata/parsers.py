@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from guji.metadata.eras import NUMERAL_CHARS, cn_to_int
-from guji.metadata.sheet import fold
+from guji.metadata.eras import NUMERAL_CHARS
+from guji.numerals import parse as cn_to_int
+from guji.textfold import fold_key as fold
+from guji.textfold import fold_key_aligned
 
 Finding = tuple[str, str, str]
 N = f"[{NUMERAL_CHARS}]"
@@ -27,11 +29,6 @@ PROVINCES = {
     "540000": "西藏自治区", "610000": "陕西省", "620000": "甘肃省", "630000": "青海省", "640000": "宁夏回族自治区",
     "650000": "新疆维吾尔自治区", "710000": "台湾省", "810000": "香港特别行政区", "820000": "澳门特别行政区",
 }
-
-
-def _same_len_fold(s: str) -> str:
-    f = fold(s)
-    return f if len(f) == len(s) else s
 
 
 # -- 普查编号 -------------------------------------------------------------------------------------
@@ -239,7 +236,7 @@ def parse_layout(s: str) -> tuple[dict | None, list[Finding]]:
     for seg in re.split(r"[，,；;。、\s]+", s):
         if not seg:
             continue
-        f = _same_len_fold(seg)
+        f = fold_key_aligned(seg)
         if m := re.fullmatch(rf"(?:每)?(?:半叶|半页|每半叶)?({N}+)行", f):
             res["lines"] = cn_to_int(m.group(1))
         elif m := re.fullmatch(rf"(?:半叶|半页)?({N}+)行(?:，|,)?行?({N}+)(?:至({N}+))?字", f):
@@ -301,7 +298,7 @@ def parse_extant(s: str, title: dict | None) -> tuple[dict | None, list[Finding]
     else:
         juan_total = juan_all = juan_max = title
     out: list[Finding] = []
-    f = _same_len_fold(s.strip())
+    f = fold_key_aligned(s.strip())
     res: dict[str, Any] = {"count": None, "juan": None, "missing": None}
     if f in ("全", "全帙", "完整", "足本"):
         res["count"] = juan_all
@@ -382,7 +379,7 @@ def parse_size(s: str) -> tuple[dict | None, list[Finding]]:
         seg = seg.strip()
         if not seg:
             continue
-        f = _same_len_fold(seg)
+        f = fold_key_aligned(seg)
         kind = "page" if re.match(r"(开本|书高|书|本)", f) else ("frame" if re.match(r"(匡|框|版框|板框)", f) else None)
         h = re.search(rf"高{_NUM}\s*{_UNIT}", f)
         w = re.search(rf"(?:广|宽|阔){_NUM}\s*{_UNIT}", f)
@@ -434,7 +431,7 @@ _DAMAGE_RE = re.compile(rf"^({N})级(?:破损)?$")
 def parse_grade(s: str) -> tuple[dict | None, list[Finding]]:
     if not s:
         return None, []
-    f = _same_len_fold(s.strip()).replace(" ", "")
+    f = fold_key_aligned(s.strip()).replace(" ", "")
     if f in ("未定级", "待定", "无"):
         return {"level": None, "class": None, "value": s}, []
     m = _GRADE_RE.match(f)
@@ -448,7 +445,7 @@ def parse_grade(s: str) -> tuple[dict | None, list[Finding]]:
 def parse_damage(s: str) -> tuple[dict | None, list[Finding]]:
     if not s:
         return None, []
-    f = _same_len_fold(s.strip()).replace(" ", "")
+    f = fold_key_aligned(s.strip()).replace(" ", "")
     if f in ("完好", "无破损", "未破损", "基本完好"):
         return {"level": 0, "value": s}, []
     m = _DAMAGE_RE.match(f)

@@ -9,6 +9,7 @@ import click
 
 from guji.clikit import guarded, stage_command
 from guji.exitcodes import ExitCode
+from guji.ocr.stage import SETTINGS
 
 OCR_HELP = """\
 Read the text of every cleaned canvas: layout (frame, columns right to left, double-row
@@ -24,18 +25,6 @@ Example:
   guji ocr --work work --engine tesseract --force
 """
 
-_opts = [
-    click.option("--engine", type=click.Choice(["rapidocr", "tesseract"]), default=None,
-                 help="Recognition engine (default rapidocr: PP-OCRv6 models shipped in its wheel)."),
-    click.option("--layout", type=click.Choice(["auto", "vertical-rtl", "horizontal"]), default=None,
-                 help="Text direction (default auto: from the item's profile, else detected)."),
-    click.option("--mode", type=click.Choice(["layout", "page"]), default=None,
-                 help="layout: layout-aware reading (default); page: engine on the whole page."),
-    click.option("--upscale", default=None, help="Upscale factor before OCR, or 'auto' (default)."),
-    click.option("--lm", default=None,
-                 help="Character-LM re-ranking: auto (default: when guji/ocr/data/charlm.npz exists), off, "
-                      "or a model file."),
-]
 
 EVAL_OCR_HELP = """\
 Measure OCR accuracy: character error rate (CER) per page and overall, with and without
@@ -91,6 +80,6 @@ def eval_ocr(images: Path, truth: Path, engine: str, layout: str, mode: str, ups
 
 
 commands = [
-    stage_command("ocr", "guji.ocr.stage:run", help=OCR_HELP, options=_opts),
+    stage_command("ocr", "guji.ocr.stage:run", help=OCR_HELP, options=SETTINGS.click_options()),
     eval_group,
 ]

@@ -7,30 +7,43 @@ Parameters (``[ocr]`` in batch.toml, or command-line options) are listed in ``DE
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 from guji.errors import Problem
-from guji.model import PROFILE_LOCAL_DOCUMENT, PROFILE_RARE_BOOK, box_to_master, canvas_stem
+from guji.model import PROFILE_LOCAL_DOCUMENT, PROFILE_RARE_BOOK, box_to_master, canvas_slug
+from guji.settings import ENGINE_PLUGIN, Setting, StageSettings
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 
 STAGE = "ocr"
 OCR_VERSION = "4"  # bump when the page model or layout logic changes outputs
 
-DEFAULTS: dict[str, Any] = {
-    "engine": "rapidocr",  # rapidocr | tesseract
-    "layout": "auto",  # auto (from the item's profile, else detected) | vertical-rtl | horizontal
-    "mode": "layout",  # layout (columns, notes, centre column) | page (engine on the whole page)
-    "upscale": "auto",  # auto (2× when the image's longer side < 1600 px) or a factor
-    "tesseract_vertical": "chi_tra_vert",
-    "tesseract_horizontal": "chi_tra",
-    "alternatives": True,  # keep each character's top-5 readings with probabilities in the JSON (search uses them)
-    "lm": "auto",  # auto (character-LM re-ranking when guji/ocr/data/charlm.npz exists) | off | a model path
-    "lm_weight": 0.1,  # weight of the LM log-probability against the recogniser's
-}
-
-
-canvas_slug = canvas_stem  # ``ITEM/v1/0003-r`` → ``v1_0003-r`` (unique within the item's folder)
+SETTINGS = StageSettings("ocr", (
+    Setting("engine", "rapidocr", "識別引擎（rapidocr：wheel 自帶 PP-OCRv6 模型，從不下載）",
+            "recognition engine (rapidocr: PP-OCRv6 models shipped in its wheel, never downloads)",
+            choices=("rapidocr", "tesseract"), pattern=ENGINE_PLUGIN, pattern_doc="module:factory (plugin)",
+            option="--engine"),
+    Setting("layout", "auto", "文字方向（auto：按書的 profile，否則自動判斷）",
+            "text direction (auto: from the item's profile, else detected)",
+            choices=("auto", "vertical-rtl", "horizontal"), option="--layout"),
+    Setting("mode", "layout", "layout：版面分析（欄、雙行小注、版心）；page：整頁交給引擎",
+            "layout: layout-aware reading (columns, notes, centre column); page: engine on the whole page",
+            choices=("layout", "page"), option="--mode"),
+    Setting("upscale", "auto", "識別前放大倍數，或 auto（字欄細於 40 像素時放大 2 倍）",
+            "upscale factor before OCR, or auto (2× when columns are thinner than 40 px)",
+            choices=("auto",), number=True, option="--upscale"),
+    Setting("tesseract_vertical", "chi_tra_vert", "Tesseract 直排語言包", "Tesseract language pack for vertical text"),
+    Setting("tesseract_horizontal", "chi_tra", "Tesseract 橫排語言包（簡體文獻用 chi_sim）",
+            "Tesseract language pack for horizontal text (chi_sim for simplified documents)"),
+    Setting("alternatives", True, "在 JSON 中保留每字前 5 個候選及概率（檢索會用）",
+            "keep each character's top-5 readings with probabilities in the JSON (search uses them)"),
+    Setting("lm", "auto", "字符語言模型重排序：auto（有 guji/ocr/data/charlm.npz 時）、off 或模型文件",
+            "character-LM re-ranking: auto (when guji/ocr/data/charlm.npz exists), off, or a model file",
+            choices=("auto", "off"), pattern=r".+\.npz", pattern_doc="a model file (.npz)", option="--lm"),
+    Setting("lm_weight", 0.1, "語言模型對數概率的權重", "weight of the LM log-probability against the recogniser's", min=0),
+))
+DEFAULTS: dict[str, Any] = SETTINGS.defaults()
 
 
 def _direction(layout: str, profile: str | None) -> str:
@@ -83,7 +96,10 @@ def run(ctx: StageContext) -> StageResult:
                      "master_size": [page.width, page.height] if page else [c.ocr.width, c.ocr.height],
                      "ppi": list(page.ppi) if page and page.ppi else None,
                      "profile": profiles.get(c.item_id),
-                     "slug": canvas_slug(c.id, c.item_id)}))
+                     "slug": canvas_slug(c.id, c.item_id),
+                     # clean's printed frame (版框) in OCR-image pixels: the measured one is used
+                     "frame": [c.frame[0] * c.ocr.width, c.frame[1] * c.ocr.height,
+                               c.frame[2] * c.ocr.width, c.frame[3] * c.ocr.height] if c.frame else None}))
     res = run_tasks(ctx, STAGE, tasks, worker, params=params, tools=tl, description="ocr")
     from guji.proofread import sync_ocr  # corrections changed, recognition current: re-derive, never re-read
 
@@ -121,8 +137,14 @@ def worker(task: PageTask) -> TaskOutput:
             ln.box = tm(ln.box)
             for c in ln.chars:
                 c.box = tm(c.box)
-    if frame is not None:
-        fw, fh = tm(frame)[2:]
+    size = None
+    if p.get("frame"):  # clean measured the frame (版框) on the deskewed page: its size is the one kept
+        size = (round(p["frame"][2] * math.hypot(m[0], m[3])), round(p["frame"][3] * math.hypot(m[1], m[4])))
+        facts["frame_source"] = "clean"
+    elif frame is not None:
+        size = tm(frame)[2:]
+    if size is not None:
+        fw, fh = size
         facts["frame_px"] = [fw, fh]
         if p.get("ppi"):
             px, py = p["ppi"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from guji.clikit import common_options, emit, guarded, make_context, work_option
+from guji.clikit import common_options, guarded, run_stage, work_option
 from guji.exitcodes import ExitCode
+from guji.package.stage import SETTINGS
 
 PACKAGE_HELP = """\
 Write one BagIt bag per item for long-term preservation: the masters (byte-identical),
@@ -27,37 +29,17 @@ Examples:
 """
 
 
-@click.command("package", help=PACKAGE_HELP)
-@work_option
-@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the bags (one sub-folder per item).")
-@click.option("--target", default=None, help="s3://bucket/prefix (or a folder) instead of --out, through the "
-                                               "same storage layer as `guji publish`.")
-@click.option("--endpoint-url", default=None, help="S3 endpoint of MinIO, Ceph, OSS, COS ... (default AWS).")
-@click.option("--region", default=None, help="S3 region.")
-@click.option("--addressing-style", type=click.Choice(["auto", "path", "virtual"]), default=None,
-              help="S3 addressing style.")
-@click.option("--item", "items", multiple=True, help="Only this item (repeat for several).")
-@click.option("--published", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="A publication folder of `guji publish`: its record becomes a PREMIS publication event.")
-@common_options
-@guarded
-def package_cmd(work: Path, out_dir: Path | None, target: str | None, endpoint_url: str | None, region: str | None,
-                addressing_style: str | None, items: tuple[str, ...], published: Path | None, jobs: int,
-                cluster: str | None, force: bool, json_out: bool, verbose: int, quiet: bool) -> ExitCode:
+def _package(work: Path, jobs: int, cluster: str | None, force: bool, json_out: bool, verbose: int, quiet: bool,
+             **opts: Any) -> ExitCode:
     from guji.package.stage import run
 
-    opts = {"out": str(out_dir) if out_dir else None, "target": target, "endpoint_url": endpoint_url,
-            "region": region, "addressing_style": addressing_style, "items": list(items) or None,
-            "published": str(published) if published else None, "processes": jobs or None}
-    ctx = make_context(work, force=force, json_out=json_out, verbose=verbose, quiet=quiet, jobs=1,
-                       options={"package": opts})
-    try:
-        res = run(ctx)
-    finally:
-        ctx.executor.close()
-        ctx.store.close()
-    return emit([res], json_out)
+    opts["processes"] = jobs or None  # --jobs: bagit hashing processes (the stage itself runs in this process)
+    return run_stage(run, "package", opts, work, jobs=1, force=force, json_out=json_out, verbose=verbose, quiet=quiet)
 
+
+package_cmd: Any = guarded(_package)
+for _o in reversed(SETTINGS.click_options()):
+    package_cmd = _o(package_cmd)
+package_cmd = click.command("package", help=PACKAGE_HELP)(work_option(common_options(package_cmd)))
 
 commands = [package_cmd]

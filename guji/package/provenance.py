@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 from guji import __version__
 from guji.fsutil import canonical_json, sha256_bytes
-from guji.model import Batch, Canvas, Item
+from guji.model import Batch, Canvas, Item, canvas_slug
 from guji.state import Record, StateStore
 
 # event types (PREMIS eventType values; the LoC preservation vocabulary's words where one fits)
@@ -262,7 +262,7 @@ def item_provenance(store: StateStore, batch: Batch, item: Item, work: str | Pat
             agents=agents, stage="events", key=str(e["id"]), timestamp=e["date"]))
     if published:
         objs = {k: v for k, v in published.get("objects", {}).items() if _item_of_path(k, [item.id]) or
-                any(k.startswith(f"iiif/images/{s}") for s in _slugs(item_canvases))}
+                any(k.startswith(f"iiif/images/{s}") for s in (canvas_slug(c.id) for c in item_canvases))}
         if objs:
             prov.add(Event(
                 _event_id("publication", published.get("target"), canonical_json(objs)), PUBLICATION,
@@ -272,12 +272,6 @@ def item_provenance(store: StateStore, batch: Batch, item: Item, work: str | Pat
                 agents=[(gid, "executing program")], stage="publish", key=item.id,
                 timestamp=float(published.get("date", 0))))
     return prov.sorted()
-
-
-def _slugs(canvases: list[Canvas]) -> list[str]:
-    from guji.iiif import uris
-
-    return [uris.slug(c.id) for c in canvases]
 
 
 def canvas_events(store: StateStore, batch: Batch, canvas: Canvas) -> Provenance:

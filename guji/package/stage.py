@@ -48,6 +48,7 @@ from guji.fsutil import canonical_json, sha256_bytes, sha256_file
 from guji.model import Batch, Canvas, Item
 from guji.package.mets import BagFile, master_work_path, write_mets
 from guji.package.provenance import FIXITY_CHECK, Provenance, item_provenance
+from guji.settings import S3_SETTINGS, Setting, StageSettings
 from guji.stage import StageContext, StageResult
 from guji.state import fingerprint
 
@@ -56,16 +57,22 @@ log = logging.getLogger("guji.package")
 STAGE = "package"
 PACKAGE_VERSION = "1"  # bump when the bag layout or METS changes
 CHECKSUMS = ["sha256", "sha512"]
-DEFAULTS: dict[str, Any] = {
-    "out": None,  # folder for the bags
-    "target": None,  # s3://bucket/prefix or a folder, through publish's storage interface
-    "endpoint_url": None,
-    "region": None,
-    "addressing_style": None,
-    "items": None,  # only these items
-    "published": None,  # a publication folder: its .guji/published.json becomes a PREMIS publication event
-    "processes": 1,  # bagit hashing processes
-}
+SETTINGS = StageSettings("package", (
+    Setting("out", None, "存放 bag 的文件夾（每書一個子文件夾）", "folder for the bags (one sub-folder per item)",
+            type="str", nullable=True, option="--out -o"),
+    Setting("target", None, "s3://bucket/prefix（或文件夾），代替 --out，經 publish 的存儲層",
+            "s3://bucket/prefix (or a folder) instead of --out, through the same storage layer as `guji publish`",
+            type="str", nullable=True, option="--target"),
+    *S3_SETTINGS,
+    Setting("items", None, "只打包這些書（可重複）", "only these items (repeat the option for several)", type="strs",
+            nullable=True, option="--item"),
+    Setting("published", None, "`guji publish` 的發佈文件夾：其記錄成為 PREMIS 發佈事件",
+            "a publication folder of `guji publish`: its record becomes a PREMIS publication event",
+            type="str", nullable=True, option="--published"),
+    Setting("processes", 1, "bagit 計算散列的進程數（命令行：--jobs）", "bagit hashing processes (command line: --jobs)", min=1,
+            nullable=True),
+))
+DEFAULTS: dict[str, Any] = SETTINGS.defaults()
 
 # files of a bag uploaded last, in this order, so an interrupted upload never looks complete
 TAG_ORDER = ("manifest-", "bag-info.txt", "bagit.txt", "tagmanifest-")

@@ -11,6 +11,7 @@ import click
 
 from guji.clikit import guarded, stage_command
 from guji.exitcodes import ExitCode
+from guji.publish.stage import SETTINGS
 
 PUBLISH_HELP = """\
 Publish WORK/build to a folder (--out, the default) or S3-compatible storage (--target),
@@ -30,17 +31,7 @@ Examples:
 
 _stage = stage_command(
     "publish", "guji.publish.stage:run", help=PUBLISH_HELP,
-    options=[
-        click.option("--target", default=None, help="s3://bucket/prefix (or a folder); default: --out."),
-        click.option("--endpoint-url", default=None, help="S3 endpoint of MinIO, Ceph, OSS, COS ... (default AWS)."),
-        click.option("--region", default=None, help="S3 region."),
-        click.option("--addressing-style", type=click.Choice(["auto", "path", "virtual"]), default=None,
-                     help="S3 addressing style (path for most self-hosted servers)."),
-        click.option("--base-url", default=None, help="Base URL of the ids (default: read from the build)."),
-        click.option("--dry-run", is_flag=True, default=None, help="List what would change; change nothing."),
-        click.option("--prune/--no-prune", default=None, help="Remove objects no longer in the build (default on)."),
-        click.option("--threads", type=click.IntRange(1, 64), default=None, help="Parallel transfers (default 8)."),
-    ])
+    options=SETTINGS.click_options())
 
 
 def _publish_callback(**kw: Any) -> None:

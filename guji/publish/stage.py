@@ -11,31 +11,35 @@ import logging
 
 from guji.errors import NotReady
 from guji.exitcodes import ExitCode, worst
+from guji.settings import S3_SETTINGS, Setting, StageSettings
 from guji.stage import StageContext, StageResult
 
 log = logging.getLogger("guji.publish")
 
-DEFAULTS = {
-    "target": None,  # s3://bucket/prefix, or a folder; default: --out
-    "endpoint_url": None,
-    "region": None,
-    "addressing_style": None,  # auto | path | virtual
-    "base_url": None,  # default: read from the build's manifests
-    "dry_run": False,
-    "prune": True,
-    "threads": 8,
-    "attempts": 6,
-    "backoff": 0.2,
-    "multipart_threshold_mb": 16,
-    "part_size_mb": 8,
-    "s3_max_attempts": 10,  # botocore's own retries per request (standard mode)
-}
+SETTINGS = StageSettings("publish", (
+    Setting("target", None, "發佈目標：s3://bucket/prefix 或文件夾（默認 --out）", "s3://bucket/prefix, or a folder (default: --out)",
+            type="str", nullable=True, option="--target"),
+    *S3_SETTINGS,
+    Setting("base_url", None, "id 的基礎 URL（默認從 build 讀取）", "base URL of the ids (default: read from the build)",
+            type="str", nullable=True, option="--base-url"),
+    Setting("dry_run", False, "只列出會改變的，不做改變", "list what would change; change nothing", option="--dry-run"),
+    Setting("prune", True, "刪除 build 中已沒有的對象", "remove objects no longer in the build", option="--prune/--no-prune"),
+    Setting("threads", 8, "並行傳輸數", "parallel transfers", min=1, max=64, option="--threads"),
+    Setting("attempts", 6, "每個對象的上傳嘗試次數", "upload tries per object", min=1),
+    Setting("backoff", 0.2, "重試前等待的起始秒數（指數增長）", "first wait before a retry, seconds (grows exponentially)", min=0),
+    Setting("multipart_threshold_mb", 16, "大於此大小（MB）分段上傳", "multipart upload above this size, MB", min=5),
+    Setting("part_size_mb", 8, "分段大小（MB）", "multipart part size, MB", min=5),
+    Setting("s3_max_attempts", 10, "botocore 每個請求自身的重試次數（standard 模式）",
+            "botocore's own retries per request (standard mode)", min=1),
+))
+DEFAULTS = SETTINGS.defaults()
 
 
 def run(ctx: StageContext) -> StageResult:
     from guji.iiif import uris
     from guji.publish.site import build_index, detect_base_url, write_site
-    from guji.publish.storage import open_storage
+    from guji.fsutil import remove_stale_temps
+    from guji.publish.storage import LocalStorage, open_storage
     from guji.publish.sync import collect_for_batch, problems_of, sync
 
     res = StageResult(stage="publish")
@@ -58,6 +62,8 @@ def run(ctx: StageContext) -> StageResult:
         **({"multipart_threshold": int(p["multipart_threshold_mb"] * (1 << 20)),
             "part_size": int(p["part_size_mb"] * (1 << 20)), "max_attempts": int(p["s3_max_attempts"]),
             "max_concurrency": max(1, min(8, int(p["threads"])))} if (p["target"] or "").startswith("s3://") else {}))
+    if isinstance(storage, LocalStorage) and not p["dry_run"]:
+        remove_stale_temps(storage.root)  # half-written copies of a publication killed mid-way
     log.info("publishing %d files to %s%s", len(files), storage.description, " (dry run)" if p["dry_run"] else "")
     with ctx.reporter.progress("publish", len(files)) as bar:
         rep = sync(storage, files, base_url=base_url, dry_run=bool(p["dry_run"]), prune=bool(p["prune"]),

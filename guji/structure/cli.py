@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from guji.clikit import stage_command
+from guji.structure.stage import SETTINGS
 
 STRUCTURE_HELP = """\
 Leaf order from the centre column (版心): reads title, juan (卷) and leaf number (葉碼) of
@@ -20,4 +21,4 @@ Example:
   guji structure --work work
 """
 
-commands = [stage_command("structure", "guji.structure.stage:run", help=STRUCTURE_HELP)]
+commands = [stage_command("structure", "guji.structure.stage:run", help=STRUCTURE_HELP, options=SETTINGS.click_options())]

@@ -19,6 +19,7 @@ from typing import Any
 from guji.errors import Problem
 from guji.fsutil import atomic_write_json, canonical_json, sha256_bytes
 from guji.model import PROFILE_RARE_BOOK, ocr_json_path
+from guji.settings import ENGINE_PLUGIN, Setting, StageSettings
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 from guji.structure.model import STRUCTURE_DIR, ItemStructure, load_item_structure, structure_json_path
 
@@ -26,13 +27,17 @@ log = logging.getLogger("guji")
 
 STAGE = "structure"
 VERSION = "6"  # bump when the analysis changes its outputs
-DEFAULTS: dict[str, Any] = {
-    "text_similarity": 0.6,  # body-text ratio above which two canvases show the same leaf
-    "image_similarity": 0.9,  # thumbnail correlation used when there is too little text
-    "min_text_chars": 20,
-    "reread": True,  # re-read the leaf number in the centre column's crop (guji/structure/reread.py)
-    "engine": "rapidocr",  # OCR engine for the re-reading (its public detect_region / recognize)
-}
+SETTINGS = StageSettings("structure", (
+    Setting("text_similarity", 0.6, "正文相似度高於此值的兩頁視為同一葉", "body-text ratio above which two canvases show the same leaf",
+            min=0, max=1),
+    Setting("image_similarity", 0.9, "文字太少時用縮略圖相關度判斷同一葉", "thumbnail correlation used when there is too little text",
+            min=-1, max=1),
+    Setting("min_text_chars", 20, "少於此字數時改用圖像比較", "fewer characters than this: compare images instead", min=0),
+    Setting("reread", True, "在版心裁切圖上重新識別葉碼", "re-read the leaf number in the centre column's crop"),
+    Setting("engine", "rapidocr", "重新識別用的 OCR 引擎", "OCR engine for the re-reading", choices=("rapidocr", "tesseract"),
+            pattern=ENGINE_PLUGIN, pattern_doc="module:factory (plugin)"),
+))
+DEFAULTS: dict[str, Any] = SETTINGS.defaults()
 
 
 # -- per-item worker ---------------------------------------------------------------------------

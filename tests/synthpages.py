@@ -60,7 +60,7 @@ def render_half_leaf(w: int, h: int, rng: np.random.Generator, *, paper: int = 2
 def make_page(*, seed: int = 0, width: int = 1200, height: int = 1700, skew_deg: float = 0.0, bed: bool = True,
               spread: bool = False, bed_px: int = 120, colour: bool = True, rotation: int = 0,
               fill: float = 0.6) -> tuple[np.ndarray, dict[str, Any]]:
-    """A master with known skew (ccw positive, see geometry.py), page box, gutter and column boxes.
+    """A master with known skew (ccw positive, see guji/clean/geometry), page box, gutter and column boxes.
 
     ``rotation`` turns the finished capture counter-clockwise by that many degrees (0/90/180/270),
     so the stage should find ``rotation`` (clockwise) to upright it. Truth boxes are in the
@@ -97,6 +97,9 @@ def make_page(*, seed: int = 0, width: int = 1200, height: int = 1700, skew_deg:
         "gutter_x": bp + width if spread else None,
         "columns": [[b[0] + bp, b[1] + bp, b[2], b[3]] for b in boxes],
         "canvas_size": [W, H],
+        # printed frame (版框) of a single half-leaf, as render_half_leaf draws it (unturned canvas)
+        "frame_box": None if spread else [bp + int(width * 0.1), bp + int(height * 0.1),
+                                          width - 2 * int(width * 0.1), height - int(height * 0.08) - int(height * 0.1)],
         "rotation": rotation,
     }
     return img, truth
