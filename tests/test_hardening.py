@@ -205,6 +205,30 @@ def test_big5_and_utf16_sheets_are_read_with_a_note_naming_the_encoding(tmp_path
     assert note.extra["encoding"] == name and name in note.message
 
 
+# Japanese and Korean Windows write kanji / hanja titles in these; GB18030 decodes their bytes without an
+# error (as garbage), so before they were candidates the sheet was read as GB18030 silently.
+SHEET_JK = "題名卷數,附注\n論語集注十卷,乾隆四十年（1775）刻本\n"
+
+
+@pytest.mark.parametrize("encoding,name", [("cp932", "Shift_JIS"), ("shift_jis", "Shift_JIS"), ("euc_jp", "EUC-JP"),
+                                           ("euc_kr", "EUC-KR"), ("cp949", "EUC-KR")])
+def test_japanese_and_korean_sheets_are_read_with_a_note_naming_the_encoding(tmp_path, encoding, name):
+    p = tmp_path / "records.csv"
+    p.write_bytes(SHEET_JK.encode(encoding))
+    s = read_sheet(p)
+    assert s.rows[0].fields == {"题名卷数": "論語集注十卷", "附注": "乾隆四十年（1775）刻本"}
+    (note,) = [x for x in s.problems if x.code == "sheet-encoding"]
+    assert note.extra["encoding"] == name and name in note.message and note.path == "records.csv"
+
+
+def test_bytes_no_encoding_reads_are_errors_naming_the_encodings_tried(tmp_path):
+    p = tmp_path / "records.csv"
+    p.write_bytes("题名卷数,附注\n论语,".encode() + b"\xff\xfe\xfd\x80\x80\n")
+    s = read_sheet(p)
+    (err,) = [x for x in s.problems if x.code == "undecodable-bytes"]
+    assert err.row == 2 and all(n in err.message for n in ("GB18030", "Big5", "Shift_JIS", "EUC-JP", "EUC-KR"))
+
+
 def test_gb18030_sheets_stay_silent_even_with_ascii_headers(tmp_path):
     for text in (SHEET_T, "census_no,title\n350000-2001-0000101,论语集注十卷\n",
                  "census_no,title\n350000-2001-0000101,論語集注十卷\n"):
