@@ -205,6 +205,43 @@ def test_big5_and_utf16_sheets_are_read_with_a_note_naming_the_encoding(tmp_path
     assert note.extra["encoding"] == name and name in note.message
 
 
+def _leaf(mode: str) -> Image.Image:
+    rng = np.random.default_rng(3)
+    a = np.full((400, 300, 3), 220, np.uint8)
+    for _ in range(60):  # dark strokes on paper: something for the entropy coder to do
+        x, y = int(rng.integers(0, 280)), int(rng.integers(0, 380))
+        a[y:y + 18, x:x + 4] = 30
+    a = np.clip(a.astype(int) + rng.integers(-6, 6, a.shape), 0, 255).astype(np.uint8)
+    im = Image.fromarray(a)
+    return im.convert("L") if mode == "L" else im
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_jpeg_compressed_tiff_with_damaged_data_is_a_per_file_finding(tmp_path, mode):
+    from PIL import TiffImagePlugin
+
+    from guji.ingest.images import inspect_image
+
+    good = tmp_path / "good.tif"
+    _leaf(mode).save(good, compression="jpeg", quality=90)
+    assert inspect_image(good, 10**9)["problems"] == [] and inspect_image(good, 10**9)["compression"] == "jpeg"
+    with Image.open(good) as im:
+        offsets, counts = im.tag_v2[TiffImagePlugin.STRIPOFFSETS], im.tag_v2[TiffImagePlugin.STRIPBYTECOUNTS]
+    k = len(offsets) // 2  # a strip in the middle: damage inside its entropy-coded data
+    data = bytearray(good.read_bytes())
+    start = data.index(b"\xff\xda", offsets[k]) + 20
+    rng = np.random.default_rng(1)  # never 0xFF (no marker is made); random bytes may decode cleanly by
+    for i in range(start, min(start + 60, offsets[k] + counts[k] - 4)):  # chance, this damage does not
+        data[i] = int(rng.integers(0, 255))
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(bytes(data))
+    with Image.open(bad) as im:  # Pillow (libtiff) decodes it without a word: the reason for the check
+        im.load()
+    (p,) = inspect_image(bad, 10**9)["problems"]
+    assert p["severity"] == "error" and p["code"] == "corrupt-jpeg-data"
+    assert f"strip {k + 1} of {len(offsets)}" in p["message"] and "libjpeg" in p["message"]
+
+
 # Japanese and Korean Windows write kanji / hanja titles in these; GB18030 decodes their bytes without an
 # error (as garbage), so before they were candidates the sheet was read as GB18030 silently.
 SHEET_JK = "題名卷數,附注\n論語集注十卷,乾隆四十年（1775）刻本\n"
