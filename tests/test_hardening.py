@@ -430,3 +430,40 @@ def test_crosswalks_drop_what_xml_cannot_carry_even_past_the_sheet():
         text = "".join(etree.fromstring(xml).itertext())
         assert "論語集注十卷" in text and "示例數據" in text and "館" in text
         assert not any(c in text for c in "\x00\x07\x0c\x1b\ufffe\ud800")
+
+
+# -- one record whose processing raises ---------------------------------------------------------------
+
+def test_a_record_that_makes_a_parser_raise_is_a_finding_and_the_others_go_on(tmp_path):
+    """册数 of 5000 digits makes the volumes parser raise (Python refuses int() of over 4300 digits):
+    that record becomes an error finding naming row and field, kept without the field; every other
+    record is processed as usual."""
+    from batchmaker import make_batch
+
+    from guji.metadata.record import normalise
+
+    huge = "9" * 5000
+    with pytest.raises(ValueError):  # the parser really raises on it (else this test shows nothing)
+        normalise({"普查编号": "350000-2001-0000101", "题名卷数": "論語十卷", "册数": huge}, item="x", row=2)
+    header = "普查编号,本地编号,题名卷数,文献类型,访问级别,册数\n"
+    batch = make_batch(tmp_path / "batch", items={"350000-2001-0000101": 1, "350000-2001-0000102": 1,
+                                                   "350000-2001-0000103": 1})
+    (batch / "records.csv").write_text(header + "350000-2001-0000101,,論語十卷,古籍,公开,2\n"
+                                       f"350000-2001-0000102,,孟子七卷,古籍,公开,{huge}\n"
+                                       "350000-2001-0000103,,大學一卷,古籍,公开,1\n", "utf-8")
+    work = tmp_path / "work"
+    r = guji("ingest", str(batch), "--work", str(work), "--jobs", "1", "--json")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    r = guji("metadata", "--work", str(work), "--jobs", "1", "--json")
+    doc = json.loads(r.stdout)
+    assert doc["exit_code"] == r.returncode == 8, r.stderr[-2000:]  # VALIDATION_FAILED: an error finding
+    (st,) = [s for s in doc.get("stages", [doc]) if s.get("stage") == "metadata"]
+    (f,) = [p for p in st["problems"] if p["code"] == "metadata-record-failed"]
+    assert (f["item"], f["row"], f["field"]) == ("350000-2001-0000102", 3, "册数")
+    assert "ValueError" in f["message"]
+    md = work / "metadata"
+    for item in ("350000-2001-0000101", "350000-2001-0000102", "350000-2001-0000103"):
+        assert (md / f"{item}.mods.xml").is_file() and (md / f"{item}.public.json").is_file()
+    bad = json.loads((md / "350000-2001-0000102.json").read_text("utf-8"))
+    assert "孟子" in json.dumps(bad, ensure_ascii=False) and huge not in json.dumps(bad)
+    assert any(x["code"] == "metadata-record-failed" for x in bad["findings"])
