@@ -107,3 +107,33 @@ def _importable(name: str) -> bool:
 def init_worker(n: int = 1) -> None:
     """Initialiser of local worker processes (runs before any task)."""
     limit_threads(n)
+
+
+def thread_report(_task: Any = None) -> dict[str, Any]:
+    """What this process's thread pools are really set to, asked from inside it (run it as a task
+    through an executor to see a worker's): the environment caps, OpenCV's and BLAS/OpenMP's pool
+    sizes (threadpoolctl), every onnxruntime session's intra/inter-op threads and the OS threads."""
+    rep: dict[str, Any] = {"pid": os.getpid(), "env": {k: os.environ.get(k) for k in ENV_VARS}}
+    try:
+        rep["os_threads"] = len(os.listdir("/proc/self/task"))
+    except OSError:  # pragma: no cover - not Linux
+        rep["os_threads"] = None
+    if "cv2" in sys.modules:
+        rep["opencv"] = sys.modules["cv2"].getNumThreads()
+    try:
+        from threadpoolctl import threadpool_info
+
+        rep["blas_openmp"] = sorted({(i.get("internal_api"), i.get("num_threads")) for i in threadpool_info()})
+    except ImportError:  # pragma: no cover
+        pass
+    if "onnxruntime" in sys.modules:
+        import gc
+
+        ort = sys.modules["onnxruntime"]
+        sessions = []
+        for o in gc.get_objects():
+            if isinstance(o, ort.InferenceSession):
+                so = o.get_session_options()
+                sessions.append((so.intra_op_num_threads, so.inter_op_num_threads))
+        rep["onnxruntime"] = sessions
+    return rep
