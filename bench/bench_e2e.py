@@ -216,7 +216,7 @@ def print_pipeline(n: int, res: dict) -> None:
           f"  → {3600 * n / total:.0f} pages/hour")
 
 
-def ocr_run(work: Path, batch: Path, arrangement: str, address: str | None = None) -> dict:
+def ocr_run(work: Path, batch: Path, arrangement: str, address: str | None = None, probe: bool = False) -> dict:
     """The OCR stage (``force``) once with the given executor; time, CPU and per-worker figures."""
     from guji.executor import DaskExecutor, LocalExecutor, SerialExecutor
     from guji.ocr import stage as ocr
@@ -236,16 +236,24 @@ def ocr_run(work: Path, batch: Path, arrangement: str, address: str | None = Non
     import psutil
 
     me = psutil.Process()
-    with TreeSampler() as s:
+    with TreeSampler(interval=0.5) as s:  # sampling costs CPU in this process: not 10× a second here
         before = {p.pid: sum(p.cpu_times()[:2]) for p in [me] + me.children(recursive=True)}
         t0 = time.monotonic()
         r = ocr.run(ctx)
         dt = time.monotonic() - t0
+    seen = {}
+    if probe:  # the workers' thread pools, asked from inside each (same processes as the stage's)
+        from guji.threads import thread_report
+
+        for d in ex.map_tasks(thread_report, range(4 * ex.jobs)):
+            rep = d.result
+            seen[rep["pid"]] = {k: rep.get(k) for k in ("opencv", "blas_openmp", "onnxruntime", "os_threads")}
     ex.close()
     ctx.store.close()
     assert r.failed == 0, r.problems[:3]
     workers = {w["pid"] for w in r.workers}
     cpu = sum(rec["cpu"] - before.get(pid, 0.0) for pid, rec in s.procs.items())
+    main_cpu = s.procs[me.pid]["cpu"] - before.get(me.pid, 0.0) if me.pid in s.procs else 0.0
     per_worker = [(rec["cpu"] - before.get(pid, 0.0)) / max(1e-9, rec["last"] - rec["start"])
                   for pid, rec in s.procs.items() if pid in workers]
     threads = [rec["threads"] for pid, rec in s.procs.items() if pid in workers]
@@ -256,10 +264,11 @@ def ocr_run(work: Path, batch: Path, arrangement: str, address: str | None = Non
             tot = sum(d.values()) or 1.0
             busy.append(sum(1 for v in d.values() if v >= 0.1 * tot))
     return {"seconds": dt, "cpu": cpu, "pages": r.done, "worker_cpu_share": per_worker, "threads": threads,
-            "workers": len(workers), "peak": s.peak, "busy": busy}
+            "workers": len(workers), "peak": s.peak, "busy": busy,
+            "probe": list(seen.values()), "main_cpu": main_cpu}
 
 
-def speedups(work: Path, batch: Path, rounds: int, with_dask: bool, dask_profile: bool) -> None:
+def speedups(work: Path, batch: Path, rounds: int, with_dask: bool, dask_profile: bool) -> dict[str, float]:
     arrangements = ["local-1", "local-2", "local-1x2", "local-2-nocap"]
     print(f"\nOCR stage, {work.parent.name}: 1 vs 2 single-thread workers, {rounds} alternated rounds "
           f"({load()})")
@@ -299,6 +308,35 @@ def speedups(work: Path, batch: Path, rounds: int, with_dask: bool, dask_profile
         print(f"  speed-up dask  2 vs 1 workers: {med['dask-1'] / med['dask-2']:.2f}× (aim ≥ 1.8)")
         print(f"  dask 2 workers vs local 2 workers: {med['dask-2'] / med['local-2']:.2f}× the time, "
               f"{statistics.median(r['cpu'] for r in results['dask-2']) / statistics.median(r['cpu'] for r in results['local-2']):.2f}× the CPU")
+    return med
+
+
+def print_table(a: argparse.Namespace, res_small: dict, res_big: dict, med: dict[str, float], load_start: str) -> None:
+    """The figures as a small markdown table, ready for the README (date, machine and load in its caption)."""
+    import psutil
+
+    big = res_big or res_small
+    n = a.pages if res_big else a.small
+    total = sum(r["seconds"] for r in big.values())
+    print(f"\n{time.strftime('%Y-%m-%d', time.gmtime())}, {platform.node()}: {os.cpu_count()} cores, "
+          f"{psutil.virtual_memory().total / 2**30:.1f} GiB; {load_start} at the start, {load()} at the end; "
+          f"pipeline with a local pool of {a.jobs} single-thread workers.\n")
+    print("| figure | value |\n|---|---|")
+    print(f"| pages through every stage | {n} |")
+    for name, r in big.items():
+        print(f"| {name}: s/page | {r['seconds'] / n:.3f} |")
+    print(f"| all stages: s/page | {total / n:.2f} |")
+    print(f"| pages/hour | {3600 * n / total:.0f} |")
+    pb = max(r["peak"] for r in big.values())
+    print(f"| peak RSS, whole process tree ({n} pages) | {mb(pb)} |")
+    if res_big:
+        ps = max(r["peak"] for r in res_small.values())
+        print(f"| peak RSS {a.pages} vs {a.small} pages (aim ≤ 1.2) | {pb / ps:.2f}× |")
+    if "local-1" in med and "local-2" in med:
+        print(f"| OCR stage, {a.small} pages: local 2 vs 1 workers (aim ≥ 1.8) | {med['local-1'] / med['local-2']:.2f}× |")
+    if "dask-1" in med and "dask-2" in med:
+        print(f"| OCR stage, {a.small} pages: dask LocalCluster 2 vs 1 workers (aim ≥ 1.8) | "
+              f"{med['dask-1'] / med['dask-2']:.2f}× |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -323,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), "
           f"{psutil.virtual_memory().total / 2**30:.1f} GiB, Python {platform.python_version()}; {load()}")
     tmp = a.keep or Path(tempfile.mkdtemp(prefix="guji-bench-e2e-"))
+    load_start = load()
+    res_big: dict = {}
+    med: dict[str, float] = {}
     try:
         t0 = time.monotonic()
         small = make_batch(tmp / f"small-{a.small}" / "batch", a.small)
@@ -330,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         res_small = pipeline(small, small.parent, a.jobs)
         print_pipeline(a.small, res_small)
         if not a.skip_speedup:
-            speedups(small.parent / "work", small, a.rounds, not a.no_dask, a.dask_profile)
+            med = speedups(small.parent / "work", small, a.rounds, not a.no_dask, a.dask_profile)
         if not a.skip_pipeline:
             t0 = time.monotonic()
             big = make_batch(tmp / f"big-{a.pages}" / "batch", a.pages)
@@ -342,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\npeak tree memory {a.pages} vs {a.small} pages: {mb(pb)} / {mb(ps)} = {pb / ps:.2f}× "
                   f"(aim ≤ 1.2)")
         print(f"\n{load()}")
+        print_table(a, res_small, res_big, med, load_start)
     finally:
         if a.keep is None:
             shutil.rmtree(tmp, ignore_errors=True)

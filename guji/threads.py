@@ -98,6 +98,42 @@ def limit_threads(n: int = 1) -> dict[str, Any]:
     return done
 
 
+# glibc malloc: what dask does to its workers and what guji's page tasks need. dask's nanny starts
+# every worker with MALLOC_TRIM_THRESHOLD_=65536 (to hand freed memory back to the OS quickly).
+# Setting any threshold turns off glibc's dynamic mmap threshold, so every image buffer over 128 KB
+# is a fresh mmap, zero-filled page by page and unmapped again: measured on the OCR stage, each
+# page took ~30 % more CPU in a dask worker than in a local one (0.97–1.0 vs 0.72–0.75 CPU-s on the
+# same leaf; the first page twice as much), and the same env var in a local worker did the same.
+# Fixed thresholds like glibc's own dynamic ones (up to 32 MB) bring it back.
+MMAP_THRESHOLD = 32 << 20  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit
+TRIM_THRESHOLD = 64 << 20  # at most this much freed heap is kept per worker before trimming
+
+_malloc: dict[str, int] | None = None
+
+
+def tune_malloc() -> dict[str, int]:
+    """When ``MALLOC_TRIM_THRESHOLD_`` or ``MALLOC_MMAP_THRESHOLD_`` is set in this process's
+    environment (a dask worker), set glibc's thresholds to :data:`MMAP_THRESHOLD` /
+    :data:`TRIM_THRESHOLD` with ``mallopt``; returns what was set ({} when nothing was: no such
+    variable, or not glibc). Once per process."""
+    global _malloc
+    if _malloc is not None:
+        return _malloc
+    _malloc = {}
+    if not (os.environ.get("MALLOC_TRIM_THRESHOLD_") or os.environ.get("MALLOC_MMAP_THRESHOLD_")):
+        return _malloc
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to undo
+        return _malloc
+    if mallopt(-3, MMAP_THRESHOLD) == 1 and mallopt(-1, TRIM_THRESHOLD) == 1:  # M_MMAP_, M_TRIM_THRESHOLD
+        _malloc = {"mmap_threshold": MMAP_THRESHOLD, "trim_threshold": TRIM_THRESHOLD}
+    return _malloc
+
+
 def _importable(name: str) -> bool:
     import importlib.util
 
@@ -107,3 +143,34 @@ def _importable(name: str) -> bool:
 def init_worker(n: int = 1) -> None:
     """Initialiser of local worker processes (runs before any task)."""
     limit_threads(n)
+
+
+def thread_report(_task: Any = None) -> dict[str, Any]:
+    """What this process's thread pools are really set to, asked from inside it (run it as a task
+    through an executor to see a worker's): the environment caps, OpenCV's and BLAS/OpenMP's pool
+    sizes (threadpoolctl), every onnxruntime session's intra/inter-op threads and the OS threads."""
+    rep: dict[str, Any] = {"pid": os.getpid(), "env": {k: os.environ.get(k) for k in ENV_VARS},
+                           "malloc": dict(_malloc or {})}
+    try:
+        rep["os_threads"] = len(os.listdir("/proc/self/task"))
+    except OSError:  # pragma: no cover - not Linux
+        rep["os_threads"] = None
+    if "cv2" in sys.modules:
+        rep["opencv"] = sys.modules["cv2"].getNumThreads()
+    try:
+        from threadpoolctl import threadpool_info
+
+        rep["blas_openmp"] = sorted({(i.get("internal_api"), i.get("num_threads")) for i in threadpool_info()})
+    except ImportError:  # pragma: no cover
+        pass
+    if "onnxruntime" in sys.modules:
+        import gc
+
+        ort = sys.modules["onnxruntime"]
+        sessions = []
+        for o in gc.get_objects():
+            if isinstance(o, ort.InferenceSession):
+                so = o.get_session_options()
+                sessions.append((so.intra_op_num_threads, so.inter_op_num_threads))
+        rep["onnxruntime"] = sessions
+    return rep

@@ -205,6 +205,67 @@ def test_big5_and_utf16_sheets_are_read_with_a_note_naming_the_encoding(tmp_path
     assert note.extra["encoding"] == name and name in note.message
 
 
+def _leaf(mode: str) -> Image.Image:
+    rng = np.random.default_rng(3)
+    a = np.full((400, 300, 3), 220, np.uint8)
+    for _ in range(60):  # dark strokes on paper: something for the entropy coder to do
+        x, y = int(rng.integers(0, 280)), int(rng.integers(0, 380))
+        a[y:y + 18, x:x + 4] = 30
+    a = np.clip(a.astype(int) + rng.integers(-6, 6, a.shape), 0, 255).astype(np.uint8)
+    im = Image.fromarray(a)
+    return im.convert("L") if mode == "L" else im
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_jpeg_compressed_tiff_with_damaged_data_is_a_per_file_finding(tmp_path, mode):
+    from PIL import TiffImagePlugin
+
+    from guji.ingest.images import inspect_image
+
+    good = tmp_path / "good.tif"
+    _leaf(mode).save(good, compression="jpeg", quality=90)
+    assert inspect_image(good, 10**9)["problems"] == [] and inspect_image(good, 10**9)["compression"] == "jpeg"
+    with Image.open(good) as im:
+        offsets, counts = im.tag_v2[TiffImagePlugin.STRIPOFFSETS], im.tag_v2[TiffImagePlugin.STRIPBYTECOUNTS]
+    k = len(offsets) // 2  # a strip in the middle: damage inside its entropy-coded data
+    data = bytearray(good.read_bytes())
+    start = data.index(b"\xff\xda", offsets[k]) + 20
+    rng = np.random.default_rng(1)  # never 0xFF (no marker is made); random bytes may decode cleanly by
+    for i in range(start, min(start + 60, offsets[k] + counts[k] - 4)):  # chance, this damage does not
+        data[i] = int(rng.integers(0, 255))
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(bytes(data))
+    with Image.open(bad) as im:  # Pillow (libtiff) decodes it without a word: the reason for the check
+        im.load()
+    (p,) = inspect_image(bad, 10**9)["problems"]
+    assert p["severity"] == "error" and p["code"] == "corrupt-jpeg-data"
+    assert f"strip {k + 1} of {len(offsets)}" in p["message"] and "libjpeg" in p["message"]
+
+
+# Japanese and Korean Windows write kanji / hanja titles in these; GB18030 decodes their bytes without an
+# error (as garbage), so before they were candidates the sheet was read as GB18030 silently.
+SHEET_JK = "題名卷數,附注\n論語集注十卷,乾隆四十年（1775）刻本\n"
+
+
+@pytest.mark.parametrize("encoding,name", [("cp932", "Shift_JIS"), ("shift_jis", "Shift_JIS"), ("euc_jp", "EUC-JP"),
+                                           ("euc_kr", "EUC-KR"), ("cp949", "EUC-KR")])
+def test_japanese_and_korean_sheets_are_read_with_a_note_naming_the_encoding(tmp_path, encoding, name):
+    p = tmp_path / "records.csv"
+    p.write_bytes(SHEET_JK.encode(encoding))
+    s = read_sheet(p)
+    assert s.rows[0].fields == {"题名卷数": "論語集注十卷", "附注": "乾隆四十年（1775）刻本"}
+    (note,) = [x for x in s.problems if x.code == "sheet-encoding"]
+    assert note.extra["encoding"] == name and name in note.message and note.path == "records.csv"
+
+
+def test_bytes_no_encoding_reads_are_errors_naming_the_encodings_tried(tmp_path):
+    p = tmp_path / "records.csv"
+    p.write_bytes("题名卷数,附注\n论语,".encode() + b"\xff\xfe\xfd\x80\x80\n")
+    s = read_sheet(p)
+    (err,) = [x for x in s.problems if x.code == "undecodable-bytes"]
+    assert err.row == 2 and all(n in err.message for n in ("GB18030", "Big5", "Shift_JIS", "EUC-JP", "EUC-KR"))
+
+
 def test_gb18030_sheets_stay_silent_even_with_ascii_headers(tmp_path):
     for text in (SHEET_T, "census_no,title\n350000-2001-0000101,论语集注十卷\n",
                  "census_no,title\n350000-2001-0000101,論語集注十卷\n"):
@@ -369,3 +430,40 @@ def test_crosswalks_drop_what_xml_cannot_carry_even_past_the_sheet():
         text = "".join(etree.fromstring(xml).itertext())
         assert "論語集注十卷" in text and "示例數據" in text and "館" in text
         assert not any(c in text for c in "\x00\x07\x0c\x1b\ufffe\ud800")
+
+
+# -- one record whose processing raises ---------------------------------------------------------------
+
+def test_a_record_that_makes_a_parser_raise_is_a_finding_and_the_others_go_on(tmp_path):
+    """册数 of 5000 digits makes the volumes parser raise (Python refuses int() of over 4300 digits):
+    that record becomes an error finding naming row and field, kept without the field; every other
+    record is processed as usual."""
+    from batchmaker import make_batch
+
+    from guji.metadata.record import normalise
+
+    huge = "9" * 5000
+    with pytest.raises(ValueError):  # the parser really raises on it (else this test shows nothing)
+        normalise({"普查编号": "350000-2001-0000101", "题名卷数": "論語十卷", "册数": huge}, item="x", row=2)
+    header = "普查编号,本地编号,题名卷数,文献类型,访问级别,册数\n"
+    batch = make_batch(tmp_path / "batch", items={"350000-2001-0000101": 1, "350000-2001-0000102": 1,
+                                                   "350000-2001-0000103": 1})
+    (batch / "records.csv").write_text(header + "350000-2001-0000101,,論語十卷,古籍,公开,2\n"
+                                       f"350000-2001-0000102,,孟子七卷,古籍,公开,{huge}\n"
+                                       "350000-2001-0000103,,大學一卷,古籍,公开,1\n", "utf-8")
+    work = tmp_path / "work"
+    r = guji("ingest", str(batch), "--work", str(work), "--jobs", "1", "--json")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    r = guji("metadata", "--work", str(work), "--jobs", "1", "--json")
+    doc = json.loads(r.stdout)
+    assert doc["exit_code"] == r.returncode == 8, r.stderr[-2000:]  # VALIDATION_FAILED: an error finding
+    (st,) = [s for s in doc.get("stages", [doc]) if s.get("stage") == "metadata"]
+    (f,) = [p for p in st["problems"] if p["code"] == "metadata-record-failed"]
+    assert (f["item"], f["row"], f["field"]) == ("350000-2001-0000102", 3, "册数")
+    assert "ValueError" in f["message"]
+    md = work / "metadata"
+    for item in ("350000-2001-0000101", "350000-2001-0000102", "350000-2001-0000103"):
+        assert (md / f"{item}.mods.xml").is_file() and (md / f"{item}.public.json").is_file()
+    bad = json.loads((md / "350000-2001-0000102.json").read_text("utf-8"))
+    assert "孟子" in json.dumps(bad, ensure_ascii=False) and huge not in json.dumps(bad)
+    assert any(x["code"] == "metadata-record-failed" for x in bad["findings"])

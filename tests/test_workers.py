@@ -225,3 +225,22 @@ def test_dask_hanging_engine_meets_the_page_timeout(cleaned, baseline, cluster, 
     code, st = ocr(work, "--cluster", c.scheduler_address)
     check_quarantined(code, st, baseline, work, "page timeout of 4 s")
     client.wait_for_workers(2, timeout=60)
+
+
+def test_every_local_worker_keeps_its_thread_pools_at_one(tmp_path):
+    """Asked from inside each worker process (guji.threads.thread_report), after the libraries are
+    loaded: OpenCV, BLAS/OpenMP and the environment caps are 1, whatever the machine's core count."""
+    import cv2  # noqa: F401 - loaded in this process too: the workers must not inherit its pool size
+
+    from guji.threads import ENV_VARS, thread_report
+
+    ex = LocalExecutor(2)
+    try:
+        reps = {d.result["pid"]: d.result for d in ex.map_tasks(thread_report, range(8))}
+    finally:
+        ex.close()
+    assert reps and os.getpid() not in reps
+    for rep in reps.values():
+        assert rep["opencv"] == 1, rep
+        assert all(n == 1 for _api, n in rep.get("blas_openmp", [])), rep
+        assert all(rep["env"][k] == "1" for k in ENV_VARS), rep

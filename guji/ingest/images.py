@@ -1,7 +1,8 @@
 """Inspect one master image: hash, format, size, depth, mode, ICC, resolution, full decode.
 
-JPEG masters are decoded by libjpeg-turbo with warnings as errors (:func:`check_jpeg`), so damaged
-entropy-coded data is found at ingest; other formats by Pillow to the last byte.
+JPEG masters, and every strip of a JPEG-compressed TIFF (:func:`check_tiff_jpeg`), are decoded by
+libjpeg-turbo with warnings as errors (:func:`check_jpeg`), so damaged entropy-coded data is found at
+ingest; other formats by Pillow to the last byte.
 
 Runs in worker processes (``inspect_page`` is the task function). Never raises for a bad
 image: every defect comes back as a problem dict so the batch goes on.
@@ -123,6 +124,13 @@ def inspect_image(path: Path, max_pixels: int) -> dict[str, Any]:
             # strict) turns them into errors; this full decode replaces Pillow's.
             out["problems"].extend(check_jpeg(path))
             return out
+        if fmt == "TIFF" and out.get("compression") == "jpeg":
+            # JPEG inside TIFF: libtiff passes libjpeg's warnings to a handler that only prints, so
+            # Pillow decodes damaged strips without a word. Each strip (or tile) is a JPEG stream
+            # of its own: decode them strictly as for a JPEG master.
+            out["problems"].extend(check_tiff_jpeg(path, im))
+            if any(p["severity"] == "error" for p in out["problems"]):
+                return out
         try:
             from PIL import ImageFile
 
@@ -148,9 +156,12 @@ def check_jpeg(path: Path) -> list[dict[str, Any]]:
 
     Returns problem dicts: ``corrupt-jpeg-data`` (error, with libjpeg's message), or a
     ``jpeg-decoder-warning`` (warning) for decoder complaints that are not damage."""
+    return _check_jpeg_bytes(path.read_bytes())
+
+
+def _check_jpeg_bytes(data: bytes) -> list[dict[str, Any]]:
     import simplejpeg
 
-    data = path.read_bytes()
     try:
         _h, _w, colorspace, _sub = simplejpeg.decode_jpeg_header(data)
         cs = {"Gray": "GRAY", "CMYK": "CMYK"}.get(str(colorspace), "RGB")
@@ -164,6 +175,39 @@ def check_jpeg(path: Path) -> list[dict[str, Any]]:
                              f"JPEG 压缩数据损坏，解码后画面不完整 / damaged JPEG data, the decoded page is not "
                              f"whole (libjpeg: {msg}); scan or export the page again")]
         return [{"severity": "warning", "code": "jpeg-decoder-warning", "message": f"libjpeg: {msg}"}]
+    return []
+
+
+def check_tiff_jpeg(path: Path, im: Any) -> list[dict[str, Any]]:
+    """Strict libjpeg-turbo decode of every strip or tile of a JPEG-compressed TIFF (compression 7).
+
+    Each strip holds an abbreviated JPEG stream (no tables); the tables are in the JPEGTables tag
+    (347). Tables + strip make a complete stream, decoded like a JPEG master (:func:`check_jpeg`):
+    damaged entropy data is a ``corrupt-jpeg-data`` error naming the strip."""
+    tags = im.tag_v2
+    offsets, counts, unit = tags.get(324), tags.get(325), "tile"
+    if not offsets:
+        offsets, counts, unit = tags.get(273), tags.get(279), "strip"
+    if not offsets or not counts or len(offsets) != len(counts):
+        return [_problem("corrupt-jpeg-data", "JPEG-compressed TIFF without valid strip/tile offsets")]
+    tables = bytes(tags.get(347) or b"")
+    if tables.endswith(b"\xff\xd9"):
+        tables = tables[:-2]  # its own EOI: the strip's data follows
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        for k, (off, n) in enumerate(zip(offsets, counts)):
+            if off + n > size:
+                return [_problem("truncated-image", f"{unit} {k + 1} of {len(offsets)} ends past the end of the file "
+                                                    f"({off + n} > {size} bytes)")]
+            f.seek(off)
+            data = f.read(n)
+            if tables and data.startswith(b"\xff\xd8"):
+                data = tables + data[2:]
+            probs = _check_jpeg_bytes(data)
+            for p in probs:
+                p["message"] = f"{unit} {k + 1} of {len(offsets)}: {p['message']}"
+            if probs:
+                return probs
     return []
 
 

@@ -6,8 +6,9 @@ simplified or traditional characters and in common variant wordings (普查編�
 版本年代, 行款, 版框尺寸, 鈐印, 破損定級, 備註, 館藏號, 開放級別 …): they are folded with OpenCC
 ``t2s``, spaces, underscores and brackets removed, then looked up in :data:`HEADER_ALIASES`.
 
-Encodings: UTF-8 (BOM or not) and GB18030 silently; Big5 and UTF-16 read with a ``sheet-encoding``
-note naming the encoding (Big5 is told from GB18030 by the header row, then charset-normalizer);
+Encodings: UTF-8 (BOM or not) and GB18030 silently; Big5, Shift_JIS, EUC-JP, EUC-KR and UTF-16 read
+with a ``sheet-encoding`` note naming the encoding (told from GB18030, which decodes their bytes as
+garbage without an error, by the header row, then charset-normalizer);
 bytes no Chinese encoding can read are ``undecodable-bytes`` errors per row, with the detector's
 guess at the encoding. Characters XML cannot carry (C0 controls but tab/LF/CR,
 U+FFFE/U+FFFF, lone surrogates) are dropped with an ``xml-invalid-char`` finding per cell, and an
@@ -118,10 +119,20 @@ _LEGACY_ENCODINGS: list[tuple[str, str, bool]] = [
     ("gb18030", "GB18030", True),
     ("cp950", "Big5", True),  # Microsoft's Big5 (what Excel on traditional-Chinese Windows writes)
     ("big5hkscs", "Big5-HKSCS", True),
+    # Japanese and Korean sheets (kanji / hanja titles typed on a Japanese or Korean Windows): GB18030
+    # reads their bytes as Chinese garbage without an error, so they are candidates like Big5.
+    ("cp932", "Shift_JIS", True),  # Microsoft's Shift_JIS (Excel on Japanese Windows)
+    ("euc_jp", "EUC-JP", True),
+    ("cp949", "EUC-KR", True),  # Microsoft's superset of EUC-KR (Excel on Korean Windows)
 ]
 _FAMILY = {"gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030", "big5": "cp950", "cp950": "cp950",
-           "big5hkscs": "big5hkscs", "shift_jis": "cp932", "cp932": "cp932", "euc_jp": "cp932",
-           "euc_kr": "cp949", "cp949": "cp949"}
+           "big5hkscs": "big5hkscs", "shift_jis": "cp932", "cp932": "cp932", "shift_jis_2004": "cp932",
+           "euc_jp": "euc_jp", "euc_jis_2004": "euc_jp", "euc_kr": "cp949", "cp949": "cp949", "johab": "cp949"}
+# GB18030 and Big5 sheets may hold rare characters in their user-defined (private-use) areas; a
+# Japanese or Korean reading that yields private-use characters is reading some other encoding.
+_NO_PRIVATE_USE = {"cp932", "euc_jp", "cp949"}
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+_TRIED = "UTF-8, GB18030, " + ", ".join(name for _c, name, _ok in _LEGACY_ENCODINGS[1:])
 
 
 def _header_score(text: str) -> int:
@@ -142,9 +153,12 @@ def _detect_legacy(data: bytes) -> list[tuple[str, str, bool, str]]:
         if codec == "big5hkscs" and any(c[0] == "cp950" for c in cands):
             continue  # HKSCS only when plain Big5 cannot read it
         try:
-            cands.append((codec, name, ok, data.decode(codec)))
+            text = data.decode(codec)
         except UnicodeDecodeError:
             continue
+        if codec in _NO_PRIVATE_USE and _PRIVATE_USE.search(text):
+            continue  # cp932 reads any 0xF0–0xFF byte as a private-use character: not a real sheet
+        cands.append((codec, name, ok, text))
     if len(cands) < 2:
         return cands
     scores = {c[0]: _header_score(c[3]) for c in cands}
@@ -153,9 +167,15 @@ def _detect_legacy(data: bytes) -> list[tuple[str, str, bool, str]]:
     if len(tied) > 1:
         import charset_normalizer
 
-        best = charset_normalizer.from_bytes(data, cp_isolation=[c[0] for c in tied]).best()
-        fam = _FAMILY.get(best.encoding) if best is not None else None
-        tied.sort(key=lambda c: 0 if c[0] == fam else 1)
+        # least "chaos" (mess) wins, then most coherence; an equal reading keeps the table's order,
+        # so GB18030 stays the default (on a short sheet Korean and Chinese can read equally clean)
+        rank: dict[str, tuple[float, float]] = {}
+        for m in charset_normalizer.from_bytes(data, cp_isolation=[c[0] for c in tied]):
+            fam = _FAMILY.get(m.encoding)
+            if fam is not None:
+                rank[fam] = min(rank.get(fam, (1.0, 0.0)), (m.chaos, -m.coherence))
+        order = [c[0] for c in cands]
+        tied.sort(key=lambda c: (*rank.get(c[0], (1.0, 0.0)), order.index(c[0])))
     return tied + [c for c in cands if c not in tied]
 
 
@@ -200,7 +220,7 @@ def _decode(data: bytes, path: Path, problems: list[Problem]) -> tuple[str, str]
     for i, line in enumerate(text.splitlines(), start=1):
         if "\ufffd" in line:
             problems.append(Problem("error", "undecodable-bytes",
-                                    f"row {i} has bytes that are neither UTF-8, GB18030 nor Big5 (shown as �){named}; "
+                                    f"row {i} has bytes that none of {_TRIED} can read (shown as �){named}; "
                                     f"save the sheet as UTF-8", path=path.name, row=i))
     return text, best
 

@@ -171,8 +171,12 @@ def run(ctx: StageContext) -> StageResult:
     for it in batch.items:
         fields = dict(it.record)
         fields.update(corrections.get(it.id, {}))
-        rec, probs = normalise(fields, item=it.id, row=it.record_row, institution_code=inst_code,
-                               default_access=it.access, default_profile=it.profile, institution=institution)
+        try:
+            rec, probs = _normalise_guarded(normalise, fields, it, inst_code=inst_code, institution=institution)
+        except _RecordFailed as e:  # not even without any one field: this item has no record, others go on
+            problems.append(e.problem)
+            result.failed += 1
+            continue
         cn = (rec.get("census_no") or {}).get("value")
         if cn:
             if cn in census_seen:
@@ -184,14 +188,20 @@ def run(ctx: StageContext) -> StageResult:
             probs.append(Problem(sev, code, msg, item=it.id, row=it.record_row, field=fld, stage=STAGE,
                                  extra={"message_en": en}))
         rec["findings"] = [p.to_dict() for p in probs]
-        pub = public_view(rec)
-        pub["iiif"] = crosswalk.iiif_block(pub, rights=rights, institution=institution)
+        try:  # everything that may raise is built before any file is written: no half-written record
+            pub = public_view(rec)
+            pub["iiif"] = crosswalk.iiif_block(pub, rights=rights, institution=institution)
+            mods = crosswalk.to_mods(pub, rights=rights, institution=institution)
+            dc = crosswalk.to_dc(pub, rights=rights, institution=institution)
+        except Exception as e:  # noqa: BLE001 - one record's crosswalk must not stop the batch
+            problems.extend(probs)
+            problems.append(_failure(it, None, e, "crosswalk"))
+            result.failed += 1
+            continue
         outputs[f"metadata/{it.id}.json"] = atomic_write_json(out_dir / f"{it.id}.json", rec)
         outputs[f"metadata/{it.id}.public.json"] = atomic_write_json(out_dir / f"{it.id}.public.json", pub)
-        outputs[f"metadata/{it.id}.mods.xml"] = _write_bytes(out_dir / f"{it.id}.mods.xml",
-                                                              crosswalk.to_mods(pub, rights=rights, institution=institution))
-        outputs[f"metadata/{it.id}.dc.xml"] = _write_bytes(out_dir / f"{it.id}.dc.xml",
-                                                            crosswalk.to_dc(pub, rights=rights, institution=institution))
+        outputs[f"metadata/{it.id}.mods.xml"] = _write_bytes(out_dir / f"{it.id}.mods.xml", mods)
+        outputs[f"metadata/{it.id}.dc.xml"] = _write_bytes(out_dir / f"{it.id}.dc.xml", dc)
         records.append(rec)
         problems.extend(probs)
         result.done += 1
@@ -209,6 +219,50 @@ def run(ctx: StageContext) -> StageResult:
     if errs:
         result.exit_code = worst(result.exit_code, ExitCode.VALIDATION_FAILED)
     return result
+
+
+class _RecordFailed(Exception):
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _failure(it: Any, field: str | None, e: BaseException, step: str) -> Problem:
+    what = f"字段「{field}」" if field else "此条记录"
+    en = f"field {field!r}" if field else "this record"
+    return Problem("error", "metadata-record-failed",
+                   f"处理{what}时出错（{type(e).__name__}: {e}）；其他条目照常处理 / processing {en} raised "
+                   f"{type(e).__name__}: {e} ({step}); the other records went on",
+                   item=it.id, row=it.record_row, field=field, stage=STAGE,
+                   extra={"exception": type(e).__name__, "step": step})
+
+
+def _normalise_guarded(normalise: Any, fields: dict, it: Any, *, inst_code: Any, institution: Any
+                       ) -> tuple[dict, list[Problem]]:
+    """:func:`~guji.metadata.record.normalise` of one row; when it raises (a parser bug meets a value
+    nobody foresaw), the field is found by normalising the row without each field in turn: the
+    record is kept without that field, with an error finding naming row and field. When no single
+    field explains it, :class:`_RecordFailed` (the item gets no record; the batch goes on)."""
+    def run(f: dict) -> tuple[dict, list[Problem]]:
+        return normalise(f, item=it.id, row=it.record_row, institution_code=inst_code, default_access=it.access,
+                         default_profile=it.profile, institution=institution)
+
+    try:
+        return run(fields)
+    except Exception as e:  # noqa: BLE001 - reported per record
+        err = e
+    import logging
+
+    logging.getLogger("guji").debug("metadata: row %s of item %s raised", it.record_row, it.id, exc_info=err)
+    for name, value in fields.items():
+        if not (value or "").strip():
+            continue
+        try:
+            rec, probs = run({k: v for k, v in fields.items() if k != name})
+        except Exception:  # noqa: BLE001 - not this field
+            continue
+        return rec, probs + [_failure(it, name, err, "normalise")]
+    raise _RecordFailed(_failure(it, None, err, "normalise"))
 
 
 def _write_bytes(path: Path, data: bytes) -> str:
