@@ -27,11 +27,18 @@ from typing import Any
 from guji.errors import Problem
 from guji.exitcodes import ExitCode, worst
 from guji.fsutil import atomic_write_json, atomic_write_text, sha256_bytes, sha256_file
+from guji.settings import Setting, StageSettings
 from guji.stage import StageContext, StageResult
 from guji.state import fingerprint
 
 STAGE = "metadata"
-DEFAULTS: dict[str, Any] = {"frame_tolerance_cm": 1.0, "layout_tolerance": 1}
+SETTINGS = StageSettings("metadata", (
+    Setting("frame_tolerance_cm", 1.0, "著錄版框尺寸與測得尺寸相差超過此值（厘米）時提示",
+            "warn when the catalogued frame size and the measured one differ by more than this (cm)", min=0),
+    Setting("layout_tolerance", 1, "著錄行款與識別測得行數、字數相差超過此值時提示",
+            "warn when the catalogued 行款 and the measured lines / characters differ by more than this", min=0),
+))
+DEFAULTS: dict[str, Any] = SETTINGS.defaults()
 VERSION = "2"  # 2: typed record (census.CensusRecord), edition layers, facets, reviewer checks
 
 
