@@ -105,15 +105,15 @@ class CanvasCorrections:
 
 
 def corrections_path(work: Path, item: str, canvas: str) -> Path:
-    from guji.model import canvas_stem
+    from guji.model import canvas_slug
 
-    return Path(work) / PROOFREAD_DIR / item / f"{canvas_stem(canvas, item)}.json"
+    return Path(work) / PROOFREAD_DIR / item / f"{canvas_slug(canvas, item)}.json"
 
 
 def machine_rel(item: str, canvas: str) -> str:
-    from guji.model import canvas_stem
+    from guji.model import canvas_slug
 
-    return f"{MACHINE_DIR}/{item}/{canvas_stem(canvas, item)}.machine.json"  # in a bag: ocr/<slug>.machine.json
+    return f"{MACHINE_DIR}/{item}/{canvas_slug(canvas, item)}.machine.json"  # in a bag: ocr/<slug>.machine.json
 
 
 def load_corrections(work: Path, item: str, canvas: str) -> tuple[CanvasCorrections | None, str | None]:

@@ -8,8 +8,7 @@ import os
 
 import pytest
 
-from conftest import run_guji
-from test_resume import small_batch, snapshot
+from helpers import run_guji, small_batch, snapshot
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed not installed (pip install 'guji[cluster]')")
 

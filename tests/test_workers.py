@@ -16,7 +16,7 @@ import pytest
 
 import fake_engines
 from batchmaker import make_batch
-from conftest import GUJI, REPO, run_guji
+from helpers import GUJI, REPO, run_guji
 from guji.executor import LocalExecutor, TaskFailure
 
 TESTS = Path(__file__).resolve().parent

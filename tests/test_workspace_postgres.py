@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 
 DEMO = REPO / "samples" / "demo-batch"
 ITEM = "110000-0101-0000001"
@@ -62,7 +62,7 @@ def pg():
         shutil.rmtree(root, ignore_errors=True)
 
 
-from test_workspace import argon2_cost, guji_env  # noqa: E402,F401 - argon2id at OWASP's minimum cost here too
+from workspacekit import argon2_cost, guji_env  # noqa: E402,F401 - argon2id at OWASP's minimum cost here too
 
 
 def _guji(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
