@@ -394,6 +394,12 @@ def _widest_low(mid: Any) -> Any:
     return (2 * end - length + 1) // 2
 
 
+def note_split(prof: Any, m0: int, m1: int) -> Any:
+    """For each row of ``prof`` (rows × x: ink per x over a window around the row), the x where
+    two note sub-columns would be split, searched in ``[m0, m1)``."""
+    return m0 + _widest_low(prof[:, m0:m1])
+
+
 def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> list[Segment]:
     """Segments of one printed column by its ink: runs of big characters (one segment across the
     column) alternating with runs of double-row small notes (two segments, right sub-column
@@ -415,7 +421,7 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
     prof = cs[b] - cs[a]  # (Hs, Ws): ink per x over the window around each row
     m0, m1 = int(0.25 * Ws), max(int(0.25 * Ws) + 1, int(0.75 * Ws))
     rowink = strip.sum(axis=1) > 0
-    xm = m0 + _widest_low(prof[:, m0:m1])
+    xm = note_split(prof, m0, m1)
     cols = np.arange(Ws)[None, :]
     before = cols < xm[:, None]
     left, right = np.where(before, prof, 0).max(axis=1), np.where(before, 0, prof).max(axis=1)
