@@ -196,6 +196,42 @@ def test_archival_eval_set_is_deterministic(tmp_path):
     assert any(c["h"] < 0.5 * rec["char_px"] for c in rec["chars"])
 
 
+def test_bench_scales_the_archival_set_as_the_clean_stage_does(tmp_path):
+    """``bench_ocr.py --char-px 40`` reads what the pipeline reads: the page scaled by clean's
+    character-size estimate to ~40 px characters (the ARC_04 page: 96 px drawn), grey, with the
+    truth files beside it; the truth boxes follow the image (dzj_truth_chars scales by width)."""
+    import importlib.util
+
+    import cv2
+
+    from guji.ocr.evaluate import dzj_truth_chars
+
+    mods = {}
+    for name, path in (("make_archival_eval", "scripts/make_archival_eval.py"), ("bench_ocr", "bench/bench_ocr.py")):
+        spec = importlib.util.spec_from_file_location(name, ROOT / path)
+        mods[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mods[name])
+    gen, bench = mods["make_archival_eval"], mods["bench_ocr"]
+    if not all(p.exists() for p, _ in gen.FONTS):
+        pytest.skip("CJK fonts (fonts-arphic-uming, fonts-noto-cjk) not installed")
+    data = tmp_path / "arch"
+    gen.generate(data, 4)
+    for n in ("ARC_01", "ARC_02", "ARC_03"):  # keep one page: ARC_04 (96 px characters)
+        for sub, ext in (("images", "jpg"), ("gt_txt", "txt"), ("json", "json")):
+            (data / sub / f"{n}.{ext}").unlink()
+    out = bench.pipeline_scaled(data, 40)
+    assert out == tmp_path / "arch-40px" and (out / "gt_txt/ARC_04.txt").is_file()
+    sc = json.loads((out / "scales.json").read_text("utf-8"))["ARC_04"]
+    img = cv2.imread(str(out / "images/ARC_04.png"), cv2.IMREAD_UNCHANGED)
+    src = cv2.imread(str(data / "images/ARC_04.jpg"))
+    assert img.ndim == 2 and 0.3 < sc["scale"] < 0.6  # 96 px characters → about 40
+    assert abs(img.shape[1] - src.shape[1] * sc["scale"]) <= 1 and list(img.shape[::-1]) == sc["size"]
+    truth = dzj_truth_chars(out / "json/ARC_04.json", (img.shape[1], img.shape[0]))
+    big = sorted(b[3] for _, b in truth)[len(truth) // 2]
+    assert 30 <= big <= 55, big
+    assert bench.pipeline_scaled(data, 40) == out  # made once
+
+
 def test_factor_one_page_is_detected_once():
     """A page whose text needs no upscaling is detected once: the detection that measures the
     text size is the one the layout uses (it was run twice)."""
