@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python bench/bench_ocr.py [--data ../shared/eval/dzj-dev | --archival] [--engines rapidocr,tesseract]
        [--modes page,layout] [--pages A|B|name,name] [--opt key=value ...] [--per-page] [--boxes]
+       [--char-px 40]
 Prints one Markdown table (the one in README.md's OCR section) with missed / wrong / extra
 character counts (punctuation removed). ``--pages A`` / ``B`` take the first / second half of
 the pages in name order, a comma list names pages; ``--opt`` passes options to ``read_image``
@@ -9,6 +10,11 @@ the pages in name order, a comma list names pages; ``--opt`` passes options to `
 ``--archival`` evaluates on the generated archival-resolution set instead (characters 44–96 px,
 degraded; scripts/make_archival_eval.py, generated into the git-ignored build/archival-eval/).
 ``--boxes`` also scores character boxes against ``DATA/json/<page>.json`` (mean IoU).
+``--char-px N`` measures what the pipeline reads: each page is first scaled the way the clean
+stage scales its OCR image (``ocr_char_px``: character size estimated by clean's page analysis,
+scale clamped to clean's limits, the same halving/area resizing, tone normalisation), into
+``DATA-<N>px/`` beside the data (rebuilt when missing); truth boxes follow the page's size. Crop,
+skew and rotation are not applied (the generated pages are upright and uncropped).
 Timing includes image loading, upscaling and layout; machine load changes it, CER does not.
 """
 
@@ -46,6 +52,50 @@ def _opts(items: list[str]) -> dict:
     return out
 
 
+def pipeline_scaled(data: Path, char_px: float) -> Path:
+    """A copy of ``data`` whose images are scaled as the clean stage scales its OCR image (see the
+    module doc); ``gt_txt`` and ``json`` are copied (``dzj_truth_chars`` scales the truth boxes to
+    the image's width, so the box IoU is measured in the scaled page's pixels)."""
+    import shutil
+
+    import cv2
+
+    from guji.clean import derivatives as D
+    from guji.clean import geometry as G
+    from guji.clean.stage import DEFAULTS
+
+    out = data.parent / f"{data.name}-{char_px:g}px"
+    done = out / "scales.json"
+    if done.is_file():
+        return out
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "images").mkdir(parents=True)
+    for sub in ("gt_txt", "json"):
+        if (data / sub).is_dir():
+            shutil.copytree(data / sub, tmp / sub)
+    scales = {}
+    for img_path, _ in find_pairs(data / "images", data / "gt_txt"):
+        img = cv2.imread(str(img_path), cv2.IMREAD_COLOR)
+        an = G.analyse(img, max_skew=float(DEFAULTS["max_skew"]), expected_direction="vertical",
+                       margin=float(DEFAULTS["crop_margin"]))
+        so = char_px / an.char_px if an.char_px else 1.0
+        so = min(max(so, float(DEFAULTS["ocr_min_scale"])), float(DEFAULTS["ocr_max_scale"]))
+        H, W = img.shape[:2]
+        ow, oh = max(1, round(W * so)), max(1, round(H * so))
+        if so <= 1.0:  # as clean: exact halvings in colour, then one area resize of the grey
+            og = D.resize(D.to_gray(D.halve_to(img, (ow, oh))), (ow, oh))
+        else:
+            og = cv2.resize(D.to_gray(img), (ow, oh), interpolation=cv2.INTER_CUBIC)
+        norm = D.normalise_tone(og, an.char_px * so if an.char_px else None)
+        cv2.imwrite(str(tmp / "images" / (img_path.stem + ".png")), norm)
+        scales[img_path.stem] = {"char_px": an.char_px, "scale": round(so, 4), "size": [ow, oh]}
+    (tmp / "scales.json").write_text(json.dumps(scales, indent=1), "utf-8")
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/eval/dzj-dev")
@@ -62,6 +112,9 @@ def main() -> int:
     ap.add_argument("--per-page", action="store_true", help="also print CER per page")
     ap.add_argument("--boxes", action="store_true",
                     help="also score character boxes against DATA/json/<page>.json (mean IoU of characters read right)")
+    ap.add_argument("--char-px", type=float, default=0,
+                    help="first scale each page as the clean stage scales its OCR image to characters of about "
+                         "this height (40 = the pipeline's default ocr_char_px); 0 = read the images as they are")
     args = ap.parse_args()
     if args.archival:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
@@ -73,6 +126,11 @@ def main() -> int:
     if not (args.data / "images").is_dir():
         print(f"no data at {args.data}", file=sys.stderr)
         return 2
+    if args.char_px > 0:
+        args.data = pipeline_scaled(args.data, args.char_px)
+        sc = json.loads((args.data / "scales.json").read_text("utf-8"))
+        print("# pipeline scale: " + ", ".join(f"{k} {v['char_px']} px × {v['scale']}" for k, v in sc.items()),
+              file=sys.stderr)
     pages = _pages(args.data, args.pages)
     opts = _opts(args.opt)
     names = pages or [i.stem for i, _ in find_pairs(args.data / "images", args.data / "gt_txt")]

@@ -394,6 +394,45 @@ def _widest_low(mid: Any) -> Any:
     return (2 * end - length + 1) // 2
 
 
+NOTE_SIDE = 0.2  # each side of a note split holds at least this share of the row's ink width
+
+
+def note_split(prof: Any, m0: int, m1: int, side: float | None = None) -> tuple[Any, Any]:
+    """For each row of ``prof`` (rows × x: ink per x over a window around the row), the x where
+    two note sub-columns would be split, and whether that split is plausible (a row whose split
+    is not is no note row).
+
+    The split is the widest run of the row's minimum in ``[m0, m1)`` (:func:`_widest_low`; the
+    first minimum was often a gap inside one sub-column's character on dzj-dev). It is plausible
+    when the whole low run around it leaves each side at least ``side`` × the row's ink width
+    (default :data:`NOTE_SIDE`); between two sub-columns each side is about half. At large sizes
+    the widest run is often the gap between a narrow stroke or radical and the rest of a big
+    character (亻|, 丨|, or the halves of a note character, 車 | 巠), wider there than between
+    two sub-columns: those rows passed the ink-balance test and whole big-character columns
+    were read as notes with a 10 px "sub-column" (archival set 0.063 → 0.075 with the widest run,
+    0.056 with this test; see docs/ocr.md). Scale-free: widths are shares of the row's ink width."""
+    import numpy as np
+
+    side = NOTE_SIDE if side is None else side
+    n, W = prof.shape
+    xm = m0 + _widest_low(prof[:, m0:m1])
+    rows = np.arange(n)
+    low = prof <= prof[rows, xm][:, None]
+    fw = np.zeros((n, W), np.int32)  # length of the low run ending at / starting at each x
+    bw = np.zeros((n, W), np.int32)
+    fw[:, 0], bw[:, -1] = low[:, 0], low[:, -1]
+    for j in range(1, W):
+        fw[:, j] = (fw[:, j - 1] + 1) * low[:, j]
+        bw[:, W - 1 - j] = (bw[:, W - j] + 1) * low[:, W - 1 - j]
+    g0, g1 = xm - fw[rows, xm] + 1, xm + bw[rows, xm]
+    inked = prof > 0
+    a = inked.argmax(axis=1)  # first and last inked x of each row
+    b = W - inked[:, ::-1].argmax(axis=1)
+    width = b - a
+    plausible = (g0 - a >= side * width) & (b - g1 >= side * width)
+    return xm, plausible
+
+
 def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> list[Segment]:
     """Segments of one printed column by its ink: runs of big characters (one segment across the
     column) alternating with runs of double-row small notes (two segments, right sub-column
@@ -415,12 +454,14 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
     prof = cs[b] - cs[a]  # (Hs, Ws): ink per x over the window around each row
     m0, m1 = int(0.25 * Ws), max(int(0.25 * Ws) + 1, int(0.75 * Ws))
     rowink = strip.sum(axis=1) > 0
-    xm = m0 + _widest_low(prof[:, m0:m1])
+    xm, plausible = note_split(prof, m0, m1)
     cols = np.arange(Ws)[None, :]
     before = cols < xm[:, None]
     left, right = np.where(before, prof, 0).max(axis=1), np.where(before, 0, prof).max(axis=1)
     low = 0.05 * np.maximum(1, np.minimum(left, right))
     thin = (prof[np.arange(Hs), xm] <= low) & (np.minimum(left, right) > 0)
+    # each side of the split about a sub-column wide (not a gap inside one sub-column's character)
+    thin &= plausible
     # both sub-columns carry comparable ink (not a column beside a rule or a page edge)
     sl, sr = np.where(before, prof, 0).sum(axis=1), np.where(before, 0, prof).sum(axis=1)
     thin &= np.minimum(sl, sr) >= 0.25 * np.maximum(sl, sr)
