@@ -61,9 +61,9 @@ def raw_worker(kind: str, images: list[str]) -> dict:
     if kind == "rapidocr":
         from rapidocr import RapidOCR
 
-        from guji.ocr.engines import RAPID_DET_MODEL, RAPID_REC_MODEL, _rapid_model_dir
+        from guji.ocr.engines import RAPID_DET_MODEL, RAPID_REC_MODEL, rapid_model_dir
 
-        d = _rapid_model_dir()
+        d = rapid_model_dir()
         eng = RapidOCR(params={"Global.log_level": "error", "Global.use_cls": False,
                                "Det.model_path": str(d / RAPID_DET_MODEL), "Rec.model_path": str(d / RAPID_REC_MODEL),
                                "EngineConfig.onnxruntime.intra_op_num_threads": 1,

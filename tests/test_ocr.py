@@ -78,9 +78,9 @@ def test_missing_tesseract_language_pack_names_package():
     from guji.ocr.engines import TesseractEngine
 
     try:
-        from guji.ocr.engines import _tesseract_info
+        from guji.ocr.engines import tesseract_info
 
-        _tesseract_info()
+        tesseract_info()
     except MissingDependency:
         pytest.skip("tesseract itself is not installed")
     with pytest.raises(MissingDependency, match="tesseract-ocr-chi-sim|tesseract-ocr-xyz"):
@@ -90,11 +90,11 @@ def test_missing_tesseract_language_pack_names_package():
 @needs_sample
 def test_tesseract_reads_one_column_crop():
     """Tesseract baseline on one crop (slow engine: only this one test)."""
-    from guji.ocr.engines import TesseractEngine, _tesseract_info
+    from guji.ocr.engines import TesseractEngine, tesseract_info
     from guji.ocr.evaluate import page_scores
 
     try:
-        _tesseract_info()
+        tesseract_info()
         eng = TesseractEngine()
     except MissingDependency as e:
         pytest.skip(str(e))

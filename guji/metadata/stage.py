@@ -54,7 +54,9 @@ def _tools() -> dict[str, str]:
             "schema": sha256_bytes(json.dumps(record_schema(), sort_keys=True).encode())}
 
 
-def _ocr_facts(work: Path, item: str) -> tuple[list[dict], dict[str, str]]:
+def ocr_facts(work: Path, item: str) -> tuple[list[dict], dict[str, str]]:
+    """The OCR stage's page models of ``item`` (their measured layout facts) and their hashes; the
+    metadata stage and the workspace's live checks compare the record with them."""
     d = work / "ocr" / item
     pages, hashes = [], {}
     if d.is_dir():
@@ -160,7 +162,7 @@ def run(ctx: StageContext) -> StageResult:
         inputs["corrections"] = sha256_file(cpath)
     ocr = {}
     for it in batch.items:
-        pages, hashes = _ocr_facts(ctx.work, it.id)
+        pages, hashes = ocr_facts(ctx.work, it.id)
         ocr[it.id] = pages
         inputs.update(hashes)
     fp = fingerprint(inputs, params, tools)

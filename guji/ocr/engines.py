@@ -78,7 +78,7 @@ class Engine:
 # -- rapidocr --------------------------------------------------------------------------------
 
 
-def _rapid_model_dir() -> Path:
+def rapid_model_dir() -> Path:
     try:
         import rapidocr  # noqa: F401
     except ImportError as e:  # pragma: no cover - depends on the environment
@@ -106,7 +106,7 @@ class RapidEngine(Engine):
 
         from guji.ocr.rapid_adapter import RapidModels
 
-        d = _rapid_model_dir()
+        d = rapid_model_dir()
         self.models = RapidModels(d / RAPID_DET_MODEL, d / RAPID_REC_MODEL, threads)
         self.version = self.models.version
         self.ort_version = importlib.metadata.version("onnxruntime")
@@ -269,7 +269,8 @@ class RapidEngine(Engine):
 
 
 @functools.lru_cache(maxsize=1)
-def _tesseract_info() -> tuple[str, tuple[str, ...]]:
+def tesseract_info() -> tuple[str, tuple[str, ...]]:
+    """Tesseract's version and installed language packs (MissingDependency naming the Debian package when absent)."""
     try:
         import pytesseract
     except ImportError as e:  # pragma: no cover
@@ -288,7 +289,7 @@ class TesseractEngine(Engine):
     has_detector = False
 
     def __init__(self, lang_vertical: str = "chi_tra_vert", lang_horizontal: str = "chi_tra"):
-        self.version, langs = _tesseract_info()
+        self.version, langs = tesseract_info()
         for lang in {lang_vertical, lang_horizontal}:
             if lang not in langs:
                 pkg = TESS_LANG_PACKAGES.get(lang, f"tesseract-ocr-{lang.replace('_', '-')}")

@@ -213,7 +213,7 @@ class App:
         edits and ``extra`` (not saved) applied: the same public functions ``guji metadata`` uses."""
         from guji.metadata.record import normalise
         from guji.metadata.review import load_corrections
-        from guji.metadata.stage import DEFAULTS, _ocr_facts, cross_check
+        from guji.metadata.stage import DEFAULTS, ocr_facts, cross_check
         from guji.errors import Problem
 
         it, batch = info.item, info.batch
@@ -227,7 +227,7 @@ class App:
                                institution=inst.get("institution"))
         params = dict(DEFAULTS)
         params.update((batch.config or {}).get("metadata") or {})
-        pages, _ = _ocr_facts(info.work, it.id)
+        pages, _ = ocr_facts(info.work, it.id)
         for sev, code, fld, msg, en in cross_check(rec, it, pages, params):
             probs.append(Problem(sev, code, msg, item=it.id, field=fld, stage="metadata", extra={"message_en": en}))
         return fields, rec, [p.to_dict() for p in probs]
