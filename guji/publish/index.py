@@ -42,8 +42,9 @@ from guji.publish import lattice as lat_mod
 from guji.publish.lattice import ALT_MIN_P, UNCERTAIN_BELOW, build_lattice
 from guji.textfold import compact, fold, fold_char, is_indexed, spaced
 from guji.publish.meta import ItemInfo
+from guji.publish.postings import Postings, PostingsWriter
 
-INDEX_VERSION = 3
+INDEX_VERSION = 4  # 4: positional postings file beside the SQLite file (guji/publish/postings.py)
 ROWID_SHIFT = 20
 SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
 VERIFY_CAP = 200  # candidate pages checked per query for uncertain (alternative) matches
@@ -77,10 +78,15 @@ CREATE VIRTUAL TABLE items_fts USING fts5({", ".join(META_FIELDS)}, content='',
 CREATE TABLE pages(
   rowid INTEGER PRIMARY KEY, lat TEXT NOT NULL, latp BLOB, canvas_id TEXT NOT NULL, canvas_uri TEXT NOT NULL,
   label TEXT, width INTEGER, height INTEGER, orig TEXT NOT NULL, boxes BLOB, centre TEXT);
-CREATE VIRTUAL TABLE pages_fts USING fts5(body, alts, centre, content='', columnsize=0,
+CREATE VIRTUAL TABLE centre_fts USING fts5(centre, content='', columnsize=0,
   tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE grade_counts(grade TEXT PRIMARY KEY, books INTEGER NOT NULL);
 """
+
+
+def postings_path(index_path: str | Path) -> Path:
+    """The postings file that belongs to an index file (``search/index.postings``)."""
+    return Path(index_path).with_suffix(".postings")
 
 
 class _FoldTable:
@@ -403,6 +409,9 @@ class IndexWriter:
         self.db.executescript(SCHEMA)
         self.db.execute("BEGIN")
         self.db.execute("INSERT INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
+        self.build_id = os.urandom(8).hex()
+        self.db.execute("INSERT INTO meta VALUES ('postings', ?)", (self.build_id,))
+        self.postings = PostingsWriter()
         self._n_items = 0
         self.grades: dict[str, int] = {}
 
@@ -419,7 +428,9 @@ class IndexWriter:
             centre = compact(p.centre) if p.centre else ""
             page_rows.append((prow, lat, latp, p.canvas_id, p.canvas_uri, p.label, p.width, p.height, p.chars,
                               pack_boxes(p.boxes), p.centre or None))
-            fts_rows.append((prow, " ".join(folded), bag, " ".join(centre)))
+            self.postings.add(prow, folded, alt_chars, alt_pos)
+            if centre:
+                fts_rows.append((prow, " ".join(centre)))
             chars += len(p.chars)
             canvases += 1
             if len(page_rows) >= 500:
@@ -442,7 +453,7 @@ class IndexWriter:
     def _flush_pages(self, page_rows: list, fts_rows: list) -> None:
         if page_rows:
             self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?)", page_rows)
-            self.db.executemany("INSERT INTO pages_fts(rowid, body, alts, centre) VALUES (?,?,?,?)", fts_rows)
+            self.db.executemany("INSERT INTO centre_fts(rowid, centre) VALUES (?,?)", fts_rows)
             page_rows.clear()
             fts_rows.clear()
 
@@ -453,11 +464,17 @@ class IndexWriter:
         self.db.executemany("INSERT INTO grade_counts VALUES (?, ?)", sorted(self.grades.items()))
         self.db.execute("COMMIT")
         if optimize:
-            self.db.execute("INSERT INTO pages_fts(pages_fts) VALUES ('optimize')")
+            self.db.execute("INSERT INTO centre_fts(centre_fts) VALUES ('optimize')")
             self.db.execute("INSERT INTO items_fts(items_fts) VALUES ('optimize')")
         # no VACUUM: the file is written once, in rowid order; only FTS5's merged segments leave
         # free pages (~4 % of the file), and rewriting the whole file cost ~10 % of the build
         self.db.close()
+        ptmp = self.tmp.with_name(self.tmp.name + ".postings")
+        self.postings.write(ptmp, self.build_id)
+        self.postings = PostingsWriter()
+        # the postings first: a reader opening the old SQLite file meanwhile sees another build id
+        # and asks for a reload instead of mixing the two
+        os.replace(ptmp, postings_path(self.path))
         os.replace(self.tmp, self.path)
 
 
@@ -559,6 +576,22 @@ class SearchIndex:
             self.db.close()
             raise NotReady(f"search index {self.path} is format {row[0] if row else 'unknown'}; this guji reads "
                            f"format {INDEX_VERSION}: run `guji publish` again to rebuild it")
+        pid = self.db.execute("SELECT value FROM meta WHERE key = 'postings'").fetchone()
+        ppath = postings_path(self.path)
+        try:
+            self.postings = Postings(ppath)
+        except (OSError, ValueError) as e:
+            from guji.errors import NotReady
+
+            self.db.close()
+            raise NotReady(f"search index {self.path}: its postings file {ppath} cannot be read ({e}): "
+                           f"run `guji publish` again to rebuild the index") from e
+        if pid is None or self.postings.id != pid[0]:
+            from guji.errors import NotReady
+
+            self.db.close()
+            raise NotReady(f"search index {self.path} and its postings file {ppath} are from different builds "
+                           f"(an index being replaced?): open it again, or run `guji publish` to rebuild it")
         self.db.execute("PRAGMA mmap_size=1073741824")
         self.db.row_factory = sqlite3.Row
 
@@ -592,88 +625,128 @@ class SearchIndex:
             out &= s
         return out
 
-    def _text_expr(self, q: Query) -> str:
-        parts = [f"body : {_phrase(t)}" for t in q.terms] + [f"centre : {_phrase(t)}" for t in q.centre]
-        return " AND ".join(parts)
+    def _centre_rows(self, q: Query, lo: int = 0, hi: int = (1 << 62)) -> set[int] | None:
+        """Page rowids whose centre column (版心) has every ``centre:`` term; None = no such term."""
+        if not q.centre:
+            return None
+        expr = " AND ".join(_phrase(t) for t in q.centre)
+        return {r for (r,) in self.db.execute(
+            "SELECT rowid FROM centre_fts WHERE centre_fts MATCH ? AND rowid BETWEEN ? AND ?", (expr, lo, hi))}
 
-    @staticmethod
-    def _candidate_expr(q: Query) -> str:
-        """Pages where every term may match through the recogniser's candidates or with the
-        errors :mod:`guji.publish.lattice` allows; the lattice then checks the positions."""
-        def every(chars: Iterable[str]) -> str:
-            return "(" + " AND ".join(f"{{body alts}} : {_phrase(c)}" for c in sorted(set(chars))) + ")"
+    def _page_ok(self, allowed: set[int] | None, centre: set[int] | None):
+        """A mask function over page indexes of the postings for the item filter and centre terms."""
+        if allowed is None and centre is None:
+            return None
+        import numpy as np
 
-        def cands(t: str) -> str:  # each character read or a candidate, at least one a candidate
-            return "(" + every(t) + " AND (" + " OR ".join(f"alts : {_phrase(c)}" for c in sorted(set(t))) + "))"
+        rowids = self.postings.page_rowid
+        al = np.fromiter(allowed, np.int64) if allowed is not None else None
+        ce = np.fromiter(centre, np.int64) if centre is not None else None
 
-        def one_error(t: str) -> str:
-            """All characters in place but one (misread, missed or one extra): t[:k] and t[k+1:]
-            at most one token apart (or t[k:] after t[:k] with one between) on the top-1 text;
-            with candidates in those readings also "every character but one somewhere, one of
-            them a candidate"."""
-            alts = [f"body : {_phrase(t[1:])}", f"body : {_phrase(t[:-1])}"]
-            if lat_mod.FUZZY_CANDIDATES:  # or one of the others a candidate
-                alts += [cands(t[:k] + t[k + 1:]) for k in range(len(t))]
-            alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k + 1:])}, 1)" for k in range(1, len(t) - 1)]
-            if lat_mod.FUZZY_INSERTIONS:
-                alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k:])}, 1)" for k in range(1, len(t))]
-            return "(" + " OR ".join(alts) + ")"
+        def ok(pg):
+            r = np.asarray(rowids[pg])
+            m = np.ones(r.size, bool)
+            if al is not None:
+                m &= np.isin(r >> ROWID_SHIFT, al)
+            if ce is not None:
+                m &= np.isin(r, ce)
+            return m
+        return ok
 
-        parts = []
-        for t in q.terms:
-            if lat_mod.FUZZY_TWO_LEN and len(t) >= lat_mod.FUZZY_TWO_LEN:  # two errors: one half has at most one
-                h = len(t) // 2
-                parts.append(f"({cands(t)} OR {one_error(t[:h])} OR {one_error(t[h:])})")
-            elif lat_mod.FUZZY_MIN_LEN and len(t) >= lat_mod.FUZZY_MIN_LEN:
-                parts.append(f"({cands(t)} OR {one_error(t)})")
-            else:
-                parts.append(cands(t))
-        return " AND ".join(parts + [f"centre : {_phrase(t)}" for t in q.centre])
+    def _term_pages(self, t: str, *, cands: bool = False, lo: int = 0, hi: int | None = None,
+                    cap: int | None = None, page_ok=None) -> tuple[Any, bool]:
+        """Sorted page indexes (postings order) where term ``t`` is read (see :meth:`Postings.phrase`)."""
+        import numpy as np
+
+        starts, complete = self.postings.phrase(t, cands=cands, lo=lo, hi=hi, cap_pages=cap, page_ok=page_ok)
+        return np.unique(self.postings.pages_of(starts)), complete
+
+    def _text_pages(self, q: Query, allowed: set[int] | None, cap: int | None, lo: int = 0,
+                    hi: int | None = None) -> tuple[Any, bool]:
+        """Page indexes whose top-1 text has every term (and centre column every ``centre:`` term),
+        sorted; complete = not stopped at ``cap`` pages."""
+        import numpy as np
+
+        centre = self._centre_rows(q)
+        ok = self._page_ok(allowed, centre)
+        if not q.terms:
+            pg = np.flatnonzero(ok(np.arange(self.postings.page_rowid.size))) if ok else np.zeros(0, np.int64)
+            return (pg[:cap], pg.size <= cap) if cap is not None else (pg, True)
+        terms = sorted(set(q.terms), key=len, reverse=True)
+        pages, complete = self._term_pages(terms[0], lo=lo, hi=hi, cap=cap if len(terms) == 1 else None,
+                                           page_ok=ok)
+        for t in terms[1:]:
+            if pages.size == 0:
+                break
+            more, _ = self._term_pages(t, lo=lo, hi=hi, page_ok=ok)
+            pages = np.intersect1d(pages, more)
+        if cap is not None and pages.size > cap:
+            pages, complete = pages[:cap], False
+        return pages, complete
+
+    def _exact_pages(self, q: Query, allowed: set[int] | None, cap: int) -> tuple[dict[int, list[int]], bool, Any]:
+        """Pages whose top-1 text has every term, by item: item rowid → page rowids; at most
+        about ``cap`` pages; complete = all were found; their page indexes."""
+        pages, complete = self._text_pages(q, allowed, cap)
+        out: dict[int, list[int]] = {}
+        for r in self.postings.page_rowid[pages].tolist():
+            out.setdefault(r >> ROWID_SHIFT, []).append(r)
+        return out, complete, pages
 
     def _uncertain_pages(self, q: Query, allowed: set[int] | None, *, lo: int = 0,
-                         hi: int = (1 << 62), cap: int = VERIFY_CAP) -> tuple[dict[int, float], bool]:
+                         hi: int | None = None, cap: int = VERIFY_CAP,
+                         exact: Any = None) -> tuple[dict[int, float], bool]:
         """Pages without an exact hit where every term matches through the recogniser's candidates
         or with an allowed error: rowid → best joint probability of a reading; and whether all
-        candidate pages were checked. FTS5 picks the candidates (exact pages excluded with NOT),
-        the page lattices are checked by :func:`guji.publish.lattice.find` (C regular expressions)."""
-        out: dict[int, float] = {}
-        checked = 0
-        expr = f"({self._candidate_expr(q)}) NOT ({self._text_expr(q)})"
-        cur = self.db.execute(
-            "SELECT p.rowid, p.lat, p.latp FROM pages_fts f JOIN pages p ON p.rowid = f.rowid "
-            "WHERE pages_fts MATCH ? AND f.rowid BETWEEN ? AND ?", (expr, lo, hi))
-        complete = True
-        for rowid, lat, latp in cur:
-            if allowed is not None and (rowid >> ROWID_SHIFT) not in allowed:
-                continue
-            if checked >= cap:
-                complete = False
-                break
-            checked += 1
-            best = 1.0
-            for t in q.terms:
-                ms = lat_mod.find(lat, latp, t)
-                if not ms:
-                    best = 0.0
-                    break
-                best *= max(m[2] for m in ms)
-            if best > 0:
-                out[rowid] = best
-        cur.close()
-        return out, complete
+        candidate pages were checked. The postings pick the candidate pages (every character read
+        or a candidate at consecutive positions; for the errors allowed, one part of the phrase
+        that must be intact: a half for one error, a third for two), in index order; at most
+        ``cap`` of them are checked on their lattice (:func:`guji.publish.lattice.find`)."""
+        import numpy as np
 
-    def _exact_pages(self, q: Query, allowed: set[int] | None, cap: int) -> dict[int, tuple[int, str]]:
-        """Pages whose top-1 text has every term, grouped in SQL: item rowid → (pages, their
-        rowids comma-separated); at most ``cap`` pages."""
-        sql = "SELECT rowid AS r FROM pages_fts WHERE pages_fts MATCH ?"
-        args: list[Any] = [self._text_expr(q)]
-        if allowed is not None:
-            sql += f" AND (rowid >> {ROWID_SHIFT}) IN (SELECT value FROM json_each(?))"
-            args.append(json.dumps(sorted(allowed)))
-        sql += " LIMIT ?"
-        args.append(cap)
-        return {it: (n, rows) for it, n, rows in self.db.execute(
-            f"SELECT r >> {ROWID_SHIFT}, count(*), group_concat(r) FROM ({sql}) GROUP BY 1", args)}
+        centre = self._centre_rows(q)
+        ok = self._page_ok(allowed, centre)
+        if exact is None:
+            exact, _ = self._text_pages(q, allowed, None, lo, hi)
+        complete = True
+        cand_sets = []
+        for t in dict.fromkeys(q.terms):
+            n = len(t)
+            parts = [t]
+            if lat_mod.FUZZY_TWO_LEN and n >= lat_mod.FUZZY_TWO_LEN:
+                k = n // 3
+                parts = [t[:k], t[k:n - k], t[n - k:]]
+            elif lat_mod.FUZZY_MIN_LEN and n >= lat_mod.FUZZY_MIN_LEN:
+                parts = [t[:n // 2], t[n // 2:]]
+            found = []
+            for part in parts:
+                # enough pages that ``cap`` of them are not exact pages
+                pg, done = self._term_pages(part, cands=True, lo=lo, hi=hi, cap=cap + exact.size, page_ok=ok)
+                found.append(pg)
+                complete = complete and done
+            cand_sets.append(np.unique(np.concatenate(found)) if len(found) > 1 else found[0])
+        pages = cand_sets[0]
+        for c in cand_sets[1:]:
+            pages = np.intersect1d(pages, c)
+        pages = np.setdiff1d(pages, exact, assume_unique=True)
+        if pages.size > cap:
+            pages, complete = pages[:cap], False
+        out: dict[int, float] = {}
+        rowids = self.postings.page_rowid[pages].tolist()
+        for i in range(0, len(rowids), 500):
+            chunk = rowids[i:i + 500]
+            for rowid, lat, latp in self.db.execute(
+                    f"SELECT rowid, lat, latp FROM pages WHERE rowid IN ({','.join('?' * len(chunk))})", chunk):
+                best = 1.0
+                for t in q.terms:
+                    ms = lat_mod.find(lat, latp, t)
+                    if not ms:
+                        best = 0.0
+                        break
+                    best *= max(m[2] for m in ms)
+                if best > 0:
+                    out[rowid] = best
+        return out, complete
 
     def search(self, query: str | Query, *, limit: int = 20, offset: int = 0, hits_per_item: int = 3,
                scan_cap: int = SCAN_CAP, alternatives: bool = True) -> dict[str, Any]:
@@ -691,12 +764,10 @@ class SearchIndex:
         meta_items: set[int] = set()
         text = bool(q.terms or q.centre)
         if text:
-            grouped = self._exact_pages(q, allowed, scan_cap)
-            page_hits = {it: rows for it, (_n, rows) in grouped.items()}  # type: ignore[misc]
-            n_page_hits = sum(n for n, _ in grouped.values())
-            exact = n_page_hits < scan_cap
+            page_hits, exact, exact_pages = self._exact_pages(q, allowed, scan_cap)
+            n_page_hits = sum(len(v) for v in page_hits.values())
             if alternatives and q.terms and exact:
-                unc, complete = self._uncertain_pages(q, allowed)
+                unc, complete = self._uncertain_pages(q, allowed, exact=exact_pages)
                 exact = exact and complete
                 for rowid, p in unc.items():
                     uncertain_hits.setdefault(rowid >> ROWID_SHIFT, []).append((p, rowid))
@@ -720,7 +791,7 @@ class SearchIndex:
         for rid in shown:
             row = self._row("SELECT * FROM items WHERE rowid = ?", (rid,))
             d = {k: row[k] for k in row if k != "rowid"}
-            hits = sorted(map(int, page_hits[rid].split(","))) if rid in page_hits else []
+            hits = sorted(page_hits.get(rid, []))
             unc = sorted(uncertain_hits.get(rid, []), key=lambda pr: (-pr[0], pr[1]))
             d["page_hits"] = len(hits) + len(unc)
             d["exact_page_hits"] = len(hits)
@@ -816,13 +887,11 @@ class SearchIndex:
         it = self.item(item_id)
         if it is None or not q.terms:
             return [], 0
-        lo = it["rowid"] << ROWID_SHIFT
-        hi = ((it["rowid"] + 1) << ROWID_SHIFT) - 1
-        rows = [r for (r,) in self.db.execute(
-            "SELECT rowid FROM pages_fts WHERE pages_fts MATCH ? AND rowid BETWEEN ? AND ?",
-            (self._text_expr(q), lo, hi)).fetchall()]
+        lo, hi = self.postings.item_range(it["rowid"], ROWID_SHIFT)
+        exact, _ = self._text_pages(q, None, None, lo, hi)
+        rows = self.postings.page_rowid[exact].tolist()
         if alternatives:
-            unc, _ = self._uncertain_pages(q, None, lo=lo, hi=hi, cap=1 << ROWID_SHIFT)
+            unc, _ = self._uncertain_pages(q, None, lo=lo, hi=hi, cap=1 << ROWID_SHIFT, exact=exact)
             rows += sorted(unc)
         certain: list[dict[str, Any]] = []
         uncertain: list[dict[str, Any]] = []

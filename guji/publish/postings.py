@@ -1,0 +1,249 @@
+"""Positional postings of the search index: where each folded character is read (docs/search.md).
+
+Every indexed character position of the collection has a *key*: its page's start offset (pages laid
+end to end in the order they were indexed) plus its position on the page. Per folded character the
+file keeps the sorted keys where it is the recogniser's **top-1** reading, and apart from those the
+sorted keys where it is one of the kept **candidates**: one contiguous array per kind plus an
+offsets table per character (``chars`` sorted by code point, ``offs[k]:offs[k+1]`` = character
+*k*'s slice). A phrase ``c0 c1 … cn-1`` starts at key *s* when ``s + i`` is among ``ci``'s keys for
+every *i*: the arrays are intersected, shifted, starting from the rarest character, window by
+window (so a query can stop once it has enough pages), and a start is kept only when the phrase
+ends on the same page (never across pages).
+
+File ``index.postings`` beside ``index.sqlite``: ``GUJIPOST`` + 8-byte header length + a JSON
+header (format, the build id also stored in the SQLite file, per array its offset, dtype and
+length) + the arrays, 64-byte aligned, opened with ``numpy.memmap`` (zero copy, read only).
+
+Building is one stable sort of all top-1 character ids (their keys are the sort order itself) and
+one of all candidates; no per-character insert.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+MAGIC = b"GUJIPOST"
+FORMAT = 1
+WINDOW = 1 << 18  # postings of the rarest character handled per step
+
+
+def _codes(s: str) -> np.ndarray:
+    return np.frombuffer(s.encode("utf-32-le", "surrogatepass"), np.uint32)
+
+
+def _group(codes: np.ndarray, keys: np.ndarray | None, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(chars, offs, keys sorted by character then key)``; ``keys`` None = ``arange`` (top-1:
+    the stable sort's order is the keys)."""
+    if codes.size == 0:
+        return np.zeros(0, np.uint32), np.zeros(1, np.int64), np.zeros(0, dtype)
+    counts = np.bincount(codes, minlength=0)
+    chars = np.flatnonzero(counts).astype(np.uint32)
+    if chars.size <= 65536:  # dense ids of 16 bits: numpy's stable sort is a radix sort then
+        lut = np.zeros(counts.size, np.uint16)
+        lut[chars] = np.arange(chars.size, dtype=np.uint16)
+        order = np.argsort(lut[codes], kind="stable")
+    else:
+        order = np.argsort(codes, kind="stable")
+    offs = np.zeros(chars.size + 1, np.int64)
+    np.cumsum(counts[chars], out=offs[1:])
+    out = order.astype(dtype) if keys is None else keys[order].astype(dtype)
+    return chars, offs, out
+
+
+class PostingsWriter:
+    """Collect pages (in index order) and write the postings file (:meth:`write`)."""
+
+    def __init__(self) -> None:
+        self.rowids: list[int] = []
+        self.lengths: list[int] = []
+        self.top: list[np.ndarray] = []
+        self.cand_codes: list[np.ndarray] = []
+        self.cand_keys: list[np.ndarray] = []
+        self.offset = 0
+
+    def add(self, rowid: int, folded: str, alt_chars: str = "", alt_pos: Sequence[int] | None = None) -> None:
+        """One page: its folded top-1 text and its kept candidates (folded, positions ascending)."""
+        n = len(folded)
+        self.rowids.append(rowid)
+        self.lengths.append(n)
+        if n:
+            self.top.append(_codes(folded))
+        m = len(alt_chars) if alt_chars and alt_pos is not None else 0
+        if m:
+            pos = np.frombuffer(alt_pos, np.uint16, m) if hasattr(alt_pos, "tobytes") and not isinstance(alt_pos, np.ndarray) \
+                else np.asarray(alt_pos[:m])
+            ok = pos < n  # candidates past the text (clamped positions) are not in the lattice either
+            self.cand_codes.append(_codes(alt_chars[:m])[ok])
+            self.cand_keys.append(pos[ok].astype(np.int64) + self.offset)
+        self.offset += n
+
+    def write(self, path: str | Path, build_id: str) -> None:
+        """Write to ``path`` (the caller renames it into place)."""
+        total = self.offset
+        dtype = np.uint32 if total < (1 << 32) - 1 else np.uint64
+        starts = np.zeros(len(self.lengths) + 1, np.int64)
+        np.cumsum(np.asarray(self.lengths, np.int64), out=starts[1:])
+        top = np.concatenate(self.top) if self.top else np.zeros(0, np.uint32)
+        self.top.clear()
+        arrays: dict[str, np.ndarray] = {"page_rowid": np.asarray(self.rowids, np.int64), "page_start": starts}
+        arrays["top_chars"], arrays["top_offs"], arrays["top_keys"] = _group(top, None, dtype)
+        del top
+        cc = np.concatenate(self.cand_codes) if self.cand_codes else np.zeros(0, np.uint32)
+        ck = np.concatenate(self.cand_keys) if self.cand_keys else np.zeros(0, np.int64)
+        self.cand_codes.clear()
+        self.cand_keys.clear()
+        arrays["cand_chars"], arrays["cand_offs"], arrays["cand_keys"] = _group(cc, ck, dtype)
+        header: dict = {"format": FORMAT, "id": build_id, "arrays": {}}
+        off = 0
+        for name, a in arrays.items():
+            off = (off + 63) // 64 * 64
+            header["arrays"][name] = [off, a.dtype.str, int(a.size)]
+            off += a.nbytes
+        hb = json.dumps(header).encode()
+        base = (16 + len(hb) + 63) // 64 * 64
+        with open(path, "wb") as f:
+            f.write(MAGIC + len(hb).to_bytes(8, "little") + hb)
+            for name, a in arrays.items():
+                f.seek(base + header["arrays"][name][0])
+                f.write(np.ascontiguousarray(a).tobytes())
+            f.truncate(base + off)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+class Postings:
+    """A postings file opened read-only (memory-mapped)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        with open(self.path, "rb") as f:
+            head = f.read(16)
+            if len(head) < 16 or head[:8] != MAGIC:
+                raise ValueError(f"{self.path} is not a guji postings file")
+            hb = f.read(int.from_bytes(head[8:], "little"))
+        header = json.loads(hb)
+        self.format = header.get("format")
+        self.id = header.get("id")
+        base = (16 + len(hb) + 63) // 64 * 64
+        a: dict[str, np.ndarray] = {}
+        for name, (off, dt, n) in header["arrays"].items():
+            a[name] = np.memmap(self.path, dtype=np.dtype(dt), mode="r", offset=base + off, shape=(n,)) \
+                if n else np.zeros(0, np.dtype(dt))
+        self.page_rowid = a["page_rowid"]
+        self.page_start = np.asarray(a["page_start"])
+        self._kinds = {"top": (a["top_chars"], a["top_offs"], a["top_keys"]),
+                       "cand": (a["cand_chars"], a["cand_offs"], a["cand_keys"])}
+        self._item_ranges: dict[int, tuple[int, int]] | None = None
+
+    def keys(self, ch: str, kind: str = "top") -> np.ndarray:
+        """The sorted keys where ``ch`` (folded) is read (``top``) or a candidate (``cand``)."""
+        chars, offs, keys = self._kinds[kind]
+        c = ord(ch)
+        k = int(np.searchsorted(chars, c))
+        if k >= chars.size or chars[k] != c:
+            return keys[:0]
+        return keys[int(offs[k]):int(offs[k + 1])]
+
+    def item_range(self, item_rowid: int, shift: int) -> tuple[int, int]:
+        """Key range ``[lo, hi)`` of one item's pages (indexed one after the other)."""
+        pg = np.flatnonzero((self.page_rowid >> shift) == item_rowid)
+        if pg.size == 0:
+            return 0, 0
+        return int(self.page_start[pg[0]]), int(self.page_start[pg[-1] + 1])
+
+    def pages_of(self, starts: np.ndarray) -> np.ndarray:
+        """Page indexes of keys."""
+        return np.searchsorted(self.page_start, starts, side="right") - 1
+
+    def phrase(self, t: str, *, cands: bool = False, lo: int = 0, hi: int | None = None,
+               cap_pages: int | None = None, page_ok: Callable[[np.ndarray], np.ndarray] | None = None,
+               ) -> tuple[np.ndarray, bool]:
+        """Sorted start keys (int64) where ``t`` is read at consecutive positions of one page:
+        every character the top-1 reading, or with ``cands`` the top-1 reading or a candidate;
+        starts in ``[lo, hi)`` with the whole phrase before ``hi``. With ``cap_pages`` the search
+        stops after the window in which that many pages (passing ``page_ok``, a mask over page
+        indexes) were found: then ``complete`` is False."""
+        n = len(t)
+        end = int(self.page_start[-1]) if hi is None else hi
+        if n == 0 or end - lo < n:
+            return np.zeros(0, np.int64), True
+        kinds = ("top", "cand") if cands else ("top",)
+        arrs = [[self.keys(c, k) for k in kinds] for c in t]
+        sizes = [sum(a.size for a in ks) for ks in arrs]
+        if min(sizes) == 0:
+            return np.zeros(0, np.int64), True
+        order = sorted(range(n), key=lambda i: sizes[i])
+        r = order[0]
+        smax = end - n  # last possible start
+        span = smax + 1 - lo
+        step = max(1024, int(span * WINDOW / max(1, sizes[r])) + 1)
+        out: list[np.ndarray] = []
+        pages: list[np.ndarray] = []
+        npages = 0
+        a = lo
+        while a <= smax:
+            b = min(smax + 1, a + step)  # starts [a, b)
+            S = self._slice_all(arrs[r], a + r, b + r, -r)
+            for i in order[1:]:
+                if S.size == 0:
+                    break
+                S = self._member(S, arrs[i], i, a, b)
+            if S.size:
+                if len(arrs[r]) > 1:
+                    S = np.unique(S)
+                pg = self.pages_of(S)
+                ok = S + n <= self.page_start[pg + 1]
+                S, pg = S[ok], pg[ok]
+                if page_ok is not None and S.size:
+                    ok = page_ok(pg)
+                    S, pg = S[ok], pg[ok]
+                if S.size:
+                    out.append(S)
+                    if cap_pages is not None:
+                        u = np.unique(pg)
+                        pages.append(u)
+                        npages += u.size
+            a = b
+            if cap_pages is not None and npages >= cap_pages and a <= smax:
+                return (np.concatenate(out) if out else np.zeros(0, np.int64)), False
+        return (np.concatenate(out) if out else np.zeros(0, np.int64)), True
+
+    @staticmethod
+    def _slice_all(ks: list[np.ndarray], a: int, b: int, shift: int) -> np.ndarray:
+        parts = []
+        for k in ks:
+            i, j = np.searchsorted(k, (a, b))
+            if j > i:
+                parts.append(k[i:j].astype(np.int64) + shift)
+        if not parts:
+            return np.zeros(0, np.int64)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    @staticmethod
+    def _member(S: np.ndarray, ks: list[np.ndarray], i: int, a: int, b: int) -> np.ndarray:
+        """The starts ``s`` of ``S`` (all in ``[a, b)``) with ``s + i`` among the keys ``ks``."""
+        keep = np.zeros(S.size, bool)
+        width = b - a
+        mask = None
+        for k in ks:
+            x, y = np.searchsorted(k, (a + i, b + i))
+            if y <= x:
+                continue
+            sl = k[x:y]
+            if S.size * 8 < sl.size or width > (1 << 26):  # few starts: binary search
+                q = (S + i).astype(sl.dtype)
+                idx = np.searchsorted(sl, q)
+                idx[idx >= sl.size] = sl.size - 1
+                keep |= sl[idx] == q
+            else:  # many: a byte mask over the window
+                if mask is None:
+                    mask = np.zeros(width, bool)
+                mask[sl.astype(np.int64) - (a + i)] = True
+        if mask is not None:
+            keep |= mask[S - a]
+        return S[keep]
