@@ -122,3 +122,22 @@ def test_one_substitution_through_the_index_and_the_pair_of_files(tmp_path):
     postings_path(path).unlink()
     with pytest.raises(NotReady, match="postings file .* cannot be read"):
         SearchIndex(path)
+
+
+def test_publish_ships_the_postings_beside_the_index(tmp_path):
+    from guji.iiif import uris
+    from guji.publish.index import IndexWriter, PageText, postings_path
+    from guji.publish.meta import ItemInfo
+    from guji.publish.sync import PHASE_TOP, HashCache, collect
+
+    site = tmp_path / "site"
+    path = site / uris.search_index_path()
+    w = IndexWriter(path)
+    w.add_item(ItemInfo(item_id="b1", title="x"), [PageText("c", "http://x/c", 1, "天地")])
+    w.close()
+    files, _ = collect(tmp_path / "build", site=site, restricted=set(), public={"b1"}, slug_to_item={},
+                       hashes=HashCache(tmp_path / "hashes.json"))
+    keys = [f.key for f in files if f.phase == PHASE_TOP]
+    # the postings go out first: a reader of the old index.sqlite meanwhile is told to reload
+    assert keys == ["search/index.postings", "search/index.sqlite"]
+    assert postings_path(path) == site / "search" / "index.postings"
