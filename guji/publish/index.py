@@ -409,8 +409,6 @@ class IndexWriter:
         self.db.executescript(SCHEMA)
         self.db.execute("BEGIN")
         self.db.execute("INSERT INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
-        self.build_id = os.urandom(8).hex()
-        self.db.execute("INSERT INTO meta VALUES ('postings', ?)", (self.build_id,))
         self.postings = PostingsWriter()
         self._n_items = 0
         self.grades: dict[str, int] = {}
@@ -462,6 +460,10 @@ class IndexWriter:
 
     def close(self, optimize: bool = True) -> None:
         self.db.executemany("INSERT INTO grade_counts VALUES (?, ?)", sorted(self.grades.items()))
+        # the pair's id: a digest of what the postings hold, so an unchanged collection gives
+        # byte-identical files (publish uploads nothing) and a mismatched pair is refused
+        self.build_id = self.postings.digest()
+        self.db.execute("INSERT INTO meta VALUES ('postings', ?)", (self.build_id,))
         self.db.execute("COMMIT")
         if optimize:
             self.db.execute("INSERT INTO centre_fts(centre_fts) VALUES ('optimize')")

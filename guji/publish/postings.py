@@ -20,6 +20,7 @@ one of all candidates; no per-character insert.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -65,6 +66,11 @@ class PostingsWriter:
         self.cand_codes: list[np.ndarray] = []
         self.cand_keys: list[np.ndarray] = []
         self.offset = 0
+        self._hash = hashlib.blake2b(digest_size=16)
+
+    def digest(self) -> str:
+        """A digest of everything added (the build id of the file)."""
+        return self._hash.hexdigest()
 
     def add(self, rowid: int, folded: str, alt_chars: str = "", alt_pos: Sequence[int] | None = None) -> None:
         """One page: its folded top-1 text and its kept candidates (folded, positions ascending)."""
@@ -80,6 +86,11 @@ class PostingsWriter:
             ok = pos < n  # candidates past the text (clamped positions) are not in the lattice either
             self.cand_codes.append(_codes(alt_chars[:m])[ok])
             self.cand_keys.append(pos[ok].astype(np.int64) + self.offset)
+        self._hash.update(rowid.to_bytes(8, "little", signed=True) + n.to_bytes(4, "little"))
+        self._hash.update(folded.encode("utf-8", "surrogatepass"))
+        if m:
+            self._hash.update(self.cand_codes[-1].tobytes())
+            self._hash.update(self.cand_keys[-1].tobytes())
         self.offset += n
 
     def write(self, path: str | Path, build_id: str) -> None:
