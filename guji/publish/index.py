@@ -47,6 +47,7 @@ from guji.publish.postings import Postings, PostingsWriter
 INDEX_VERSION = 4  # 4: positional postings file beside the SQLite file (guji/publish/postings.py)
 ROWID_SHIFT = 20
 SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
+MAX_PLANS = 12  # readings of one term looked up one by one in the postings (else a pigeonhole filter)
 VERIFY_CAP = 200  # candidate pages checked per query for uncertain (alternative) matches
 MAX_QUERY_CHARS = 200
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
@@ -655,13 +656,13 @@ class SearchIndex:
             return m
         return ok
 
-    def _term_pages(self, t: str, *, cands: bool = False, lo: int = 0, hi: int | None = None,
+    def _term_pages(self, t: Sequence[str | None], *, cands: bool = False, lo: int = 0, hi: int | None = None,
                     cap: int | None = None, page_ok=None) -> tuple[Any, bool]:
         """Sorted page indexes (postings order) where term ``t`` is read (see :meth:`Postings.phrase`)."""
         import numpy as np
 
         starts, complete = self.postings.phrase(t, cands=cands, lo=lo, hi=hi, cap_pages=cap, page_ok=page_ok)
-        return np.unique(self.postings.pages_of(starts)), complete
+        return self.postings.pages_with(starts), complete
 
     def _text_pages(self, q: Query, allowed: set[int] | None, cap: int | None, lo: int = 0,
                     hi: int | None = None) -> tuple[Any, bool]:
@@ -700,10 +701,12 @@ class SearchIndex:
                          exact: Any = None) -> tuple[dict[int, float], bool]:
         """Pages without an exact hit where every term matches through the recogniser's candidates
         or with an allowed error: rowid → best joint probability of a reading; and whether all
-        candidate pages were checked. The postings pick the candidate pages (every character read
-        or a candidate at consecutive positions; for the errors allowed, one part of the phrase
-        that must be intact: a half for one error, a third for two), in index order; at most
-        ``cap`` of them are checked on their lattice (:func:`guji.publish.lattice.find`)."""
+        candidate pages were checked. The postings find the pages where a reading allowed by
+        :func:`guji.publish.lattice.plans` is there (each a phrase whose characters may be
+        candidates, ``None`` = any character); past :data:`MAX_PLANS` readings (two errors in
+        long phrases) the pages where one third of the phrase is intact. At most ``cap`` of them,
+        in index order, are checked on their lattice (:func:`guji.publish.lattice.find`), which
+        gives each reading's probability."""
         import numpy as np
 
         centre = self._centre_rows(q)
@@ -714,19 +717,17 @@ class SearchIndex:
         cand_sets = []
         for t in dict.fromkeys(q.terms):
             n = len(t)
-            parts = [t]
-            if lat_mod.FUZZY_TWO_LEN and n >= lat_mod.FUZZY_TWO_LEN:
+            parts: list = [steps for steps, _c in lat_mod.plans(t, True, lat_mod.rules())]
+            if len(parts) > MAX_PLANS:  # two errors: one third of the phrase is intact
                 k = n // 3
                 parts = [t[:k], t[k:n - k], t[n - k:]]
-            elif lat_mod.FUZZY_MIN_LEN and n >= lat_mod.FUZZY_MIN_LEN:
-                parts = [t[:n // 2], t[n // 2:]]
             found = []
             for part in parts:
                 # enough pages that ``cap`` of them are not exact pages
                 pg, done = self._term_pages(part, cands=True, lo=lo, hi=hi, cap=cap + exact.size, page_ok=ok)
                 found.append(pg)
                 complete = complete and done
-            cand_sets.append(np.unique(np.concatenate(found)) if len(found) > 1 else found[0])
+            cand_sets.append(np.unique(np.concatenate(found)) if len(found) > 1 else found[0])  # small
         pages = cand_sets[0]
         for c in cand_sets[1:]:
             pages = np.intersect1d(pages, c)

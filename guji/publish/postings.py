@@ -33,6 +33,16 @@ FORMAT = 1
 WINDOW = 1 << 18  # postings of the rarest character handled per step
 
 
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array."""
+    if a.size < 2:
+        return a
+    keep = np.empty(a.size, bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
 def _codes(s: str) -> np.ndarray:
     return np.frombuffer(s.encode("utf-32-le", "surrogatepass"), np.uint32)
 
@@ -54,6 +64,17 @@ def _group(codes: np.ndarray, keys: np.ndarray | None, dtype) -> tuple[np.ndarra
     np.cumsum(counts[chars], out=offs[1:])
     out = order.astype(dtype) if keys is None else keys[order].astype(dtype)
     return chars, offs, out
+
+
+def _bounds(k: np.ndarray, a: int, b: int) -> tuple[int, int]:
+    """Slice of sorted ``k`` holding the keys in ``[a, b)`` (the bounds in ``k``'s own dtype: a
+    search with int64 values would copy a uint32 array whole)."""
+    top = np.iinfo(k.dtype).max
+    v = np.array((min(max(a, 0), top), min(max(b, 0), top)), dtype=k.dtype)
+    i, j = np.searchsorted(k, v)
+    if b > top:
+        j = k.size
+    return int(i), int(j)
 
 
 class PostingsWriter:
@@ -171,11 +192,20 @@ class Postings:
         """Page indexes of keys."""
         return np.searchsorted(self.page_start, starts, side="right") - 1
 
-    def phrase(self, t: str, *, cands: bool = False, lo: int = 0, hi: int | None = None,
+    def pages_with(self, starts: np.ndarray) -> np.ndarray:
+        """The distinct page indexes (sorted) of sorted keys."""
+        if starts.size == 0:
+            return np.zeros(0, np.int64)
+        p0, p1 = (int(v) for v in self.pages_of(starts[[0, -1]]))
+        cnt = np.diff(np.searchsorted(starts, self.page_start[p0:p1 + 2]))
+        return np.flatnonzero(cnt) + p0
+
+    def phrase(self, t: Sequence[str | None], *, cands: bool = False, lo: int = 0, hi: int | None = None,
                cap_pages: int | None = None, page_ok: Callable[[np.ndarray], np.ndarray] | None = None,
                ) -> tuple[np.ndarray, bool]:
         """Sorted start keys (int64) where ``t`` is read at consecutive positions of one page:
-        every character the top-1 reading, or with ``cands`` the top-1 reading or a candidate;
+        every character the top-1 reading, or with ``cands`` the top-1 reading or a candidate
+        (``None`` in ``t``: any character);
         starts in ``[lo, hi)`` with the whole phrase before ``hi``. With ``cap_pages`` the search
         stops after the window in which that many pages (passing ``page_ok``, a mask over page
         indexes) were found: then ``complete`` is False."""
@@ -184,17 +214,17 @@ class Postings:
         if n == 0 or end - lo < n:
             return np.zeros(0, np.int64), True
         kinds = ("top", "cand") if cands else ("top",)
-        arrs = [[self.keys(c, k) for k in kinds] for c in t]
+        arrs = [[self.keys(c, k) for k in kinds] if c is not None else [] for c in t]
         sizes = [sum(a.size for a in ks) for ks in arrs]
-        if min(sizes) == 0:
-            return np.zeros(0, np.int64), True
-        order = sorted(range(n), key=lambda i: sizes[i])
+        known = [i for i in range(n) if t[i] is not None]
+        if not known or min(sizes[i] for i in known) == 0:
+            return np.zeros(0, np.int64), True  # a character never read (all-wildcard phrases: not asked)
+        order = sorted(known, key=lambda i: sizes[i])
         r = order[0]
         smax = end - n  # last possible start
         span = smax + 1 - lo
         step = max(1024, int(span * WINDOW / max(1, sizes[r])) + 1)
         out: list[np.ndarray] = []
-        pages: list[np.ndarray] = []
         npages = 0
         a = lo
         while a <= smax:
@@ -206,9 +236,14 @@ class Postings:
                 S = self._member(S, arrs[i], i, a, b)
             if S.size:
                 if len(arrs[r]) > 1:
-                    S = np.unique(S)
-                pg = self.pages_of(S)
-                ok = S + n <= self.page_start[pg + 1]
+                    S = sorted_unique(np.sort(S))
+                # the page of each start without a binary search per start: the window's page
+                # bounds located in the sorted starts
+                p0, p1 = (int(v) for v in self.pages_of(S[[0, -1]]))
+                bounds = self.page_start[p0:p1 + 2]
+                cnt = np.diff(np.searchsorted(S, bounds))
+                pg = np.repeat(np.arange(p0, p1 + 1), cnt)
+                ok = S + n <= np.repeat(bounds[1:], cnt)  # the whole phrase on the start's page
                 S, pg = S[ok], pg[ok]
                 if page_ok is not None and S.size:
                     ok = page_ok(pg)
@@ -216,9 +251,7 @@ class Postings:
                 if S.size:
                     out.append(S)
                     if cap_pages is not None:
-                        u = np.unique(pg)
-                        pages.append(u)
-                        npages += u.size
+                        npages += sorted_unique(pg).size
             a = b
             if cap_pages is not None and npages >= cap_pages and a <= smax:
                 return (np.concatenate(out) if out else np.zeros(0, np.int64)), False
@@ -228,7 +261,7 @@ class Postings:
     def _slice_all(ks: list[np.ndarray], a: int, b: int, shift: int) -> np.ndarray:
         parts = []
         for k in ks:
-            i, j = np.searchsorted(k, (a, b))
+            i, j = _bounds(k, a, b)
             if j > i:
                 parts.append(k[i:j].astype(np.int64) + shift)
         if not parts:
@@ -242,7 +275,7 @@ class Postings:
         width = b - a
         mask = None
         for k in ks:
-            x, y = np.searchsorted(k, (a + i, b + i))
+            x, y = _bounds(k, a + i, b + i)
             if y <= x:
                 continue
             sl = k[x:y]
