@@ -1,22 +1,22 @@
-"""The search index: one SQLite file with FTS5, published with the collection (docs/search.md).
+"""The search index: one SQLite file and its postings file, published with the collection
+(docs/search.md).
 
-Design (measured in bench/bench_search.py): FTS5's ``trigram`` tokenizer cannot answer 1- and
-2-character queries, and CJK text has no spaces, so every indexed character of the *folded* text
-(:mod:`guji.textfold`) is one token of the ``unicode61`` tokenizer ("万 历 三 年"). Any-length
-substring queries are then FTS5 phrase queries ("万 历"); a 1-character query is a single token.
+Design (measured in bench/bench_search.py): the phrase lookup runs on *positional postings*
+(:mod:`guji.publish.postings`, ``index.postings`` beside ``index.sqlite``, memory-mapped): per
+folded character (:mod:`guji.textfold`) the sorted keys of the positions where it is the
+recogniser's top-1 reading and, apart, where it is one of its kept candidates (probability ≥
+:data:`ALT_MIN_P`). A phrase is the intersection of its characters' keys, shifted, from the
+rarest character on; exact top-1 pages come straight from it. Pages that may match otherwise
+(every character read or a candidate; one error in 4+ characters, two in 8+: the readings of
+:func:`guji.publish.lattice.plans`, a misread character being any character) are found the same
+way over top-1 and candidate keys, at most :data:`VERIFY_CAP` of them, and checked on their
+*lattice* string (:mod:`guji.publish.lattice`: per position the top-1 reading and its candidates,
+with probabilities), which gives each reading's joint probability; only the hits shown are
+turned into matches with text and boxes.
 
 Only the page's **body text** is indexed as such (:func:`guji.pagetext.body_lines`); the centre
-column (版心) is its own FTS column (``centre:`` in queries), margin labels are left out.
-
-Search over the recogniser's alternatives: per page the row keeps a *lattice* string
-(:mod:`guji.publish.lattice`: per character position the folded top-1 reading and the
-recogniser's other candidates with probability ≥ :data:`ALT_MIN_P`) with the readings'
-probabilities; the FTS column ``alts`` holds the bag of those candidate characters. Exact top-1
-pages come from one FTS5 phrase query, grouped by item in SQL. Pages that may match otherwise
-(every character read or a candidate, or one error in 4+ characters, two in 8+) are picked by
-FTS5 (exact pages excluded with ``NOT``), at most :data:`VERIFY_CAP` of them, and checked on
-their lattice by compiled regular expressions; only the hits shown are turned into matches
-with text and boxes (docs/search.md).
+column (版心) is in a small FTS5 table (``centre:`` in queries), margin labels are left out;
+metadata is in FTS5 too (``items_fts``).
 
 Page rows get ``rowid = item_rowid << 20 | canvas order`` so a hit's item is known without a join
 and one item's pages are a rowid range (content search). Per page the index keeps the lattice
@@ -370,12 +370,11 @@ def _pack_probs(confs: Sequence[float] | None, n: int) -> bytes | None:
 
 
 def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | PackedAlternatives | None,
-               text: str = "") -> tuple[str, str, Any, bytes, str]:
+               text: str = "") -> tuple[str, str, Any, bytes]:
     """``text`` folded, and the recogniser's candidates as folded characters, positions and
-    probabilities (one byte each), and the FTS bag of those characters (each once, first seen
-    first); one fold for both."""
+    probabilities (one byte each); one fold for both."""
     if not alternatives:
-        return fold_text(text), "", None, b"", ""
+        return fold_text(text), "", None, b""
     if isinstance(alternatives, PackedAlternatives):  # positions ascending (page_content_from_ocr)
         raw, pos, probs = alternatives.chars, alternatives.positions, alternatives.probs
     else:
@@ -383,13 +382,13 @@ def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | PackedA
 
         flat = [(k, c, p) for k, cands in sorted(alternatives.items()) for c, p in cands if len(c) == 1]
         if not flat:
-            return fold_text(text), "", None, b"", ""
+            return fold_text(text), "", None, b""
         ks, cs, ps = zip(*flat)
         raw, pos = "".join(cs), array("H", ks)
         probs = (np.clip(np.asarray(ps, dtype=np.float64), 0.0, 1.0) * 255 + 0.5).astype(np.uint8).tobytes()
     both = fold_text(text + raw)
     chars = both[len(text):]
-    return both[:len(text)], chars, pos, probs, " ".join(dict.fromkeys(chars))
+    return both[:len(text)], chars, pos, probs
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -422,7 +421,7 @@ class IndexWriter:
         fts_rows = []
         for p in pages:
             prow = (rid << ROWID_SHIFT) | p.order
-            folded, alt_chars, alt_pos, alt_probs, bag = _pack_alts(p.alternatives, p.chars)
+            folded, alt_chars, alt_pos, alt_probs = _pack_alts(p.alternatives, p.chars)
             lat, latp = build_lattice(folded, _pack_probs(p.confidences, len(p.chars)), alt_chars, alt_pos, alt_probs)
             centre = compact(p.centre) if p.centre else ""
             page_rows.append((prow, lat, latp, p.canvas_id, p.canvas_uri, p.label, p.width, p.height, p.chars,

@@ -100,6 +100,7 @@ class PostingsWriter:
         self.lengths.append(n)
         if n:
             self.top.append(_codes(folded))
+            self._hash.update(self.top[-1])
         m = len(alt_chars) if alt_chars and alt_pos is not None else 0
         if m:
             pos = np.frombuffer(alt_pos, np.uint16, m) if hasattr(alt_pos, "tobytes") and not isinstance(alt_pos, np.ndarray) \
@@ -108,7 +109,6 @@ class PostingsWriter:
             self.cand_codes.append(_codes(alt_chars[:m])[ok])
             self.cand_keys.append(pos[ok].astype(np.int64) + self.offset)
         self._hash.update(rowid.to_bytes(8, "little", signed=True) + n.to_bytes(4, "little"))
-        self._hash.update(folded.encode("utf-8", "surrogatepass"))
         if m:
             self._hash.update(self.cand_codes[-1].tobytes())
             self._hash.update(self.cand_keys[-1].tobytes())
