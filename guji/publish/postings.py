@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from array import array
+from bisect import bisect_left
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -83,53 +85,68 @@ class PostingsWriter:
     def __init__(self) -> None:
         self.rowids: list[int] = []
         self.lengths: list[int] = []
-        self.top: list[np.ndarray] = []
-        self.cand_codes: list[np.ndarray] = []
-        self.cand_keys: list[np.ndarray] = []
+        self.texts: list[str] = []
+        self.cand_chars: list[str] = []
+        self.cand_pos = array("H")
+        self.cand_pages: list[int] = []  # page index per page with candidates …
+        self.cand_counts: list[int] = []  # … and how many
         self.offset = 0
-        self._hash = hashlib.blake2b(digest_size=16)
-
-    def digest(self) -> str:
-        """A digest of everything added (the build id of the file)."""
-        return self._hash.hexdigest()
+        self.arrays: dict[str, np.ndarray] | None = None
+        self._digest = ""
 
     def add(self, rowid: int, folded: str, alt_chars: str = "", alt_pos: Sequence[int] | None = None) -> None:
-        """One page: its folded top-1 text and its kept candidates (folded, positions ascending)."""
+        """One page: its folded top-1 text and its kept candidates (folded, positions ascending;
+        those past the text are dropped, as in the lattice). Gathered; sorted once at the end."""
         n = len(folded)
         self.rowids.append(rowid)
         self.lengths.append(n)
-        if n:
-            self.top.append(_codes(folded))
-            self._hash.update(self.top[-1])
+        self.texts.append(folded)
         m = len(alt_chars) if alt_chars and alt_pos is not None else 0
+        if m and alt_pos[m - 1] >= n:
+            m = bisect_left(alt_pos, n, 0, m)
         if m:
-            pos = np.frombuffer(alt_pos, np.uint16, m) if hasattr(alt_pos, "tobytes") and not isinstance(alt_pos, np.ndarray) \
-                else np.asarray(alt_pos[:m])
-            ok = pos < n  # candidates past the text (clamped positions) are not in the lattice either
-            self.cand_codes.append(_codes(alt_chars[:m])[ok])
-            self.cand_keys.append(pos[ok].astype(np.int64) + self.offset)
-        self._hash.update(rowid.to_bytes(8, "little", signed=True) + n.to_bytes(4, "little"))
-        if m:
-            self._hash.update(self.cand_codes[-1].tobytes())
-            self._hash.update(self.cand_keys[-1].tobytes())
+            self.cand_chars.append(alt_chars[:m])
+            self.cand_pos.extend(alt_pos[:m])
+            self.cand_pages.append(len(self.rowids) - 1)
+            self.cand_counts.append(m)
         self.offset += n
 
-    def write(self, path: str | Path, build_id: str) -> None:
-        """Write to ``path`` (the caller renames it into place)."""
+    def digest(self) -> str:
+        """Sort everything added (:meth:`finish`) and return the digest of the postings (the
+        build id of the file: the same pages give the same file)."""
+        self.finish()
+        return self._digest
+
+    def finish(self) -> None:
+        if self.arrays is not None:
+            return
         total = self.offset
         dtype = np.uint32 if total < (1 << 32) - 1 else np.uint64
         starts = np.zeros(len(self.lengths) + 1, np.int64)
         np.cumsum(np.asarray(self.lengths, np.int64), out=starts[1:])
-        top = np.concatenate(self.top) if self.top else np.zeros(0, np.uint32)
-        self.top.clear()
+        top = _codes("".join(self.texts))
+        self.texts.clear()
+        h = hashlib.blake2b(digest_size=16)
         arrays: dict[str, np.ndarray] = {"page_rowid": np.asarray(self.rowids, np.int64), "page_start": starts}
         arrays["top_chars"], arrays["top_offs"], arrays["top_keys"] = _group(top, None, dtype)
         del top
-        cc = np.concatenate(self.cand_codes) if self.cand_codes else np.zeros(0, np.uint32)
-        ck = np.concatenate(self.cand_keys) if self.cand_keys else np.zeros(0, np.int64)
-        self.cand_codes.clear()
-        self.cand_keys.clear()
+        cc = _codes("".join(self.cand_chars))
+        ck = np.frombuffer(self.cand_pos, np.uint16).astype(np.int64) if len(self.cand_pos) else np.zeros(0, np.int64)
+        if ck.size:
+            ck += np.repeat(starts[np.asarray(self.cand_pages, np.int64)], np.asarray(self.cand_counts, np.int64))
+        self.cand_chars.clear()
+        self.cand_pos = array("H")
         arrays["cand_chars"], arrays["cand_offs"], arrays["cand_keys"] = _group(cc, ck, dtype)
+        for a in arrays.values():
+            h.update(np.ascontiguousarray(a).data)
+        self.arrays = arrays
+        self._digest = h.hexdigest()
+
+    def write(self, path: str | Path, build_id: str) -> None:
+        """Write to ``path`` (the caller renames it into place)."""
+        self.finish()
+        arrays = self.arrays
+        assert arrays is not None
         header: dict = {"format": FORMAT, "id": build_id, "arrays": {}}
         off = 0
         for name, a in arrays.items():
