@@ -655,6 +655,9 @@ class SearchIndex:
             return m
         return ok
 
+    def _n_keys(self, c: str) -> int:
+        return self.postings.keys(c, "top").size + self.postings.keys(c, "cand").size
+
     def _term_pages(self, t: Sequence[str | None], *, cands: bool = False, lo: int = 0, hi: int | None = None,
                     cap: int | None = None, page_ok=None) -> tuple[Any, bool]:
         """Sorted page indexes (postings order) where term ``t`` is read (see :meth:`Postings.phrase`)."""
@@ -717,15 +720,25 @@ class SearchIndex:
         for t in dict.fromkeys(q.terms):
             n = len(t)
             parts: list = [steps for steps, _c in lat_mod.plans(t, True, lat_mod.rules())]
+            if len(parts) > 1 and None in parts[1]:  # the phrase itself: within any one-misread reading
+                parts = parts[1:]
             if len(parts) > MAX_PLANS:  # two errors: one third of the phrase is intact
                 k = n // 3
                 parts = [t[:k], t[k:n - k], t[n - k:]]
+            # the readings whose rarest character is commonest first: they find the most pages
+            parts.sort(key=lambda steps: -min(self._n_keys(c) for c in steps if c is not None))
             found = []
+            got = 0
             for part in parts:
                 # enough pages that ``cap`` of them are not exact pages
                 pg, done = self._term_pages(part, cands=True, lo=lo, hi=hi, cap=cap + exact.size, page_ok=ok)
                 found.append(pg)
                 complete = complete and done
+                if len(q.terms) == 1 and len(parts) > 1:
+                    got = np.setdiff1d(np.unique(np.concatenate(found)), exact, assume_unique=True).size
+                    if got >= cap:  # enough pages to check: the rest would only be counted
+                        complete = False
+                        break
             cand_sets.append(np.unique(np.concatenate(found)) if len(found) > 1 else found[0])  # small
         pages = cand_sets[0]
         for c in cand_sets[1:]:

@@ -32,7 +32,8 @@ import numpy as np
 
 MAGIC = b"GUJIPOST"
 FORMAT = 1
-WINDOW = 1 << 18  # postings of the rarest character handled per step
+WINDOW = 1 << 18  # postings of the rarest character handled per step (at most)
+FIRST_WINDOW = 1 << 13  # … in the first step
 
 
 def sorted_unique(a: np.ndarray) -> np.ndarray:
@@ -240,7 +241,10 @@ class Postings:
         r = order[0]
         smax = end - n  # last possible start
         span = smax + 1 - lo
-        step = max(1024, int(span * WINDOW / max(1, sizes[r])) + 1)
+        # windows of the start keys holding about FIRST_WINDOW postings of the rarest character,
+        # doubling up to WINDOW: a query that finds its pages early stops early
+        full = max(1024, int(span * WINDOW / max(1, sizes[r])) + 1)
+        step = max(1024, min(full, int(span * FIRST_WINDOW / max(1, sizes[r])) + 1))
         out: list[np.ndarray] = []
         npages = 0
         a = lo
@@ -253,7 +257,7 @@ class Postings:
                 S = self._member(S, arrs[i], i, a, b)
             if S.size:
                 if len(arrs[r]) > 1:
-                    S = sorted_unique(np.sort(S))
+                    S = sorted_unique(S)
                 # the page of each start without a binary search per start: the window's page
                 # bounds located in the sorted starts
                 p0, p1 = (int(v) for v in self.pages_of(S[[0, -1]]))
@@ -270,6 +274,7 @@ class Postings:
                     if cap_pages is not None:
                         npages += sorted_unique(pg).size
             a = b
+            step = min(full, 2 * step)
             if cap_pages is not None and npages >= cap_pages and a <= smax:
                 return (np.concatenate(out) if out else np.zeros(0, np.int64)), False
         return (np.concatenate(out) if out else np.zeros(0, np.int64)), True
@@ -283,7 +288,7 @@ class Postings:
                 parts.append(k[i:j].astype(np.int64) + shift)
         if not parts:
             return np.zeros(0, np.int64)
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))  # sorted: binary searches stay in cache
 
     @staticmethod
     def _member(S: np.ndarray, ks: list[np.ndarray], i: int, a: int, b: int) -> np.ndarray:
@@ -304,7 +309,7 @@ class Postings:
             else:  # many: a byte mask over the window
                 if mask is None:
                     mask = np.zeros(width, bool)
-                mask[sl.astype(np.int64) - (a + i)] = True
+                mask[sl - sl.dtype.type(a + i)] = True  # in the keys' dtype: no int64 copy
         if mask is not None:
             keep |= mask[S - a]
         return S[keep]
