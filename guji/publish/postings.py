@@ -301,7 +301,8 @@ class Postings:
             if y <= x:
                 continue
             sl = k[x:y]
-            if S.size * 8 < sl.size or width > (1 << 26):  # few starts: binary search
+            # few starts, or a window much wider than the keys in it: binary search
+            if S.size * 8 < sl.size or width > 16 * (S.size + sl.size) or width > (1 << 26):
                 q = (S + i).astype(sl.dtype)
                 idx = np.searchsorted(sl, q)
                 idx[idx >= sl.size] = sl.size - 1
