@@ -12,7 +12,7 @@ with generated metadata.
 The fair baseline, built and queried in the same run: a plain per-character FTS5 index
 (``unicode61``, one token per character: the same technique without folding, boxes, candidates,
 metadata or page rows) of the same pages. Prints build pages/s of both and their ratio, and
-p50/p95 latency of ``SearchIndex.search`` (the full API answer: filters, item grouping, facets,
+p50/p95 latency of ``SearchIndex.search`` (positional postings + page lattices; the full API answer: filters, item grouping, facets,
 snippets, boxes, uncertain matches over the candidates) for 1-, 2- and 4-character queries taken
 from the generated text, against the baseline answering the same phrase (``SELECT rowid … MATCH``,
 all matching rows fetched); the two are alternated query by query, the same queries for both.
@@ -181,13 +181,15 @@ def main() -> None:
     print(f"  {n_chars} characters ({n_chars / len(pages):.0f} per page) in {time.perf_counter() - t:.1f} s")
 
     # -- builds, baseline first then guji ----------------------------------------------------------
-    for p in (work / "index.sqlite", work / "base.sqlite"):
+    for p in (work / "index.sqlite", work / "index.postings", work / "base.sqlite"):
         if p.exists():
             p.unlink()
     t_raw = build_baseline(work / "base.sqlite", pages)
     t_build = build_guji(work / "index.sqlite", pages, args.per_book, pool)
     size = (work / "index.sqlite").stat().st_size
-    print(f"\nbuild: guji index {len(pages) / t_build:,.0f} pages/s ({t_build:.1f} s, {size / 1e6:.0f} MB); "
+    psize = (work / "index.postings").stat().st_size
+    print(f"\nbuild: guji index {len(pages) / t_build:,.0f} pages/s ({t_build:.1f} s, {size / 1e6:.0f} MB + "
+          f"postings {psize / 1e6:.0f} MB); "
           f"baseline per-character FTS5 {len(pages) / t_raw:,.0f} pages/s ({t_raw:.1f} s, "
           f"{(work / 'base.sqlite').stat().st_size / 1e6:.0f} MB); guji speed = {t_raw / t_build:.2f}x the baseline's")
 

@@ -1,22 +1,22 @@
-"""The search index: one SQLite file with FTS5, published with the collection (docs/search.md).
+"""The search index: one SQLite file and its postings file, published with the collection
+(docs/search.md).
 
-Design (measured in bench/bench_search.py): FTS5's ``trigram`` tokenizer cannot answer 1- and
-2-character queries, and CJK text has no spaces, so every indexed character of the *folded* text
-(:mod:`guji.textfold`) is one token of the ``unicode61`` tokenizer ("万 历 三 年"). Any-length
-substring queries are then FTS5 phrase queries ("万 历"); a 1-character query is a single token.
+Design (measured in bench/bench_search.py): the phrase lookup runs on *positional postings*
+(:mod:`guji.publish.postings`, ``index.postings`` beside ``index.sqlite``, memory-mapped): per
+folded character (:mod:`guji.textfold`) the sorted keys of the positions where it is the
+recogniser's top-1 reading and, apart, where it is one of its kept candidates (probability ≥
+:data:`ALT_MIN_P`). A phrase is the intersection of its characters' keys, shifted, from the
+rarest character on; exact top-1 pages come straight from it. Pages that may match otherwise
+(every character read or a candidate; one error in 4+ characters, two in 8+: the readings of
+:func:`guji.publish.lattice.plans`, a misread character being any character) are found the same
+way over top-1 and candidate keys, at most :data:`VERIFY_CAP` of them, and checked on their
+*lattice* string (:mod:`guji.publish.lattice`: per position the top-1 reading and its candidates,
+with probabilities), which gives each reading's joint probability; only the hits shown are
+turned into matches with text and boxes.
 
 Only the page's **body text** is indexed as such (:func:`guji.pagetext.body_lines`); the centre
-column (版心) is its own FTS column (``centre:`` in queries), margin labels are left out.
-
-Search over the recogniser's alternatives: per page the row keeps a *lattice* string
-(:mod:`guji.publish.lattice`: per character position the folded top-1 reading and the
-recogniser's other candidates with probability ≥ :data:`ALT_MIN_P`) with the readings'
-probabilities; the FTS column ``alts`` holds the bag of those candidate characters. Exact top-1
-pages come from one FTS5 phrase query, grouped by item in SQL. Pages that may match otherwise
-(every character read or a candidate, or one error in 4+ characters, two in 8+) are picked by
-FTS5 (exact pages excluded with ``NOT``), at most :data:`VERIFY_CAP` of them, and checked on
-their lattice by compiled regular expressions; only the hits shown are turned into matches
-with text and boxes (docs/search.md).
+column (版心) is in a small FTS5 table (``centre:`` in queries), margin labels are left out;
+metadata is in FTS5 too (``items_fts``).
 
 Page rows get ``rowid = item_rowid << 20 | canvas order`` so a hit's item is known without a join
 and one item's pages are a rowid range (content search). Per page the index keeps the lattice
@@ -42,10 +42,12 @@ from guji.publish import lattice as lat_mod
 from guji.publish.lattice import ALT_MIN_P, UNCERTAIN_BELOW, build_lattice
 from guji.textfold import compact, fold, fold_char, is_indexed, spaced
 from guji.publish.meta import ItemInfo
+from guji.publish.postings import Postings, PostingsWriter
 
-INDEX_VERSION = 3
+INDEX_VERSION = 4  # 4: positional postings file beside the SQLite file (guji/publish/postings.py)
 ROWID_SHIFT = 20
 SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
+MAX_PLANS = 12  # readings of one term looked up one by one in the postings (else a pigeonhole filter)
 VERIFY_CAP = 200  # candidate pages checked per query for uncertain (alternative) matches
 MAX_QUERY_CHARS = 200
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
@@ -77,10 +79,15 @@ CREATE VIRTUAL TABLE items_fts USING fts5({", ".join(META_FIELDS)}, content='',
 CREATE TABLE pages(
   rowid INTEGER PRIMARY KEY, lat TEXT NOT NULL, latp BLOB, canvas_id TEXT NOT NULL, canvas_uri TEXT NOT NULL,
   label TEXT, width INTEGER, height INTEGER, orig TEXT NOT NULL, boxes BLOB, centre TEXT);
-CREATE VIRTUAL TABLE pages_fts USING fts5(body, alts, centre, content='', columnsize=0,
+CREATE VIRTUAL TABLE centre_fts USING fts5(centre, content='', columnsize=0,
   tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE grade_counts(grade TEXT PRIMARY KEY, books INTEGER NOT NULL);
 """
+
+
+def postings_path(index_path: str | Path) -> Path:
+    """The postings file that belongs to an index file (``search/index.postings``)."""
+    return Path(index_path).with_suffix(".postings")
 
 
 class _FoldTable:
@@ -363,12 +370,11 @@ def _pack_probs(confs: Sequence[float] | None, n: int) -> bytes | None:
 
 
 def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | PackedAlternatives | None,
-               text: str = "") -> tuple[str, str, Any, bytes, str]:
+               text: str = "") -> tuple[str, str, Any, bytes]:
     """``text`` folded, and the recogniser's candidates as folded characters, positions and
-    probabilities (one byte each), and the FTS bag of those characters (each once, first seen
-    first); one fold for both."""
+    probabilities (one byte each); one fold for both."""
     if not alternatives:
-        return fold_text(text), "", None, b"", ""
+        return fold_text(text), "", None, b""
     if isinstance(alternatives, PackedAlternatives):  # positions ascending (page_content_from_ocr)
         raw, pos, probs = alternatives.chars, alternatives.positions, alternatives.probs
     else:
@@ -376,13 +382,13 @@ def _pack_alts(alternatives: Mapping[int, Sequence[tuple[str, float]]] | PackedA
 
         flat = [(k, c, p) for k, cands in sorted(alternatives.items()) for c, p in cands if len(c) == 1]
         if not flat:
-            return fold_text(text), "", None, b"", ""
+            return fold_text(text), "", None, b""
         ks, cs, ps = zip(*flat)
         raw, pos = "".join(cs), array("H", ks)
         probs = (np.clip(np.asarray(ps, dtype=np.float64), 0.0, 1.0) * 255 + 0.5).astype(np.uint8).tobytes()
     both = fold_text(text + raw)
     chars = both[len(text):]
-    return both[:len(text)], chars, pos, probs, " ".join(dict.fromkeys(chars))
+    return both[:len(text)], chars, pos, probs
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -403,6 +409,7 @@ class IndexWriter:
         self.db.executescript(SCHEMA)
         self.db.execute("BEGIN")
         self.db.execute("INSERT INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
+        self.postings = PostingsWriter()
         self._n_items = 0
         self.grades: dict[str, int] = {}
 
@@ -414,12 +421,14 @@ class IndexWriter:
         fts_rows = []
         for p in pages:
             prow = (rid << ROWID_SHIFT) | p.order
-            folded, alt_chars, alt_pos, alt_probs, bag = _pack_alts(p.alternatives, p.chars)
+            folded, alt_chars, alt_pos, alt_probs = _pack_alts(p.alternatives, p.chars)
             lat, latp = build_lattice(folded, _pack_probs(p.confidences, len(p.chars)), alt_chars, alt_pos, alt_probs)
             centre = compact(p.centre) if p.centre else ""
             page_rows.append((prow, lat, latp, p.canvas_id, p.canvas_uri, p.label, p.width, p.height, p.chars,
                               pack_boxes(p.boxes), p.centre or None))
-            fts_rows.append((prow, " ".join(folded), bag, " ".join(centre)))
+            self.postings.add(prow, folded, alt_chars, alt_pos)
+            if centre:
+                fts_rows.append((prow, " ".join(centre)))
             chars += len(p.chars)
             canvases += 1
             if len(page_rows) >= 500:
@@ -442,7 +451,7 @@ class IndexWriter:
     def _flush_pages(self, page_rows: list, fts_rows: list) -> None:
         if page_rows:
             self.db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?)", page_rows)
-            self.db.executemany("INSERT INTO pages_fts(rowid, body, alts, centre) VALUES (?,?,?,?)", fts_rows)
+            self.db.executemany("INSERT INTO centre_fts(rowid, centre) VALUES (?,?)", fts_rows)
             page_rows.clear()
             fts_rows.clear()
 
@@ -451,13 +460,23 @@ class IndexWriter:
 
     def close(self, optimize: bool = True) -> None:
         self.db.executemany("INSERT INTO grade_counts VALUES (?, ?)", sorted(self.grades.items()))
+        # the pair's id: a digest of what the postings hold, so an unchanged collection gives
+        # byte-identical files (publish uploads nothing) and a mismatched pair is refused
+        self.build_id = self.postings.digest()
+        self.db.execute("INSERT INTO meta VALUES ('postings', ?)", (self.build_id,))
         self.db.execute("COMMIT")
         if optimize:
-            self.db.execute("INSERT INTO pages_fts(pages_fts) VALUES ('optimize')")
+            self.db.execute("INSERT INTO centre_fts(centre_fts) VALUES ('optimize')")
             self.db.execute("INSERT INTO items_fts(items_fts) VALUES ('optimize')")
         # no VACUUM: the file is written once, in rowid order; only FTS5's merged segments leave
         # free pages (~4 % of the file), and rewriting the whole file cost ~10 % of the build
         self.db.close()
+        ptmp = self.tmp.with_name(self.tmp.name + ".postings")
+        self.postings.write(ptmp, self.build_id)
+        self.postings = PostingsWriter()
+        # the postings first: a reader opening the old SQLite file meanwhile sees another build id
+        # and asks for a reload instead of mixing the two
+        os.replace(ptmp, postings_path(self.path))
         os.replace(self.tmp, self.path)
 
 
@@ -559,6 +578,22 @@ class SearchIndex:
             self.db.close()
             raise NotReady(f"search index {self.path} is format {row[0] if row else 'unknown'}; this guji reads "
                            f"format {INDEX_VERSION}: run `guji publish` again to rebuild it")
+        pid = self.db.execute("SELECT value FROM meta WHERE key = 'postings'").fetchone()
+        ppath = postings_path(self.path)
+        try:
+            self.postings = Postings(ppath)
+        except (OSError, ValueError) as e:
+            from guji.errors import NotReady
+
+            self.db.close()
+            raise NotReady(f"search index {self.path}: its postings file {ppath} cannot be read ({e}): "
+                           f"run `guji publish` again to rebuild the index") from e
+        if pid is None or self.postings.id != pid[0]:
+            from guji.errors import NotReady
+
+            self.db.close()
+            raise NotReady(f"search index {self.path} and its postings file {ppath} are from different builds "
+                           f"(an index being replaced?): open it again, or run `guji publish` to rebuild it")
         self.db.execute("PRAGMA mmap_size=1073741824")
         self.db.row_factory = sqlite3.Row
 
@@ -592,88 +627,141 @@ class SearchIndex:
             out &= s
         return out
 
-    def _text_expr(self, q: Query) -> str:
-        parts = [f"body : {_phrase(t)}" for t in q.terms] + [f"centre : {_phrase(t)}" for t in q.centre]
-        return " AND ".join(parts)
+    def _centre_rows(self, q: Query, lo: int = 0, hi: int = (1 << 62)) -> set[int] | None:
+        """Page rowids whose centre column (版心) has every ``centre:`` term; None = no such term."""
+        if not q.centre:
+            return None
+        expr = " AND ".join(_phrase(t) for t in q.centre)
+        return {r for (r,) in self.db.execute(
+            "SELECT rowid FROM centre_fts WHERE centre_fts MATCH ? AND rowid BETWEEN ? AND ?", (expr, lo, hi))}
 
-    @staticmethod
-    def _candidate_expr(q: Query) -> str:
-        """Pages where every term may match through the recogniser's candidates or with the
-        errors :mod:`guji.publish.lattice` allows; the lattice then checks the positions."""
-        def every(chars: Iterable[str]) -> str:
-            return "(" + " AND ".join(f"{{body alts}} : {_phrase(c)}" for c in sorted(set(chars))) + ")"
+    def _page_ok(self, allowed: set[int] | None, centre: set[int] | None):
+        """A mask function over page indexes of the postings for the item filter and centre terms."""
+        if allowed is None and centre is None:
+            return None
+        import numpy as np
 
-        def cands(t: str) -> str:  # each character read or a candidate, at least one a candidate
-            return "(" + every(t) + " AND (" + " OR ".join(f"alts : {_phrase(c)}" for c in sorted(set(t))) + "))"
+        rowids = self.postings.page_rowid
+        al = np.fromiter(allowed, np.int64) if allowed is not None else None
+        ce = np.fromiter(centre, np.int64) if centre is not None else None
 
-        def one_error(t: str) -> str:
-            """All characters in place but one (misread, missed or one extra): t[:k] and t[k+1:]
-            at most one token apart (or t[k:] after t[:k] with one between) on the top-1 text;
-            with candidates in those readings also "every character but one somewhere, one of
-            them a candidate"."""
-            alts = [f"body : {_phrase(t[1:])}", f"body : {_phrase(t[:-1])}"]
-            if lat_mod.FUZZY_CANDIDATES:  # or one of the others a candidate
-                alts += [cands(t[:k] + t[k + 1:]) for k in range(len(t))]
-            alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k + 1:])}, 1)" for k in range(1, len(t) - 1)]
-            if lat_mod.FUZZY_INSERTIONS:
-                alts += [f"body : NEAR({_phrase(t[:k])} {_phrase(t[k:])}, 1)" for k in range(1, len(t))]
-            return "(" + " OR ".join(alts) + ")"
+        def ok(pg):
+            r = np.asarray(rowids[pg])
+            m = np.ones(r.size, bool)
+            if al is not None:
+                m &= np.isin(r >> ROWID_SHIFT, al)
+            if ce is not None:
+                m &= np.isin(r, ce)
+            return m
+        return ok
 
-        parts = []
-        for t in q.terms:
-            if lat_mod.FUZZY_TWO_LEN and len(t) >= lat_mod.FUZZY_TWO_LEN:  # two errors: one half has at most one
-                h = len(t) // 2
-                parts.append(f"({cands(t)} OR {one_error(t[:h])} OR {one_error(t[h:])})")
-            elif lat_mod.FUZZY_MIN_LEN and len(t) >= lat_mod.FUZZY_MIN_LEN:
-                parts.append(f"({cands(t)} OR {one_error(t)})")
-            else:
-                parts.append(cands(t))
-        return " AND ".join(parts + [f"centre : {_phrase(t)}" for t in q.centre])
+    def _n_keys(self, c: str) -> int:
+        return self.postings.keys(c, "top").size + self.postings.keys(c, "cand").size
+
+    def _term_pages(self, t: Sequence[str | None], *, cands: bool = False, lo: int = 0, hi: int | None = None,
+                    cap: int | None = None, page_ok=None) -> tuple[Any, bool]:
+        """Sorted page indexes (postings order) where term ``t`` is read (see :meth:`Postings.phrase`)."""
+        import numpy as np
+
+        starts, complete = self.postings.phrase(t, cands=cands, lo=lo, hi=hi, cap_pages=cap, page_ok=page_ok)
+        return self.postings.pages_with(starts), complete
+
+    def _text_pages(self, q: Query, allowed: set[int] | None, cap: int | None, lo: int = 0,
+                    hi: int | None = None) -> tuple[Any, bool]:
+        """Page indexes whose top-1 text has every term (and centre column every ``centre:`` term),
+        sorted; complete = not stopped at ``cap`` pages."""
+        import numpy as np
+
+        centre = self._centre_rows(q)
+        ok = self._page_ok(allowed, centre)
+        if not q.terms:
+            pg = np.flatnonzero(ok(np.arange(self.postings.page_rowid.size))) if ok else np.zeros(0, np.int64)
+            return (pg[:cap], pg.size <= cap) if cap is not None else (pg, True)
+        terms = sorted(set(q.terms), key=len, reverse=True)
+        pages, complete = self._term_pages(terms[0], lo=lo, hi=hi, cap=cap if len(terms) == 1 else None,
+                                           page_ok=ok)
+        for t in terms[1:]:
+            if pages.size == 0:
+                break
+            more, _ = self._term_pages(t, lo=lo, hi=hi, page_ok=ok)
+            pages = np.intersect1d(pages, more)
+        if cap is not None and pages.size > cap:
+            pages, complete = pages[:cap], False
+        return pages, complete
+
+    def _exact_pages(self, q: Query, allowed: set[int] | None, cap: int) -> tuple[dict[int, list[int]], bool, Any]:
+        """Pages whose top-1 text has every term, by item: item rowid → page rowids; at most
+        about ``cap`` pages; complete = all were found; their page indexes."""
+        pages, complete = self._text_pages(q, allowed, cap)
+        out: dict[int, list[int]] = {}
+        for r in self.postings.page_rowid[pages].tolist():
+            out.setdefault(r >> ROWID_SHIFT, []).append(r)
+        return out, complete, pages
 
     def _uncertain_pages(self, q: Query, allowed: set[int] | None, *, lo: int = 0,
-                         hi: int = (1 << 62), cap: int = VERIFY_CAP) -> tuple[dict[int, float], bool]:
+                         hi: int | None = None, cap: int = VERIFY_CAP,
+                         exact: Any = None) -> tuple[dict[int, float], bool]:
         """Pages without an exact hit where every term matches through the recogniser's candidates
         or with an allowed error: rowid → best joint probability of a reading; and whether all
-        candidate pages were checked. FTS5 picks the candidates (exact pages excluded with NOT),
-        the page lattices are checked by :func:`guji.publish.lattice.find` (C regular expressions)."""
-        out: dict[int, float] = {}
-        checked = 0
-        expr = f"({self._candidate_expr(q)}) NOT ({self._text_expr(q)})"
-        cur = self.db.execute(
-            "SELECT p.rowid, p.lat, p.latp FROM pages_fts f JOIN pages p ON p.rowid = f.rowid "
-            "WHERE pages_fts MATCH ? AND f.rowid BETWEEN ? AND ?", (expr, lo, hi))
-        complete = True
-        for rowid, lat, latp in cur:
-            if allowed is not None and (rowid >> ROWID_SHIFT) not in allowed:
-                continue
-            if checked >= cap:
-                complete = False
-                break
-            checked += 1
-            best = 1.0
-            for t in q.terms:
-                ms = lat_mod.find(lat, latp, t)
-                if not ms:
-                    best = 0.0
-                    break
-                best *= max(m[2] for m in ms)
-            if best > 0:
-                out[rowid] = best
-        cur.close()
-        return out, complete
+        candidate pages were checked. The postings find the pages where a reading allowed by
+        :func:`guji.publish.lattice.plans` is there (each a phrase whose characters may be
+        candidates, ``None`` = any character); past :data:`MAX_PLANS` readings (two errors in
+        long phrases) the pages where one third of the phrase is intact. At most ``cap`` of them,
+        in index order, are checked on their lattice (:func:`guji.publish.lattice.find`), which
+        gives each reading's probability."""
+        import numpy as np
 
-    def _exact_pages(self, q: Query, allowed: set[int] | None, cap: int) -> dict[int, tuple[int, str]]:
-        """Pages whose top-1 text has every term, grouped in SQL: item rowid → (pages, their
-        rowids comma-separated); at most ``cap`` pages."""
-        sql = "SELECT rowid AS r FROM pages_fts WHERE pages_fts MATCH ?"
-        args: list[Any] = [self._text_expr(q)]
-        if allowed is not None:
-            sql += f" AND (rowid >> {ROWID_SHIFT}) IN (SELECT value FROM json_each(?))"
-            args.append(json.dumps(sorted(allowed)))
-        sql += " LIMIT ?"
-        args.append(cap)
-        return {it: (n, rows) for it, n, rows in self.db.execute(
-            f"SELECT r >> {ROWID_SHIFT}, count(*), group_concat(r) FROM ({sql}) GROUP BY 1", args)}
+        centre = self._centre_rows(q)
+        ok = self._page_ok(allowed, centre)
+        if exact is None:
+            exact, _ = self._text_pages(q, allowed, None, lo, hi)
+        complete = True
+        cand_sets = []
+        for t in dict.fromkeys(q.terms):
+            n = len(t)
+            parts: list = [steps for steps, _c in lat_mod.plans(t, True, lat_mod.rules())]
+            if len(parts) > 1 and None in parts[1]:  # the phrase itself: within any one-misread reading
+                parts = parts[1:]
+            if len(parts) > MAX_PLANS:  # two errors: one third of the phrase is intact
+                k = n // 3
+                parts = [t[:k], t[k:n - k], t[n - k:]]
+            # the readings whose rarest character is commonest first: they find the most pages
+            parts.sort(key=lambda steps: -min(self._n_keys(c) for c in steps if c is not None))
+            found = []
+            got = 0
+            for part in parts:
+                # enough pages that ``cap`` of them are not exact pages
+                pg, done = self._term_pages(part, cands=True, lo=lo, hi=hi, cap=cap + exact.size, page_ok=ok)
+                found.append(pg)
+                complete = complete and done
+                if len(q.terms) == 1 and len(parts) > 1:
+                    got = np.setdiff1d(np.unique(np.concatenate(found)), exact, assume_unique=True).size
+                    if got >= cap:  # enough pages to check: the rest would only be counted
+                        complete = False
+                        break
+            cand_sets.append(np.unique(np.concatenate(found)) if len(found) > 1 else found[0])  # small
+        pages = cand_sets[0]
+        for c in cand_sets[1:]:
+            pages = np.intersect1d(pages, c)
+        pages = np.setdiff1d(pages, exact, assume_unique=True)
+        if pages.size > cap:
+            pages, complete = pages[:cap], False
+        out: dict[int, float] = {}
+        rowids = self.postings.page_rowid[pages].tolist()
+        for i in range(0, len(rowids), 500):
+            chunk = rowids[i:i + 500]
+            for rowid, lat, latp in self.db.execute(
+                    f"SELECT rowid, lat, latp FROM pages WHERE rowid IN ({','.join('?' * len(chunk))})", chunk):
+                best = 1.0
+                for t in q.terms:
+                    ms = lat_mod.find(lat, latp, t)
+                    if not ms:
+                        best = 0.0
+                        break
+                    best *= max(m[2] for m in ms)
+                if best > 0:
+                    out[rowid] = best
+        return out, complete
 
     def search(self, query: str | Query, *, limit: int = 20, offset: int = 0, hits_per_item: int = 3,
                scan_cap: int = SCAN_CAP, alternatives: bool = True) -> dict[str, Any]:
@@ -691,12 +779,10 @@ class SearchIndex:
         meta_items: set[int] = set()
         text = bool(q.terms or q.centre)
         if text:
-            grouped = self._exact_pages(q, allowed, scan_cap)
-            page_hits = {it: rows for it, (_n, rows) in grouped.items()}  # type: ignore[misc]
-            n_page_hits = sum(n for n, _ in grouped.values())
-            exact = n_page_hits < scan_cap
+            page_hits, exact, exact_pages = self._exact_pages(q, allowed, scan_cap)
+            n_page_hits = sum(len(v) for v in page_hits.values())
             if alternatives and q.terms and exact:
-                unc, complete = self._uncertain_pages(q, allowed)
+                unc, complete = self._uncertain_pages(q, allowed, exact=exact_pages)
                 exact = exact and complete
                 for rowid, p in unc.items():
                     uncertain_hits.setdefault(rowid >> ROWID_SHIFT, []).append((p, rowid))
@@ -720,7 +806,7 @@ class SearchIndex:
         for rid in shown:
             row = self._row("SELECT * FROM items WHERE rowid = ?", (rid,))
             d = {k: row[k] for k in row if k != "rowid"}
-            hits = sorted(map(int, page_hits[rid].split(","))) if rid in page_hits else []
+            hits = sorted(page_hits.get(rid, []))
             unc = sorted(uncertain_hits.get(rid, []), key=lambda pr: (-pr[0], pr[1]))
             d["page_hits"] = len(hits) + len(unc)
             d["exact_page_hits"] = len(hits)
@@ -816,13 +902,11 @@ class SearchIndex:
         it = self.item(item_id)
         if it is None or not q.terms:
             return [], 0
-        lo = it["rowid"] << ROWID_SHIFT
-        hi = ((it["rowid"] + 1) << ROWID_SHIFT) - 1
-        rows = [r for (r,) in self.db.execute(
-            "SELECT rowid FROM pages_fts WHERE pages_fts MATCH ? AND rowid BETWEEN ? AND ?",
-            (self._text_expr(q), lo, hi)).fetchall()]
+        lo, hi = self.postings.item_range(it["rowid"], ROWID_SHIFT)
+        exact, _ = self._text_pages(q, None, None, lo, hi)
+        rows = self.postings.page_rowid[exact].tolist()
         if alternatives:
-            unc, _ = self._uncertain_pages(q, None, lo=lo, hi=hi, cap=1 << ROWID_SHIFT)
+            unc, _ = self._uncertain_pages(q, None, lo=lo, hi=hi, cap=1 << ROWID_SHIFT, exact=exact)
             rows += sorted(unc)
         certain: list[dict[str, Any]] = []
         uncertain: list[dict[str, Any]] = []
