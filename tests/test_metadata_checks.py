@@ -3,7 +3,6 @@ plus edition layers, the typed record (round trip, schema) and the era table."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -228,17 +227,12 @@ def test_public_view_keeps_old_keys_and_adds_facets():
 
 
 def test_layered_mods_validates():
-    from helpers import shared_path
+    import xsdcatalog  # MODS 3.8 from tests/xsd (vendored, offline)
     from lxml import etree
-
-    xsd = shared_path("reference", "xsd", "offline_schemas.py")
 
     from guji.metadata.crosswalk import iiif_block, to_mods
 
-    spec = importlib.util.spec_from_file_location("offline_schemas", xsd)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mods = mod.load("mods-3.8")
+    mods = xsdcatalog.mods()
     rec, _f, _ = findings(版本="元刻明正德十年（1515）司禮監嘉靖南京國子監遞修本（卷一配清抄本）")
     pub = public_view(rec)
     doc = etree.fromstring(to_mods(pub))

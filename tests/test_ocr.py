@@ -156,7 +156,7 @@ def test_sample_page_cer_and_reading_order(sample_read):
 
 
 def _alto_schema():
-    import xsdcatalog  # ALTO 4.4 from ../shared (skips with the reason without it)
+    import xsdcatalog  # ALTO 4.4 from tests/xsd (vendored, offline)
 
     return xsdcatalog.alto()
 

