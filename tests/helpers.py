@@ -7,6 +7,7 @@ it call :func:`shared_path`, which skips with the reason when it is absent.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import shutil
@@ -157,3 +158,37 @@ def demo_cleaned(tmp_path_factory) -> Path:
             store.close()
         _DEMO_CLEAN["work"] = work
     return _DEMO_CLEAN["work"]
+
+
+@contextlib.contextmanager
+def moto_s3(monkeypatch, bucket: str):
+    """A real S3 server (moto's, on 127.0.0.1) emptied of earlier tests' state, with ``bucket`` made and
+    test credentials in the environment (none of the caller's AWS settings leak in).
+    Yields ``(endpoint, boto3 client)``; the server stops on exit."""
+    moto_server = pytest.importorskip("moto.server", reason="moto[server] (test extra) not installed")
+    import http.client
+    import socket
+
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDGUJITEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "guji-test-secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(k, raising=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    srv.start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)  # moto keeps state per process
+        conn.request("POST", "/moto-api/reset")
+        assert conn.getresponse().status == 200
+        conn.close()
+        endpoint = f"http://127.0.0.1:{port}"
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        client.create_bucket(Bucket=bucket)
+        yield endpoint, client
+    finally:
+        srv.stop()

@@ -28,8 +28,8 @@ from PIL import Image
 
 from guji.iiif import uris
 from guji.metadata.sheet import read_sheet
+from helpers import REPO, moto_s3
 
-REPO = Path(__file__).resolve().parents[1]
 HEADER = ["普查编号", "题名卷数", "著者", "版本", "附注", "本地编号", "文献类型", "访问级别"]
 
 GOOD_CENSUS = "350000-2001-0000201"
@@ -373,25 +373,7 @@ def test_served_publication_answers_the_encoded_ids(hard_run):
 
 
 def test_s3_keys_are_the_plain_paths_and_urls_reach_them(hard_run, tmp_path, monkeypatch):
-    moto_server = pytest.importorskip("moto.server", reason="moto[server] (test extra) not installed")
-    import socket
-
-    import boto3
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDGUJITEST")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "guji-test-secret")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-        monkeypatch.delenv(k, raising=False)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    srv.start()
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        client.create_bucket(Bucket="books")
+    with moto_s3(monkeypatch, "books") as (endpoint, client):
         client.put_bucket_policy(Bucket="books", Policy=json.dumps({  # a public bucket, as for a website
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
                                                     "Resource": "arn:aws:s3:::books/*"}]}))
@@ -412,8 +394,6 @@ def test_s3_keys_are_the_plain_paths_and_urls_reach_them(hard_run, tmp_path, mon
         # the folder publication and the bucket hold the same keys
         local = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and ".guji" not in p.parts}
         assert {k[len("pub/"):] for k in keys} == local
-    finally:
-        srv.stop()
 
 
 def test_crosswalks_drop_what_xml_cannot_carry_even_past_the_sheet():

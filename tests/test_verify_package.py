@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from helpers import run_guji
+from helpers import moto_s3, run_guji
 from package_fixture import BOOK, DOC, copy_demo
 
 
@@ -99,31 +99,12 @@ def test_not_a_bag_is_reported(tmp_path):
     assert [c for c, _ in problems(r.stdout)] == ["bag-invalid"]
 
 
-boto3 = pytest.importorskip("boto3")
-
 
 def test_package_to_s3_and_verify_the_published_bucket(tmp_path, tmp_path_factory, monkeypatch):
     """Bags through publish's storage layer to a real S3 server (moto on 127.0.0.1); the publication
     in the bucket verified object by object against publish's sha256 metadata."""
-    moto_server = pytest.importorskip("moto.server", reason="moto[server] (test extra) not installed")
-    import socket
-
     d = copy_demo(tmp_path_factory, tmp_path)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDGUJIPKG")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "pkg-secret")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-        monkeypatch.delenv(k, raising=False)
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    srv = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    srv.start()
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        client.create_bucket(Bucket="archive")
+    with moto_s3(monkeypatch, "archive") as (endpoint, client):
         s3 = ["--endpoint-url", endpoint, "--addressing-style", "path", "--region", "us-east-1"]
         r = run_guji("package", "--work", str(d["work"]), "--target", "s3://archive/bags", *s3, "--json", "-q")
         assert r.returncode == 0, r.stderr[-2000:]
@@ -158,5 +139,3 @@ def test_package_to_s3_and_verify_the_published_bucket(tmp_path, tmp_path_factor
         assert r.returncode == 0, r.stderr[-2000:]
         r = run_guji("verify", "--work", str(d["work"]), "--target", "s3://archive/pub", *s3, "--json")
         assert r.returncode == 0, r.stdout[-2000:]
-    finally:
-        srv.stop()

@@ -208,22 +208,14 @@ def test_dask_worker_killed_mid_batch_its_tasks_run_elsewhere(cleaned, baseline,
 
 
 @pytest.mark.slow
-def test_dask_poison_page_quarantined_rest_completes(cleaned, baseline, cluster, tmp_path):
+@pytest.mark.parametrize("mode, reason", [("kill", "died"), ("hang", "page timeout of 4 s")],
+                         ids=["poison-page-quarantined", "hanging-engine-meets-page-timeout"])
+def test_dask_poison_or_hanging_page_quarantined_rest_completes(cleaned, baseline, cluster, tmp_path, mode, reason):
     c, client = cluster
     client.wait_for_workers(2, timeout=60)
-    work = fresh(cleaned, tmp_path, mode="kill", page=POISON)
+    work = fresh(cleaned, tmp_path, mode=mode, page=POISON)
     code, st = ocr(work, "--cluster", c.scheduler_address)
-    check_quarantined(code, st, baseline, work, "died")
-    client.wait_for_workers(2, timeout=60)
-
-
-@pytest.mark.slow
-def test_dask_hanging_engine_meets_the_page_timeout(cleaned, baseline, cluster, tmp_path):
-    c, client = cluster
-    client.wait_for_workers(2, timeout=60)
-    work = fresh(cleaned, tmp_path, mode="hang", page=POISON)
-    code, st = ocr(work, "--cluster", c.scheduler_address)
-    check_quarantined(code, st, baseline, work, "page timeout of 4 s")
+    check_quarantined(code, st, baseline, work, reason)
     client.wait_for_workers(2, timeout=60)
 
 

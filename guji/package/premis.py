@@ -28,12 +28,20 @@ def _sub(parent: etree._Element, name: str, text: str | None = None) -> etree._E
     return el
 
 
+def _identifier(parent: etree._Element, name: str, value: str, role: str | None = None) -> etree._Element:
+    """PREMIS ``<{name}Identifier>`` with its type and value (and ``<{name}Role>`` for links)."""
+    el = _sub(parent, name + "Identifier")
+    _sub(el, name + "IdentifierType", ID_TYPE)
+    _sub(el, name + "IdentifierValue", value)
+    if role is not None:
+        _sub(el, name + "Role", role)
+    return el
+
+
 def event_element(ev: Event, object_id: Callable[[str], str | None] = lambda p: None) -> etree._Element:
     root = etree.Element(P + "event", nsmap=NSMAP)
     root.set("version", "3.0")
-    ident = _sub(root, "eventIdentifier")
-    _sub(ident, "eventIdentifierType", ID_TYPE)
-    _sub(ident, "eventIdentifierValue", ev.id)
+    _identifier(root, "event", ev.id)
     _sub(root, "eventType", ev.type)
     _sub(root, "eventDateTime", ev.date)
     info = _sub(root, "eventDetailInformation")
@@ -47,10 +55,7 @@ def event_element(ev: Event, object_id: Callable[[str], str | None] = lambda p: 
         od = _sub(out, "eventOutcomeDetail")
         _sub(od, "eventOutcomeDetailNote", ev.outcome_detail)
     for agent_id, role in ev.agents:
-        la = _sub(root, "linkingAgentIdentifier")
-        _sub(la, "linkingAgentIdentifierType", ID_TYPE)
-        _sub(la, "linkingAgentIdentifierValue", agent_id)
-        _sub(la, "linkingAgentRole", role)
+        _identifier(root, "linkingAgent", agent_id, role)
     seen: set[tuple[str, str]] = set()
     for role, paths in (("source", ev.sources), ("outcome", ev.outcomes)):
         for p in paths:
@@ -58,19 +63,14 @@ def event_element(ev: Event, object_id: Callable[[str], str | None] = lambda p: 
             if oid is None or (oid, role) in seen:
                 continue
             seen.add((oid, role))
-            lo = _sub(root, "linkingObjectIdentifier")
-            _sub(lo, "linkingObjectIdentifierType", ID_TYPE)
-            _sub(lo, "linkingObjectIdentifierValue", oid)
-            _sub(lo, "linkingObjectRole", role)
+            _identifier(root, "linkingObject", oid, role)
     return root
 
 
 def agent_element(agent: Agent) -> etree._Element:
     root = etree.Element(P + "agent", nsmap=NSMAP)
     root.set("version", "3.0")
-    ident = _sub(root, "agentIdentifier")
-    _sub(ident, "agentIdentifierType", ID_TYPE)
-    _sub(ident, "agentIdentifierValue", agent.id)
+    _identifier(root, "agent", agent.id)
     _sub(root, "agentName", agent.name)
     _sub(root, "agentType", agent.type)
     if agent.version:
