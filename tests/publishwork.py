@@ -124,3 +124,15 @@ def make_work(root: Path, *, big_tile_bytes: int = 0, base: str = BASE, publish_
         _write(build / uris.image_service_path(first.id) / "full/max/0/default.jpg",
                bytes(rng.getrandbits(8) for _ in range(big_tile_bytes)))
     return work
+
+
+def publish_folder(work: Path, out: Path, *extra: str) -> tuple[int, dict]:
+    """`guji publish --work WORK --out OUT --json` in this process: (exit code, the stage's JSON entry);
+    exit 7 (held back) is an outcome some tests plant, anything else fails the test."""
+    from click.testing import CliRunner
+
+    from guji.cli import main
+
+    r = CliRunner().invoke(main, ["publish", "--work", str(work), "--out", str(out), "--json", "-j", "1", *extra])
+    assert r.exit_code in (0, 7), r.output
+    return r.exit_code, json.loads(r.stdout)["stages"][0]

@@ -23,8 +23,7 @@ import subprocess
 import pytest
 
 from guji.iiif import uris
-from iiifwork import COLOURS
-from viewerkit import ARTIFACTS, CHROMIUM, NODE, VIEWER, build_with_ltr_control, colour_x, server  # noqa: F401 (fixture)
+from viewerkit import ARTIFACTS, CHROMIUM, NODE, VIEWER, assert_first_page_right, build_with_ltr_control, server  # noqa: F401 (fixture)
 
 missing = [why for cond, why in (
     (CHROMIUM.exists(), "Debian chromium not at /usr/bin/chromium (apt-get install chromium)"),
@@ -87,9 +86,4 @@ def test_uv_opens_manifest_right_to_left(server):  # noqa: F811 (the imported fi
     assert cyr == cyl and cxr < cxl, (cxr, cxl)
 
     # pixels of the main view: red (right half, read first) right of blue; swapped in the control
-    red, blue = COLOURS["RB-0001/v1/0002-r"], COLOURS["RB-0001/v1/0002-l"]
-    pr, pb = colour_x(shot_rtl, rtl["osd"], red), colour_x(shot_rtl, rtl["osd"], blue)
-    assert pr is not None and pb is not None, "both pages of the first opening must be drawn"
-    assert pr > pb, f"right-to-left: first page (red) at x={pr:.0f} must be right of its facing page at x={pb:.0f}"
-    cr, cb = colour_x(shot_ltr, control["osd"], red), colour_x(shot_ltr, control["osd"], blue)
-    assert cr is not None and cb is not None and cr < cb
+    assert_first_page_right(shot_rtl, rtl["osd"], shot_ltr, control["osd"])

@@ -16,9 +16,8 @@ import subprocess
 import pytest
 
 from guji.iiif import uris
-from iiifwork import COLOURS
 
-from viewerkit import ARTIFACTS, CHROMIUM, NODE, VIEWER, build_with_ltr_control, colour_x, missing, server  # noqa: F401 (fixture)
+from viewerkit import ARTIFACTS, CHROMIUM, NODE, VIEWER, assert_first_page_right, build_with_ltr_control, missing, server  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(bool(missing), reason="; ".join(missing))]
 
@@ -44,11 +43,6 @@ def test_mirador_first_opening_right_page_first(server):
     assert not [u for u in rtl["failed"] if "favicon" not in u], rtl["failed"]
     assert not rtl["errors"], rtl["errors"]
 
-    # pixels: the right-hand half-leaf (red, first in reading order) is drawn on the right
-    red, blue = COLOURS["RB-0001/v1/0002-r"], COLOURS["RB-0001/v1/0002-l"]
-    xr, xb = colour_x(shot_rtl, rtl["osd"], red), colour_x(shot_rtl, rtl["osd"], blue)
-    assert xr is not None and xb is not None, "both pages of the first opening must be drawn"
-    assert xr > xb, f"right-to-left: first page (red) at x={xr:.0f} must be right of its facing page at x={xb:.0f}"
-    # and the check can fail: declared left-to-right, the same pages swap sides
-    cr, cb = colour_x(shot_ltr, control["osd"], red), colour_x(shot_ltr, control["osd"], blue)
-    assert cr is not None and cb is not None and cr < cb
+    # pixels: the right-hand half-leaf (red, first in reading order) is drawn on the right; and the check
+    # can fail: declared left-to-right, the same pages swap sides
+    assert_first_page_right(shot_rtl, rtl["osd"], shot_ltr, control["osd"])

@@ -9,16 +9,13 @@ from click.testing import CliRunner
 from guji.cli import main
 from guji.fsutil import sha256_file
 from guji.iiif import uris
+import publishwork
 from publishwork import make_work
 
 A = "110000-0101-0010283"
 
 
-def publish(work, out, *extra):
-    r = CliRunner().invoke(main, ["publish", "--work", str(work), "--out", str(out), "--json", "-j", "1", *extra])
-    assert r.exit_code in (0, 7), r.output
-    doc = json.loads(r.stdout)
-    return r.exit_code, doc["stages"][0]
+publish = publishwork.publish_folder
 
 
 def test_publish_folder_then_nothing_to_do(tmp_path):

@@ -5,19 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
 
-from guji.cli import main
 from guji.iiif import uris
 from guji.publish.storage import RemoteObject
 from guji.publish.sync import LocalFile, sync
-from publishwork import make_work
+from publishwork import make_work, publish_folder
 
 
 def publish(work, out):
-    r = CliRunner().invoke(main, ["publish", "--work", str(work), "--out", str(out), "--json", "-j", "1"])
-    assert r.exit_code in (0, 7), r.output
-    return json.loads(r.stdout)["stages"][0]
+    return publish_folder(work, out)[1]
 
 
 def test_item_withdrawn_from_the_batch_is_not_published(tmp_path):

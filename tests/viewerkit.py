@@ -86,6 +86,20 @@ def colour_x(png: Path, box: dict, colour: tuple[int, int, int], tol: int = 40) 
     return float(np.nonzero(mask)[1].mean()) + x0
 
 
+def assert_first_page_right(shot_rtl: Path, osd_rtl: dict, shot_ltr: Path, osd_ltr: dict) -> None:
+    """Pixels of the main view: RB-0001's right-hand half-leaf (red, read first) is drawn right of its
+    facing page (blue) in the right-to-left manifest, and — so the check can fail — left of it in the
+    control declared left-to-right."""
+    from iiifwork import COLOURS
+
+    red, blue = COLOURS["RB-0001/v1/0002-r"], COLOURS["RB-0001/v1/0002-l"]
+    xr, xb = colour_x(shot_rtl, osd_rtl, red), colour_x(shot_rtl, osd_rtl, blue)
+    assert xr is not None and xb is not None, "both pages of the first opening must be drawn"
+    assert xr > xb, f"right-to-left: first page (red) at x={xr:.0f} must be right of its facing page at x={xb:.0f}"
+    cr, cb = colour_x(shot_ltr, osd_ltr, red), colour_x(shot_ltr, osd_ltr, blue)
+    assert cr is not None and cb is not None and cr < cb, (cr, cb)
+
+
 def build_with_ltr_control(server, control_name: str) -> tuple[str, dict, dict]:
     """Build the sample IIIF where the server fixture serves it (holder/work/build) and write beside
     it a control copy of RB-0001's manifest declared left-to-right. Returns (base, manifest, control)."""
