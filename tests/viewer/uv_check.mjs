@@ -3,29 +3,21 @@
 // Prints one JSON line per page: UV's own state (viewing direction, paging, canvases of the current view
 // in the order UV lays them out), the title shown, the thumbnails' image URLs and screen positions,
 // the OpenSeadragon element's box, every URL requested and the requests that failed.
-import { launch, watch } from "./browser.mjs";
+import { checkPages } from "./browser.mjs";
 
-const args = process.argv.slice(2);
-const browser = await launch();
-try {
- for (let i = 0; i + 1 < args.length; i += 2) {
-  const [pageUrl, shot] = [args[i], args[i + 1]];
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  const { requested, failed, errors } = watch(page, { requests: true });
-  await page.goto(pageUrl, { waitUntil: "load" });
+await checkPages(process.argv.slice(2), {
+  requests: true,
   // wait until UV has loaded the manifest, drawn the main image and every thumbnail image has arrived
   // or failed (a broken image is "complete" too; the test judges them from `failed` and `loaded`)
-  await page.waitForFunction(() => {
+  ready: () => {
     const ch = window.uv && window.uv._assignedContentHandler;
     const ext = ch && ch.extension;
     if (!ext || !ext.helper || !window.uvEvents.some((e) => e[0] === "load")) return false;
     const imgs = [...document.querySelectorAll(".thumb img")];
     return document.querySelector(".openseadragon-canvas canvas") && imgs.length > 0
       && imgs.every((im) => im.complete);
-  }, null, { timeout: 30000 });
-  await page.waitForLoadState("networkidle");
-  await page.waitForTimeout(1500); // OpenSeadragon fades tiles in
-  const state = await page.evaluate(() => {
+  },
+  state: () => {
     const ext = window.uv._assignedContentHandler.extension;
     const h = ext.helper;
     const box = (el) => { const r = el.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; };
@@ -39,11 +31,5 @@ try {
       osd: box(document.querySelector(".openseadragon-canvas")),
       events: window.uvEvents,
     };
-  });
-  await page.screenshot({ path: shot });
-  console.log(JSON.stringify({ ...state, requested, failed, errors }));
-  await page.close();
- }
-} finally {
-  await browser.close();
-}
+  },
+});
