@@ -75,6 +75,47 @@ def candidate_pool(n: int, seed: int = 5, share: float = 0.28,
     return out
 
 
+def ocr_positions(min_p: float, cache: Path) -> list[tuple[float, list[float]]]:
+    """Every character position of dzj-dev as this OCR reads it (``bench/bench_recall.py``'s cached
+    page models): (top-1 probability, probabilities of the candidates ≥ ``min_p``)."""
+    import json
+
+    from guji.publish.index import page_content_from_ocr
+
+    files = sorted((cache / "work" / "ocr" / "DZJ-DEV").glob("*.json"))
+    if not files:
+        raise SystemExit(f"--min-p: no OCR page models in {cache}/work/ocr/DZJ-DEV: run bench/bench_recall.py first")
+    out: list[tuple[float, list[float]]] = []
+    for f in files:
+        pc = page_content_from_ocr(json.loads(f.read_text("utf-8")), min_p=min_p)
+        alts: dict[int, list[float]] = {}
+        if pc.alternatives:
+            for k, p in zip(pc.alternatives.positions, pc.alternatives.probs):
+                alts.setdefault(k, []).append(p / 255)
+        conf = pc.confidences or b""
+        for k in range(len(pc.text)):
+            out.append((conf[k] / 255 if k < len(conf) else 1.0, alts.get(k, [])))
+    return out
+
+
+def ocr_pool(n: int, positions: list[tuple[float, list[float]]], seed: int = 5):
+    """Like :func:`candidate_pool`, but each position copies a real one of ``positions`` (its top-1
+    probability and its candidates' probabilities; the candidate characters drawn from the vocabulary)."""
+    rng = random.Random(seed)
+    vocab, weights = zipf_vocab(4000, random.Random(7))
+    out = []
+    for _ in range(n):
+        probs = [0.0] * 600
+        alts: dict[int, list[tuple[str, float]]] = {}
+        for k in range(600):
+            p1, ps = positions[rng.randrange(len(positions))]
+            probs[k] = p1
+            if ps:
+                alts[k] = [(c, p) for c, p in zip(rng.choices(vocab, weights, k=len(ps)), ps)]
+        out.append(packed(probs, alts))
+    return out
+
+
 def packed(probs: list[float], alts: dict[int, list[tuple[str, float]]]):
     """The pool entry as ``guji.publish.index.page_content_from_ocr`` hands it over (packed arrays);
     ``cut(n)`` gives a page of ``n`` characters its share."""
@@ -164,9 +205,19 @@ def main() -> None:
     ap.add_argument("--alt-min", type=int, default=1, help="fewest candidates at such a position")
     ap.add_argument("--alt-max", type=int, default=4, help="most candidates at such a position "
                     "(dzj-dev through this OCR: every position, 3.7 on average: --alt-share 1 --alt-min 3 --alt-max 4)")
+    ap.add_argument("--min-p", type=float, default=None,
+                    help="take the candidate density from dzj-dev's real OCR (bench/bench_recall.py's cache) "
+                    "with candidates below this probability dropped, as the index does (overrides --alt-*)")
+    ap.add_argument("--ocr-cache", type=Path, default=Path(__file__).resolve().parent / ".cache/recall")
+    ap.add_argument("--verify-cap", default=None, help="uncertain pages verified per query "
+                    "(guji.publish.index.VERIFY_CAP); several, comma-separated, query the same index with each")
+    ap.add_argument("--warmup", type=int, default=5, help="queries run (untimed) after opening the index")
     args = ap.parse_args()
 
+    import guji.publish.index as ix
     from guji.publish.index import SearchIndex
+
+    caps = [int(c) for c in args.verify_cap.split(",")] if args.verify_cap else [ix.VERIFY_CAP]
 
     import os
 
@@ -176,7 +227,14 @@ def main() -> None:
     print(f"generating {args.pages} pages ...", flush=True)
     t = time.perf_counter()
     pages = list(gen_pages(args.pages))
-    pool = candidate_pool(200, share=args.alt_share, counts=(args.alt_min, args.alt_max))
+    if args.min_p is not None:
+        real = ocr_positions(args.min_p, args.ocr_cache)
+        pool = ocr_pool(200, real)
+        n_alt = sum(len(ps) for _, ps in real)
+        print(f"  candidates as dzj-dev's OCR at min_p {args.min_p}: {n_alt / len(real):.2f} per position, "
+              f"{sum(1 for _, ps in real if ps) / len(real):.0%} of the positions have any")
+    else:
+        pool = candidate_pool(200, share=args.alt_share, counts=(args.alt_min, args.alt_max))
     n_chars = sum(len(p) for _, p in pages)
     print(f"  {n_chars} characters ({n_chars / len(pages):.0f} per page) in {time.perf_counter() - t:.1f} s")
 
@@ -195,34 +253,57 @@ def main() -> None:
 
     # -- queries, alternated -----------------------------------------------------------------------
     rng = random.Random(11)
+    # opened once, as a server does; the first query (cold: nothing of the index read yet in this
+    # process) timed on its own, then ``--warmup`` untimed queries
+    def one(q):
+        t = time.perf_counter()
+        r = idx.search(q)
+        t1 = time.perf_counter()
+        raw.execute("SELECT rowid FROM base WHERE base MATCH ?", ('"' + " ".join(q) + '"',)).fetchall()
+        return r, (t1 - t) * 1000, (time.perf_counter() - t1) * 1000
+
     idx = SearchIndex(work / "index.sqlite")
     raw = sqlite3.connect(f"file:{work / 'base.sqlite'}?mode=ro", uri=True)
-    print("\nquery latency (ms)                         guji p50 / p95 | baseline p50 / p95 | p95 ratio")
-    for n in (1, 2, 4):
-        qs = []
-        for _ in range(args.queries):
-            _, text = pages[rng.randrange(len(pages))]
-            i = rng.randrange(len(text) - n)
-            qs.append(text[i:i + n])
-        lat, base, hits, unc = [], [], [], []
-        for q in qs:
-            t = time.perf_counter()
-            r = idx.search(q)
-            lat.append((time.perf_counter() - t) * 1000)
-            hits.append(r["total_page_hits"])
-            unc.append(r["total_uncertain_page_hits"])
-            assert r["total_items"] > 0, q
-            t = time.perf_counter()
-            raw.execute("SELECT rowid FROM base WHERE base MATCH ?", ('"' + " ".join(q) + '"',)).fetchall()
-            base.append((time.perf_counter() - t) * 1000)
-        print(f"  {n}-char ({len(qs)} queries; median page hits {statistics.median(hits):.0f}, "
-              f"uncertain {statistics.median(unc):.0f})  {pct(lat, 50):6.1f} / {pct(lat, 95):6.1f} "
-              f"| {pct(base, 50):6.1f} / {pct(base, 95):6.1f} | {pct(lat, 95) / max(1e-9, pct(base, 95)):.2f}x")
+    wrng = random.Random(3)
+    warm = []
+    for _ in range(1 + args.warmup):
+        _, text = pages[wrng.randrange(len(pages))]
+        i = wrng.randrange(len(text) - 2)
+        warm.append(one(text[i:i + 2]))
+    print(f"\ncold first query (2-char, index just opened): guji {warm[0][1]:.1f} ms, baseline {warm[0][2]:.1f} ms; "
+          f"then {args.warmup} warm-up queries, untimed")
+    for cap in caps:
+        ix.VERIFY_CAP = cap
+        print(f"\nverify cap {cap} uncertain pages per query")
+        latencies(idx, one, pages, args.queries)
     idx.close()
     raw.close()
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.1f}")
     if not args.keep and args.dir is None:
         shutil.rmtree(work)
+
+
+def latencies(idx, one, pages, n_queries: int) -> None:
+    """p50/p95 of guji and the baseline, alternated, for 1-, 2- and 4-character queries."""
+    rng = random.Random(11)
+    print("query latency (ms)                         guji p50 / p95 | baseline p50 / p95 | p95 ratio")
+    for n in (1, 2, 4):
+        qs = []
+        for _ in range(n_queries):
+            _, text = pages[rng.randrange(len(pages))]
+            i = rng.randrange(len(text) - n)
+            qs.append(text[i:i + n])
+        lat, base, hits, unc = [], [], [], []
+        for q in qs:
+            r, tg, tb = one(q)
+            lat.append(tg)
+            base.append(tb)
+            hits.append(r["total_page_hits"])
+            unc.append(r["total_uncertain_page_hits"])
+            assert r["total_items"] > 0, q
+        print(f"  {n}-char ({len(qs)} queries; median page hits {statistics.median(hits):.0f}, "
+              f"uncertain {statistics.median(unc):.0f})  {pct(lat, 50):6.1f} / {pct(lat, 95):6.1f} "
+              f"| {pct(base, 50):6.1f} / {pct(base, 95):6.1f} | {pct(lat, 95) / max(1e-9, pct(base, 95)):.2f}x")
 
 
 if __name__ == "__main__":

@@ -699,7 +699,7 @@ class SearchIndex:
         return out, complete, pages
 
     def _uncertain_pages(self, q: Query, allowed: set[int] | None, *, lo: int = 0,
-                         hi: int | None = None, cap: int = VERIFY_CAP,
+                         hi: int | None = None, cap: int | None = None,
                          exact: Any = None) -> tuple[dict[int, float], bool]:
         """Pages without an exact hit where every term matches through the recogniser's candidates
         or with an allowed error: rowid → best joint probability of a reading; and whether all
@@ -711,6 +711,8 @@ class SearchIndex:
         gives each reading's probability."""
         import numpy as np
 
+        if cap is None:
+            cap = VERIFY_CAP
         centre = self._centre_rows(q)
         ok = self._page_ok(allowed, centre)
         if exact is None:
