@@ -210,14 +210,17 @@ def main() -> None:
                     "with candidates below this probability dropped, as the index does (overrides --alt-*)")
     ap.add_argument("--ocr-cache", type=Path, default=Path(__file__).resolve().parent / ".cache/recall")
     ap.add_argument("--verify-cap", default=None, help="uncertain pages verified per query "
-                    "(guji.publish.index.VERIFY_CAP); several, comma-separated, query the same index with each")
+                    "(guji.publish.index.VERIFY_CAP), with s (e.g. 100s): none when exact hits fill the result page "
+                    "(SKIP_UNCERTAIN_WHEN_FULL); several, comma-separated, query the same index with each in turn")
+    ap.add_argument("--builds", type=int, default=1, help="build pairs (baseline, guji), alternated; the median ratio")
     ap.add_argument("--warmup", type=int, default=5, help="queries run (untimed) after opening the index")
     args = ap.parse_args()
 
     import guji.publish.index as ix
     from guji.publish.index import SearchIndex
 
-    caps = [int(c) for c in args.verify_cap.split(",")] if args.verify_cap else [ix.VERIFY_CAP]
+    # a cap with "s" (e.g. 100s): uncertain pages skipped when exact hits fill the result page
+    caps = args.verify_cap.split(",") if args.verify_cap else [f"{ix.VERIFY_CAP}{'s' if ix.SKIP_UNCERTAIN_WHEN_FULL else ''}"]
 
     import os
 
@@ -239,28 +242,38 @@ def main() -> None:
     print(f"  {n_chars} characters ({n_chars / len(pages):.0f} per page) in {time.perf_counter() - t:.1f} s")
 
     # -- builds, baseline first then guji ----------------------------------------------------------
-    for p in (work / "index.sqlite", work / "index.postings", work / "base.sqlite"):
-        if p.exists():
-            p.unlink()
-    t_raw = build_baseline(work / "base.sqlite", pages)
-    t_build = build_guji(work / "index.sqlite", pages, args.per_book, pool)
+    t_raws, t_builds = [], []
+    for _ in range(args.builds):  # alternated: baseline, guji, baseline, guji, …
+        for p in (work / "index.sqlite", work / "index.postings", work / "base.sqlite"):
+            if p.exists():
+                p.unlink()
+        t_raws.append(build_baseline(work / "base.sqlite", pages))
+        t_builds.append(build_guji(work / "index.sqlite", pages, args.per_book, pool))
+        print(f"  build pair: baseline {t_raws[-1]:.1f} s, guji {t_builds[-1]:.1f} s: {t_raws[-1] / t_builds[-1]:.2f}x", flush=True)
+    t_raw, t_build = statistics.median(t_raws), statistics.median(t_builds)
+    ratio = statistics.median(r / b for r, b in zip(t_raws, t_builds))
     size = (work / "index.sqlite").stat().st_size
     psize = (work / "index.postings").stat().st_size
-    print(f"\nbuild: guji index {len(pages) / t_build:,.0f} pages/s ({t_build:.1f} s, {size / 1e6:.0f} MB + "
+    print(f"\nbuild (median of {args.builds}): guji index {len(pages) / t_build:,.0f} pages/s ({t_build:.1f} s, {size / 1e6:.0f} MB + "
           f"postings {psize / 1e6:.0f} MB); "
           f"baseline per-character FTS5 {len(pages) / t_raw:,.0f} pages/s ({t_raw:.1f} s, "
-          f"{(work / 'base.sqlite').stat().st_size / 1e6:.0f} MB); guji speed = {t_raw / t_build:.2f}x the baseline's")
+          f"{(work / 'base.sqlite').stat().st_size / 1e6:.0f} MB); guji speed = {ratio:.2f}x the baseline's")
 
     # -- queries, alternated -----------------------------------------------------------------------
     rng = random.Random(11)
     # opened once, as a server does; the first query (cold: nothing of the index read yet in this
     # process) timed on its own, then ``--warmup`` untimed queries
-    def one(q):
-        t = time.perf_counter()
-        r = idx.search(q)
+    def one(q, caps):
+        """guji's answers and times with each verify cap in ``caps`` (in turn), then the baseline's time."""
+        out = []
+        for cap in caps:
+            ix.VERIFY_CAP, ix.SKIP_UNCERTAIN_WHEN_FULL = int(cap.rstrip("s")), cap.endswith("s")
+            t = time.perf_counter()
+            r = idx.search(q)
+            out.append((r, (time.perf_counter() - t) * 1000))
         t1 = time.perf_counter()
         raw.execute("SELECT rowid FROM base WHERE base MATCH ?", ('"' + " ".join(q) + '"',)).fetchall()
-        return r, (t1 - t) * 1000, (time.perf_counter() - t1) * 1000
+        return out, (time.perf_counter() - t1) * 1000
 
     idx = SearchIndex(work / "index.sqlite")
     raw = sqlite3.connect(f"file:{work / 'base.sqlite'}?mode=ro", uri=True)
@@ -269,13 +282,12 @@ def main() -> None:
     for _ in range(1 + args.warmup):
         _, text = pages[wrng.randrange(len(pages))]
         i = wrng.randrange(len(text) - 2)
-        warm.append(one(text[i:i + 2]))
-    print(f"\ncold first query (2-char, index just opened): guji {warm[0][1]:.1f} ms, baseline {warm[0][2]:.1f} ms; "
+        warm.append(one(text[i:i + 2], caps[:1]))
+    print(f"\ncold first query (2-char, index just opened): guji {warm[0][0][0][1]:.1f} ms, baseline {warm[0][1]:.1f} ms; "
           f"then {args.warmup} warm-up queries, untimed")
-    for cap in caps:
-        ix.VERIFY_CAP = cap
-        print(f"\nverify cap {cap} uncertain pages per query")
-        latencies(idx, one, pages, args.queries)
+    print(f"verify caps {caps} (uncertain pages verified per query), taken in turn for each query; "
+          "the baseline once per query")
+    latencies(one, pages, args.queries, caps)
     idx.close()
     raw.close()
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.1f}")
@@ -283,28 +295,34 @@ def main() -> None:
         shutil.rmtree(work)
 
 
-def latencies(idx, one, pages, n_queries: int) -> None:
-    """p50/p95 of guji and the baseline, alternated, for 1-, 2- and 4-character queries."""
+def latencies(one, pages, n_queries: int, caps: list[str]) -> None:
+    """p50/p95 of guji (with each verify cap) and the baseline, alternated query by query, for 1-,
+    2- and 4-character queries."""
     rng = random.Random(11)
-    print("query latency (ms)                         guji p50 / p95 | baseline p50 / p95 | p95 ratio")
+    print("query latency (ms)                                   guji p50 / p95 | baseline p50 / p95 | p95 ratio")
     for n in (1, 2, 4):
         qs = []
         for _ in range(n_queries):
             _, text = pages[rng.randrange(len(pages))]
             i = rng.randrange(len(text) - n)
             qs.append(text[i:i + n])
-        lat, base, hits, unc = [], [], [], []
-        for q in qs:
-            r, tg, tb = one(q)
-            lat.append(tg)
+        lat: list[list[float]] = [[] for _ in caps]
+        hits: list[list[int]] = [[] for _ in caps]
+        unc: list[list[int]] = [[] for _ in caps]
+        base = []
+        for j, q in enumerate(qs):
+            order = [(j + k) % len(caps) for k in range(len(caps))]  # which cap goes first rotates
+            got, tb = one(q, [caps[k] for k in order])
             base.append(tb)
-            hits.append(r["total_page_hits"])
-            unc.append(r["total_uncertain_page_hits"])
-            assert r["total_items"] > 0, q
-        print(f"  {n}-char ({len(qs)} queries; median page hits {statistics.median(hits):.0f}, "
-              f"uncertain {statistics.median(unc):.0f})  {pct(lat, 50):6.1f} / {pct(lat, 95):6.1f} "
-              f"| {pct(base, 50):6.1f} / {pct(base, 95):6.1f} | {pct(lat, 95) / max(1e-9, pct(base, 95)):.2f}x")
-
+            for k, (r, tg) in zip(order, got):
+                assert r["total_items"] > 0, q
+                lat[k].append(tg)
+                hits[k].append(r["total_page_hits"])
+                unc[k].append(r["total_uncertain_page_hits"])
+        for k, cap in enumerate(caps):
+            print(f"  {n}-char cap {cap:4} ({len(qs)} queries; median page hits {statistics.median(hits[k]):.0f}, "
+                  f"uncertain {statistics.median(unc[k]):.0f})  {pct(lat[k], 50):6.1f} / {pct(lat[k], 95):6.1f} "
+                  f"| {pct(base, 50):6.1f} / {pct(base, 95):6.1f} | {pct(lat[k], 95) / max(1e-9, pct(base, 95)):.2f}x")
 
 if __name__ == "__main__":
     main()

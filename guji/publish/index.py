@@ -49,6 +49,8 @@ ROWID_SHIFT = 20
 SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
 MAX_PLANS = 12  # readings of one term looked up one by one in the postings (else a pigeonhole filter)
 VERIFY_CAP = 200  # candidate pages checked per query for uncertain (alternative) matches
+# skip the uncertain pages when exact hits already fill the result page (docs/search.md)
+SKIP_UNCERTAIN_WHEN_FULL = True
 MAX_QUERY_CHARS = 200
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
                "edition_type")
@@ -783,17 +785,20 @@ class SearchIndex:
         if text:
             page_hits, exact, exact_pages = self._exact_pages(q, allowed, scan_cap)
             n_page_hits = sum(len(v) for v in page_hits.values())
-            if alternatives and q.terms and exact:
-                unc, complete = self._uncertain_pages(q, allowed, exact=exact_pages)
-                exact = exact and complete
-                for rowid, p in unc.items():
-                    uncertain_hits.setdefault(rowid >> ROWID_SHIFT, []).append((p, rowid))
-                n_uncertain = len(unc)
             if q.terms and not q.centre:
                 meta_items = {r[0] for r in self.db.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ?",
                                                             (" AND ".join(_phrase(t) for t in q.terms),))}
             if allowed is not None:
                 meta_items &= allowed
+            if alternatives and q.terms and exact and SKIP_UNCERTAIN_WHEN_FULL and \
+                    self._page_full(page_hits, meta_items, offset + limit, hits_per_item):
+                exact = False  # the page shown is the same; the counts are "at least"
+            elif alternatives and q.terms and exact:
+                unc, complete = self._uncertain_pages(q, allowed, exact=exact_pages)
+                exact = exact and complete
+                for rowid, p in unc.items():
+                    uncertain_hits.setdefault(rowid >> ROWID_SHIFT, []).append((p, rowid))
+                n_uncertain = len(unc)
             firsts = sorted(set(page_hits) | meta_items)
             rest = sorted((it for it in uncertain_hits if it not in page_hits and it not in meta_items),
                           key=lambda it: (-max(uncertain_hits[it])[0], it))
@@ -825,6 +830,13 @@ class SearchIndex:
             "total_exact_page_hits": n_page_hits, "total_uncertain_page_hits": n_uncertain,
             "counts_exact": exact, "offset": offset, "limit": limit, "items": results, "facets": facets,
         }
+
+    @staticmethod
+    def _page_full(page_hits: dict[int, list[int]], meta_items: set[int], upto: int, per_item: int) -> bool:
+        """Whether items with exact hits fill the result page up to ``upto`` items, each with at least
+        ``per_item`` exact pages: uncertain pages, ranked after them, could change only the counts."""
+        firsts = sorted(set(page_hits) | meta_items)
+        return len(firsts) >= upto and all(len(page_hits.get(it, ())) >= per_item for it in firsts[:upto])
 
     def _row(self, sql: str, args: tuple) -> dict[str, Any]:
         r = self.db.execute(sql, args).fetchone()
