@@ -150,23 +150,27 @@ def test_verify_cap_holds_and_the_count_says_at_least(tmp_path, monkeypatch):
         assert r["total_uncertain_page_hits"] == 12 and r["counts_exact"] and r["total_page_hits"] == 20
 
 
-def test_uncertain_pages_skipped_only_when_exact_hits_fill_the_page(tmp_path):
-    """Exact hits fill a one-item result page (E: 8 exact pages ≥ 3 shown): the uncertain pages are
-    not verified and the counts say "at least"; the next page (offset 1) verifies and shows them."""
+def test_uncertain_pages_only_of_shown_items_when_exact_hits_fill_the_page(tmp_path):
+    """Items with exact hits fill a one-item result page (E): only E's uncertain pages are verified
+    (1 of them), U's 4 are not and the counts say "at least"; the next page (offset 1) verifies
+    and shows U's, with exact counts."""
     path = tmp_path / "index.sqlite"
     w = IndexWriter(path)
+
+    def unc(item, k):
+        return PageText(f"{item}/{k}", f"http://x/{item}{k}", k + 1, "天他玄黃", [(0, 0, 1, 1, 0)] * 4,
+                        confidences=[0.99, 0.6, 0.99, 0.99], alternatives={1: [("地", 0.3)]})
     w.add_item(ItemInfo(item_id="E", title="乙"),
-               [PageText(f"E/{k}", f"http://x/e{k}", k + 1, "天地玄黃", [(0, 0, 1, 1, 0)] * 4) for k in range(8)])
-    w.add_item(ItemInfo(item_id="U", title="甲"),
-               [PageText(f"U/{k}", f"http://x/u{k}", k + 1, "天他玄黃", [(0, 0, 1, 1, 0)] * 4,
-                         confidences=[0.99, 0.6, 0.99, 0.99], alternatives={1: [("地", 0.3)]}) for k in range(4)])
+               [PageText("E/0", "http://x/e0", 1, "天地玄黃", [(0, 0, 1, 1, 0)] * 4), unc("E", 1)])
+    w.add_item(ItemInfo(item_id="U", title="甲"), [unc("U", k) for k in range(4)])
     w.close()
     with SearchIndex(path) as idx:
         full = idx.search("天地", limit=1)
-        assert [it["item_id"] for it in full["items"]] == ["E"] and not full["counts_exact"]
-        assert full["total_exact_page_hits"] == 8 and full["total_uncertain_page_hits"] == 0
+        (e,) = full["items"]
+        assert e["item_id"] == "E" and e["exact_page_hits"] == 1 and e["uncertain_page_hits"] == 1
+        assert [p["uncertain"] for p in e["pages_found"]] == [False, True]
+        assert not full["counts_exact"] and full["total_uncertain_page_hits"] == 1
         nxt = idx.search("天地", limit=1, offset=1)
         assert [it["item_id"] for it in nxt["items"]] == ["U"] and nxt["counts_exact"]
-        assert nxt["total_uncertain_page_hits"] == 4 and nxt["total_items"] == 2
-        few = idx.search("天地", limit=1, hits_per_item=9)  # E cannot fill 9 slots with exact pages
-        assert few["counts_exact"] and few["total_uncertain_page_hits"] == 4
+        assert nxt["total_uncertain_page_hits"] == 5 and nxt["total_items"] == 2
+        assert idx.search("天地", limit=2)["counts_exact"]  # room for U: everything verified

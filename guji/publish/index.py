@@ -49,7 +49,7 @@ ROWID_SHIFT = 20
 SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
 MAX_PLANS = 12  # readings of one term looked up one by one in the postings (else a pigeonhole filter)
 VERIFY_CAP = 200  # candidate pages checked per query for uncertain (alternative) matches
-# skip the uncertain pages when exact hits already fill the result page (docs/search.md)
+# when items with exact hits fill the result page, verify only the shown items' uncertain pages (docs/search.md)
 SKIP_UNCERTAIN_WHEN_FULL = True
 MAX_QUERY_CHARS = 200
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
@@ -790,11 +790,14 @@ class SearchIndex:
                                                             (" AND ".join(_phrase(t) for t in q.terms),))}
             if allowed is not None:
                 meta_items &= allowed
-            if alternatives and q.terms and exact and SKIP_UNCERTAIN_WHEN_FULL and \
-                    self._page_full(page_hits, meta_items, offset + limit, hits_per_item):
-                exact = False  # the page shown is the same; the counts are "at least"
-            elif alternatives and q.terms and exact:
-                unc, complete = self._uncertain_pages(q, allowed, exact=exact_pages)
+            if alternatives and q.terms and exact:
+                firsts = sorted(set(page_hits) | meta_items)
+                scope = allowed
+                if SKIP_UNCERTAIN_WHEN_FULL and len(firsts) >= offset + limit:
+                    # items with exact or metadata hits fill the result page: only the shown items'
+                    # uncertain pages can change it; the counts become "at least"
+                    scope, exact = set(firsts[offset:offset + limit]), False
+                unc, complete = self._uncertain_pages(q, scope, exact=exact_pages)
                 exact = exact and complete
                 for rowid, p in unc.items():
                     uncertain_hits.setdefault(rowid >> ROWID_SHIFT, []).append((p, rowid))
@@ -830,13 +833,6 @@ class SearchIndex:
             "total_exact_page_hits": n_page_hits, "total_uncertain_page_hits": n_uncertain,
             "counts_exact": exact, "offset": offset, "limit": limit, "items": results, "facets": facets,
         }
-
-    @staticmethod
-    def _page_full(page_hits: dict[int, list[int]], meta_items: set[int], upto: int, per_item: int) -> bool:
-        """Whether items with exact hits fill the result page up to ``upto`` items, each with at least
-        ``per_item`` exact pages: uncertain pages, ranked after them, could change only the counts."""
-        firsts = sorted(set(page_hits) | meta_items)
-        return len(firsts) >= upto and all(len(page_hits.get(it, ())) >= per_item for it in firsts[:upto])
 
     def _row(self, sql: str, args: tuple) -> dict[str, Any]:
         r = self.db.execute(sql, args).fetchone()
