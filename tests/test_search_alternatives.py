@@ -150,7 +150,7 @@ def test_verify_cap_holds_and_the_count_says_at_least(tmp_path, monkeypatch):
         assert r["total_uncertain_page_hits"] == 12 and r["counts_exact"] and r["total_page_hits"] == 20
 
 
-def test_uncertain_pages_only_of_shown_items_when_exact_hits_fill_the_page(tmp_path):
+def test_uncertain_pages_only_of_shown_items_when_exact_hits_fill_the_page(tmp_path, monkeypatch):
     """Items with exact hits fill a one-item result page (E): only E's uncertain pages are verified
     (1 of them), U's 4 are not and the counts say "at least"; the next page (offset 1) verifies
     and shows U's, with exact counts."""
@@ -165,6 +165,11 @@ def test_uncertain_pages_only_of_shown_items_when_exact_hits_fill_the_page(tmp_p
     w.add_item(ItemInfo(item_id="U", title="甲"), [unc("U", k) for k in range(4)])
     w.close()
     with SearchIndex(path) as idx:
+        import guji.publish.index as ix
+
+        off = idx.search("天地", limit=1)  # the default: everything verified
+        assert off["counts_exact"] and off["total_uncertain_page_hits"] == 5
+        monkeypatch.setattr(ix, "SKIP_UNCERTAIN_WHEN_FULL", True)
         full = idx.search("天地", limit=1)
         (e,) = full["items"]
         assert e["item_id"] == "E" and e["exact_page_hits"] == 1 and e["uncertain_page_hits"] == 1

@@ -48,9 +48,10 @@ INDEX_VERSION = 4  # 4: positional postings file beside the SQLite file (guji/pu
 ROWID_SHIFT = 20
 SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
 MAX_PLANS = 12  # readings of one term looked up one by one in the postings (else a pigeonhole filter)
-VERIFY_CAP = 200  # candidate pages checked per query for uncertain (alternative) matches
-# when items with exact hits fill the result page, verify only the shown items' uncertain pages (docs/search.md)
-SKIP_UNCERTAIN_WHEN_FULL = True
+VERIFY_CAP = 100  # uncertain (alternative) pages checked per search() query (docs/search.md: p95 at real density)
+# when items with exact hits fill the result page, verify only the shown items' uncertain pages:
+# measured (docs/search.md), off: p50 a little lower, p95 not, and the counts would be "at least"
+SKIP_UNCERTAIN_WHEN_FULL = False
 MAX_QUERY_CHARS = 200
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
                "edition_type")
