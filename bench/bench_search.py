@@ -218,6 +218,8 @@ def main() -> None:
                     "(guji.publish.index.VERIFY_CAP), with s (e.g. 100s): none when exact hits fill the result page "
                     "(SKIP_UNCERTAIN_WHEN_FULL); several, comma-separated, query the same index with each in turn")
     ap.add_argument("--builds", type=int, default=1, help="build pairs (baseline, guji), alternated; the median ratio")
+    ap.add_argument("--evict", action="store_true", help="drop the index files (guji's and the baseline's) "
+                    "from the OS page cache before opening them (posix_fadvise DONTNEED): a truly cold first query")
     ap.add_argument("--warmup", type=int, default=5, help="queries run (untimed) after opening the index")
     args = ap.parse_args()
 
@@ -280,6 +282,12 @@ def main() -> None:
         raw.execute("SELECT rowid FROM base WHERE base MATCH ?", ('"' + " ".join(q) + '"',)).fetchall()
         return out, (time.perf_counter() - t1) * 1000
 
+    if args.evict:
+        for f in ("index.sqlite", "index.postings", "base.sqlite"):
+            fd = os.open(work / f, os.O_RDONLY)
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            os.close(fd)
     idx = SearchIndex(work / "index.sqlite")
     raw = sqlite3.connect(f"file:{work / 'base.sqlite'}?mode=ro", uri=True)
     wrng = random.Random(3)
@@ -288,7 +296,7 @@ def main() -> None:
         _, text = pages[wrng.randrange(len(pages))]
         i = wrng.randrange(len(text) - 2)
         warm.append(one(text[i:i + 2], caps[:1]))
-    print(f"\ncold first query (2-char, index just opened): guji {warm[0][0][0][1]:.1f} ms, baseline {warm[0][1]:.1f} ms; "
+    print(f"\ncold first query (2-char, index just opened{', files evicted from the page cache' if args.evict else ''}): guji {warm[0][0][0][1]:.1f} ms, baseline {warm[0][1]:.1f} ms; "
           f"then {args.warmup} warm-up queries, untimed")
     print(f"verify caps {caps} (uncertain pages verified per query), taken in turn for each query; "
           "the baseline once per query")
