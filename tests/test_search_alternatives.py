@@ -119,3 +119,63 @@ def test_misread_beside_a_candidate_passes_the_index_filter(index):
     assert index.search("玄黃音水")["total_page_hits"] == 0
     hits, total = index.search_item("A", "玄黃宇水")
     assert total == 1 and hits[0]["canvas_id"] == "A/1/0001" and hits[0]["uncertain"]
+
+
+def test_verify_cap_holds_and_the_count_says_at_least(tmp_path, monkeypatch):
+    """12 pages where 天地 is there only through a candidate (地 read 他, 地 at p 0.3): with the
+    verification cap at 5, 5 are verified and shown and the count is not exact ("at least");
+    with room for all, all 12 and exact. Exact hits are never capped by it."""
+    import guji.publish.index as ix
+
+    path = tmp_path / "index.sqlite"
+    w = IndexWriter(path)
+    unc = [PageText(f"U/{k}", f"http://x/u{k}", k + 1, "天他玄黃", [(0, 0, 1, 1, 0)] * 4,
+                    confidences=[0.99, 0.6, 0.99, 0.99], alternatives={1: [("地", 0.3)]}) for k in range(12)]
+    w.add_item(ItemInfo(item_id="U", title="甲"), unc)
+    w.add_item(ItemInfo(item_id="E", title="乙"),
+               [PageText(f"E/{k}", f"http://x/e{k}", k + 1, "天地玄黃", [(0, 0, 1, 1, 0)] * 4) for k in range(8)])
+    w.close()
+    with SearchIndex(path) as idx:
+        monkeypatch.setattr(ix, "VERIFY_CAP", 5)
+        r = idx.search("天地")
+        assert r["total_exact_page_hits"] == 8 and r["total_uncertain_page_hits"] == 5
+        assert not r["counts_exact"] and r["total_page_hits"] == 13
+        (u,) = [it for it in r["items"] if it["item_id"] == "U"]
+        assert u["uncertain_page_hits"] == 5 and all(p["uncertain"] for p in u["pages_found"])
+        # the item's own content search is not capped
+        hits, n = idx.search_item("U", "天地")
+        assert n == 12
+        monkeypatch.setattr(ix, "VERIFY_CAP", 12)
+        r = idx.search("天地")
+        assert r["total_uncertain_page_hits"] == 12 and r["counts_exact"] and r["total_page_hits"] == 20
+
+
+def test_uncertain_pages_only_of_shown_items_when_exact_hits_fill_the_page(tmp_path, monkeypatch):
+    """Items with exact hits fill a one-item result page (E): only E's uncertain pages are verified
+    (1 of them), U's 4 are not and the counts say "at least"; the next page (offset 1) verifies
+    and shows U's, with exact counts."""
+    path = tmp_path / "index.sqlite"
+    w = IndexWriter(path)
+
+    def unc(item, k):
+        return PageText(f"{item}/{k}", f"http://x/{item}{k}", k + 1, "天他玄黃", [(0, 0, 1, 1, 0)] * 4,
+                        confidences=[0.99, 0.6, 0.99, 0.99], alternatives={1: [("地", 0.3)]})
+    w.add_item(ItemInfo(item_id="E", title="乙"),
+               [PageText("E/0", "http://x/e0", 1, "天地玄黃", [(0, 0, 1, 1, 0)] * 4), unc("E", 1)])
+    w.add_item(ItemInfo(item_id="U", title="甲"), [unc("U", k) for k in range(4)])
+    w.close()
+    with SearchIndex(path) as idx:
+        import guji.publish.index as ix
+
+        off = idx.search("天地", limit=1)  # the default: everything verified
+        assert off["counts_exact"] and off["total_uncertain_page_hits"] == 5
+        monkeypatch.setattr(ix, "SKIP_UNCERTAIN_WHEN_FULL", True)
+        full = idx.search("天地", limit=1)
+        (e,) = full["items"]
+        assert e["item_id"] == "E" and e["exact_page_hits"] == 1 and e["uncertain_page_hits"] == 1
+        assert [p["uncertain"] for p in e["pages_found"]] == [False, True]
+        assert not full["counts_exact"] and full["total_uncertain_page_hits"] == 1
+        nxt = idx.search("天地", limit=1, offset=1)
+        assert [it["item_id"] for it in nxt["items"]] == ["U"] and nxt["counts_exact"]
+        assert nxt["total_uncertain_page_hits"] == 5 and nxt["total_items"] == 2
+        assert idx.search("天地", limit=2)["counts_exact"]  # room for U: everything verified

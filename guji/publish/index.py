@@ -48,7 +48,10 @@ INDEX_VERSION = 4  # 4: positional postings file beside the SQLite file (guji/pu
 ROWID_SHIFT = 20
 SCAN_CAP = 5000  # page hits scanned per query before counts become "at least"
 MAX_PLANS = 12  # readings of one term looked up one by one in the postings (else a pigeonhole filter)
-VERIFY_CAP = 200  # candidate pages checked per query for uncertain (alternative) matches
+VERIFY_CAP = 100  # uncertain (alternative) pages checked per search() query (docs/search.md: p95 at real density)
+# when items with exact hits fill the result page, verify only the shown items' uncertain pages:
+# measured (docs/search.md), off: p50 a little lower, p95 not, and the counts would be "at least"
+SKIP_UNCERTAIN_WHEN_FULL = False
 MAX_QUERY_CHARS = 200
 META_FIELDS = ("title", "author", "edition", "census_no", "classification", "institution", "dynasty",
                "edition_type")
@@ -699,7 +702,7 @@ class SearchIndex:
         return out, complete, pages
 
     def _uncertain_pages(self, q: Query, allowed: set[int] | None, *, lo: int = 0,
-                         hi: int | None = None, cap: int = VERIFY_CAP,
+                         hi: int | None = None, cap: int | None = None,
                          exact: Any = None) -> tuple[dict[int, float], bool]:
         """Pages without an exact hit where every term matches through the recogniser's candidates
         or with an allowed error: rowid → best joint probability of a reading; and whether all
@@ -711,6 +714,8 @@ class SearchIndex:
         gives each reading's probability."""
         import numpy as np
 
+        if cap is None:
+            cap = VERIFY_CAP
         centre = self._centre_rows(q)
         ok = self._page_ok(allowed, centre)
         if exact is None:
@@ -781,17 +786,23 @@ class SearchIndex:
         if text:
             page_hits, exact, exact_pages = self._exact_pages(q, allowed, scan_cap)
             n_page_hits = sum(len(v) for v in page_hits.values())
-            if alternatives and q.terms and exact:
-                unc, complete = self._uncertain_pages(q, allowed, exact=exact_pages)
-                exact = exact and complete
-                for rowid, p in unc.items():
-                    uncertain_hits.setdefault(rowid >> ROWID_SHIFT, []).append((p, rowid))
-                n_uncertain = len(unc)
             if q.terms and not q.centre:
                 meta_items = {r[0] for r in self.db.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ?",
                                                             (" AND ".join(_phrase(t) for t in q.terms),))}
             if allowed is not None:
                 meta_items &= allowed
+            if alternatives and q.terms and exact:
+                firsts = sorted(set(page_hits) | meta_items)
+                scope = allowed
+                if SKIP_UNCERTAIN_WHEN_FULL and len(firsts) >= offset + limit:
+                    # items with exact or metadata hits fill the result page: only the shown items'
+                    # uncertain pages can change it; the counts become "at least"
+                    scope, exact = set(firsts[offset:offset + limit]), False
+                unc, complete = self._uncertain_pages(q, scope, exact=exact_pages)
+                exact = exact and complete
+                for rowid, p in unc.items():
+                    uncertain_hits.setdefault(rowid >> ROWID_SHIFT, []).append((p, rowid))
+                n_uncertain = len(unc)
             firsts = sorted(set(page_hits) | meta_items)
             rest = sorted((it for it in uncertain_hits if it not in page_hits and it not in meta_items),
                           key=lambda it: (-max(uncertain_hits[it])[0], it))
