@@ -14,7 +14,6 @@ The build, server and browser driver are tests/browserkit.py, shared with the se
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
@@ -23,8 +22,8 @@ import pytest
 
 from guji.iiif import uris
 
-from browserkit import (A, ARTIFACTS, B, DEMO, DF, Serve, StaticHost, build_publication, free_port,  # noqa: F401
-                        make_subset, missing, run_browser)  # DEMO, make_subset: still imported from here by test_search_*
+from browserkit import (A, ARTIFACTS, B, DF, Serve, StaticHost, build_publication, free_port,
+                        make_subset, missing, run_browser)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(bool(missing), reason="; ".join(missing))]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from publishwork import BASE, ITEMS, char_box, make_work  # noqa: F401 (test_search still imports these from here)
+from publishwork import make_work
 
 
 def test_fixture_loads(tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from guji.fsutil import sha256_file
-from helpers import GUJI, REPO, run_guji, small_batch, snapshot  # noqa: F401 (test_cluster imports small_batch from here)
+from helpers import GUJI, REPO, run_guji, snapshot
 from package_fixture import pipeline
 
 

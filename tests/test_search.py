@@ -10,7 +10,7 @@ from guji.iiif import uris
 from guji.publish.contentsearch import search1, search2
 from guji.publish.index import QueryError, SearchIndex, parse_query
 from guji.publish.site import build_index
-from test_publish_fixture import BASE, char_box, make_work
+from publishwork import BASE, char_box, make_work
 
 A = "110000-0101-0010283"
 

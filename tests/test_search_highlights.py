@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
 import pytest
 
-from test_catalogue_browser import DEMO, Serve, build_publication, free_port
+from browserkit import DEMO, Serve, build_publication, free_port, make_subset
 
 TRUTH = DEMO.parent / "truth" / "demo-batch"
 PAGES = {  # item: [(page in demo-batch, its name in the copy)]; truth of a copy's page: SOURCE
@@ -121,29 +120,12 @@ def pick_queries(runs, n_single: int, n_phrase: int) -> list[str]:
     return out
 
 
-def make_subset(dest: Path) -> Path:
-    """A copy of demo-batch with the pages of PAGES only, numbered from 1 in each volume."""
-    import shutil
-
-    batch = dest / "batch"
-    batch.mkdir(parents=True)
-    shutil.copy2(DEMO / "batch.toml", batch / "batch.toml")
-    lines = (DEMO / "records.csv").read_text("utf-8").splitlines()
-    keep = [lines[0]] + [ln for ln in lines[1:] if any(item in ln.split(",") for item in PAGES)]
-    (batch / "records.csv").write_text("\n".join(keep) + "\n", "utf-8")
-    for item, files in PAGES.items():
-        for src, dst in files:
-            (batch / item / dst).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(DEMO / item / src, batch / item / dst)
-    return batch
-
-
 @pytest.fixture(scope="session")
 def demo_publication(tmp_path_factory):
     root = tmp_path_factory.mktemp("highlights")
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
-    batch = make_subset(root)
+    batch = make_subset(root, PAGES)
     work, out = build_publication(root, batch, base, ocr=True)
     canvases = json.loads((work / "clean" / "canvases.json").read_text("utf-8"))["canvases"]
     return work, out, port, base, canvases

@@ -19,8 +19,8 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 
-from test_catalogue_browser import (DEMO, Serve, build_publication, free_port, make_subset, missing as browser_missing,
-                                    run_browser)
+from browserkit import (DEMO, Serve, build_publication, free_port, make_subset, missing as browser_missing,
+                        run_browser)
 
 ITEM = "350000-2001-0000102"
 TRUTH = DEMO.parent / "truth" / "demo-batch" / ITEM / "-" / "0001.json"

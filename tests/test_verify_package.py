@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import sqlite3
 
-import pytest
-
 from helpers import moto_s3, run_guji
 from package_fixture import BOOK, DOC, copy_demo
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, run_guji
+from helpers import REPO
 from workspacekit import argon2_cost, guji_env  # noqa: F401 - argon2_cost is an autouse fixture
 
 DEMO = REPO / "samples" / "demo-batch"

@@ -8,7 +8,6 @@ reading order: the baseline the benchmark compares with).
 
 from __future__ import annotations
 
-import math
 import statistics
 from dataclasses import dataclass
 from typing import Any, Callable

@@ -664,8 +664,6 @@ class SearchIndex:
     def _term_pages(self, t: Sequence[str | None], *, cands: bool = False, lo: int = 0, hi: int | None = None,
                     cap: int | None = None, page_ok=None) -> tuple[Any, bool]:
         """Sorted page indexes (postings order) where term ``t`` is read (see :meth:`Postings.phrase`)."""
-        import numpy as np
-
         starts, complete = self.postings.phrase(t, cands=cands, lo=lo, hi=hi, cap_pages=cap, page_ok=page_ok)
         return self.postings.pages_with(starts), complete
 
