@@ -136,3 +136,11 @@ def publish_folder(work: Path, out: Path, *extra: str, expect: int = 0) -> tuple
     r = CliRunner().invoke(main, ["publish", "--work", str(work), "--out", str(out), "--json", "-j", "1", *extra])
     assert r.exit_code == expect, r.output
     return r.exit_code, json.loads(r.stdout)["stages"][0]
+
+
+def edit_batch_items(work: Path, edit) -> None:
+    """Rewrite WORK/ingest/batch.json's items with ``edit(items) -> items``, as a re-ingest would."""
+    bj = work / "ingest" / "batch.json"
+    b = json.loads(bj.read_text("utf-8"))
+    b["items"] = edit(b["items"])
+    bj.write_text(json.dumps(b, ensure_ascii=False), "utf-8")

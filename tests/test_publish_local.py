@@ -10,7 +10,7 @@ from guji.cli import main
 from guji.fsutil import sha256_file
 from guji.iiif import uris
 import publishwork
-from publishwork import make_work
+from publishwork import edit_batch_items, make_work
 
 A = "110000-0101-0010283"
 
@@ -63,12 +63,8 @@ def test_item_turned_restricted_is_removed(tmp_path):
     out = tmp_path / "out"
     publish(work, out)
     assert (out / uris.manifest_path("DF-0001")).exists()
-    bj = work / "ingest" / "batch.json"
-    b = json.loads(bj.read_text("utf-8"))
-    for it in b["items"]:
-        if it["id"] == "DF-0001":
-            it["access"] = "restricted"
-    bj.write_text(json.dumps(b, ensure_ascii=False), "utf-8")
+    edit_batch_items(work, lambda items: [{**it, "access": "restricted"} if it["id"] == "DF-0001" else it
+                                          for it in items])
     coll = work / "build" / uris.collection_path("batch", "demo")
     c = json.loads(coll.read_text("utf-8"))
     c["items"] = [m for m in c["items"] if "DF-0001" not in m["id"]]

@@ -9,7 +9,7 @@ from pathlib import Path
 from guji.iiif import uris
 from guji.publish.storage import RemoteObject
 from guji.publish.sync import LocalFile, sync
-from publishwork import make_work, publish_folder
+from publishwork import edit_batch_items, make_work, publish_folder
 
 
 def publish(work, out, expect=0):
@@ -23,10 +23,8 @@ def test_item_withdrawn_from_the_batch_is_not_published(tmp_path):
     out = tmp_path / "out"
     publish(work, out)
     assert (out / uris.manifest_path("DF-0001")).exists()
-    bj = work / "ingest" / "batch.json"
-    b = json.loads(bj.read_text("utf-8"))
-    b["items"] = [it for it in b["items"] if it["id"] != "DF-0001"]  # as a re-ingest without its folder writes
-    bj.write_text(json.dumps(b, ensure_ascii=False), "utf-8")
+    # as a re-ingest without its folder writes
+    edit_batch_items(work, lambda items: [it for it in items if it["id"] != "DF-0001"])
     cv = work / "clean" / "canvases.json"
     c = json.loads(cv.read_text("utf-8"))
     c["canvases"] = [x for x in c["canvases"] if not x["id"].startswith("DF-0001/")]
