@@ -227,18 +227,3 @@ def test_demo_variant(name, tmp_path, executor):
     want = [lf for _rel, leaves in var.pages for lf in leaves]
     assert [((c.juan or {}).get("label"), (c.leaf or {}).get("number")) for c in st.canvases] == want
     assert res["structure"].exit_code == ExitCode.OK
-
-
-def test_ocr_reads_the_centre_column_apart_on_every_leaf_with_cleans_frame(leaf_run):
-    """The clean stage's printed frame (版框) is the one OCR's layout uses: on every leaf of the planted
-    book the centre column is its own region (with OCR's own frame search two leaves read it into the
-    body text), and the frame size recorded is clean's measurement."""
-    work, _res, _truth, _st = leaf_run
-    pages = sorted((work / "ocr").rglob("*.json"))
-    pages = [p for p in pages if not p.name.endswith(".machine.json")]
-    assert len(pages) == 11
-    for p in pages:
-        d = json.loads(p.read_text("utf-8"))
-        centre = [r for r in d["regions"] if r["type"] == "centre-column"]
-        assert len(centre) == 1, (p.name, [r["type"] for r in d["regions"]])
-        assert d["layout_facts"]["frame_source"] == "clean", p.name

@@ -224,12 +224,9 @@ def split_registers(boxes: list[Box], page_h: int) -> list[list[Box]]:
     return [g for g in groups if g]
 
 
-def analyse_vertical(boxes: list[Box], gray: Any | None, frame: Box | None = None) -> Layout:
-    """Columns, registers, centre column and margin text of a vertical page. ``frame``: the printed
-    frame (版框) when the clean stage has measured it (in ``gray``'s pixels); else it is found here."""
+def analyse_vertical(boxes: list[Box], gray: Any | None) -> Layout:
     H, W = (gray.shape[:2] if gray is not None else (max(b[1] + b[3] for b in boxes), max(b[0] + b[2] for b in boxes)))
-    if frame is None:
-        frame = find_frame(gray, boxes) if gray is not None else None
+    frame = find_frame(gray, boxes) if gray is not None else None
     lay = Layout("vertical-rtl", frame=frame)
     inside, outside = [], []
     for b in boxes:
@@ -260,9 +257,8 @@ def analyse_vertical(boxes: list[Box], gray: Any | None, frame: Box | None = Non
     return lay
 
 
-def analyse_horizontal(boxes: list[Box], gray: Any | None, frame: Box | None = None) -> Layout:
-    if frame is None:
-        frame = find_frame(gray, boxes) if gray is not None and boxes else None
+def analyse_horizontal(boxes: list[Box], gray: Any | None) -> Layout:
+    frame = find_frame(gray, boxes) if gray is not None and boxes else None
     lay = Layout("horizontal", frame=frame)
 
     def same_row(a: Box, b: Box) -> bool:

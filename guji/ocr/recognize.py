@@ -201,7 +201,7 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
                square: str | float = 0.0, lm: Any = "auto", lm_weight: float | None = None,
                recall: bool = True, split: bool = False, crop_pad: float = 0.0,
                notes: bool = True, rec_source: str = "auto", note_upright: bool = False, fit_boxes: bool = True,
-               detect_on: str = "image", crop_along: float | None = None, frame: Any = None,
+               detect_on: str = "image", crop_along: float | None = None,
                ) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
     """Recognise ``img`` (a :class:`Prepared` page, or a BGR or grey array). Returns regions,
     centre-column fields, layout facts (frame in detection-image pixels), the layout name and the
@@ -215,9 +215,6 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
     ``lm``: "auto" re-ranks each line's candidates with the installed character LM when present
     (:mod:`guji.ocr.lm`), "off" never, or a model path / :class:`~guji.ocr.lm.CharLM`;
     ``lm_weight`` its weight (default :data:`guji.ocr.lm.DEFAULT_WEIGHT`).
-
-    ``frame``: the printed frame (版框) as (x, y, w, h) in the pixels of the image given (before
-    upscaling), when the clean stage has measured it; layout then uses it instead of finding its own.
 
     ``crop_along``: each segment's crop reaches this × its thickness beyond both ends (page
     pixels: the recogniser drops fewer first and last characters); default
@@ -253,8 +250,7 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
     # the page's ink without ruled lines: note cutting and character boxes share it
     page_ink = L.text_ink(gray, statistics.median(min(b[2], b[3]) for b in boxes)) if boxes else None
     vertical = direction == "vertical-rtl"
-    known = tuple(int(round(v * prep.scale)) for v in frame) if frame is not None else None
-    lay = L.analyse_vertical(boxes, gray, known) if vertical and boxes else L.analyse_horizontal(boxes, gray, known)
+    lay = L.analyse_vertical(boxes, gray) if vertical and boxes else L.analyse_horizontal(boxes, gray)
     if notes and vertical and boxes:
         note_layout(lay, boxes, gray, ink=page_ink)
     # recognise all segments in one batch

@@ -17,7 +17,7 @@ from guji.settings import ENGINE_PLUGIN, Setting, StageSettings
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 
 STAGE = "ocr"
-OCR_VERSION = "5"  # bump when the page model or layout logic changes outputs
+OCR_VERSION = "4"  # bump when the page model or layout logic changes outputs
 
 SETTINGS = StageSettings("ocr", (
     Setting("engine", "rapidocr", "識別引擎（rapidocr：wheel 自帶 PP-OCRv6 模型，從不下載）",
@@ -125,8 +125,7 @@ def worker(task: PageTask) -> TaskOutput:
     s = prep.scale
     direction = _direction(str(prm["layout"]), p.get("profile"))
     regions, centre, facts, kind, frame = read_image(prep, engine, mode=str(prm["mode"]), direction=direction,
-                                                     lm=prm.get("lm", "auto"), lm_weight=prm.get("lm_weight"),
-                                                     frame=p.get("frame"))
+                                                     lm=prm.get("lm", "auto"), lm_weight=prm.get("lm_weight"))
     m = tuple(p["to_master"])
 
     def tm(b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
