@@ -17,6 +17,7 @@ from guji.iiif import uris
 from guji.model import Batch, Canvas, Derivative, Item, Page, Volume, ocr_json_path
 
 BASE = "http://127.0.0.1:8000/"
+A = "110000-0101-0010283"  # the public book with OCR text (items below)
 
 # item -> (access, census row, pages: list of OCR columns (text per column) or None for no char boxes)
 ITEMS = {

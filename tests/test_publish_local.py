@@ -10,9 +10,8 @@ from guji.cli import main
 from guji.fsutil import sha256_file
 from guji.iiif import uris
 import publishwork
-from publishwork import edit_batch_items, make_work
+from publishwork import A, edit_batch_items, make_work
 
-A = "110000-0101-0010283"
 
 
 publish = publishwork.publish_folder

@@ -24,12 +24,11 @@ from click.testing import CliRunner
 
 from guji.cli import main
 from guji.iiif import uris
-from publishwork import make_work
+from publishwork import A, make_work
 
 moto_server = pytest.importorskip("moto.server", reason="moto[server] (test extra) not installed")
 boto3 = pytest.importorskip("boto3")
 
-A = "110000-0101-0010283"
 SECRET = "guji-test-secret-value-do-not-print"
 SLOWDOWN = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
             b"<Message>Please reduce your request rate.</Message></Error>")

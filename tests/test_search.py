@@ -10,9 +10,8 @@ from guji.iiif import uris
 from guji.publish.contentsearch import search1, search2
 from guji.publish.index import QueryError, SearchIndex, parse_query
 from guji.publish.site import build_index
-from publishwork import BASE, char_box, make_work
+from publishwork import A, BASE, char_box, make_work
 
-A = "110000-0101-0010283"
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,8 @@ from click.testing import CliRunner
 from guji.cli import main
 from guji.iiif import uris
 from guji.publish.server import start_server
-from publishwork import BASE, make_work
+from publishwork import A, BASE, make_work
 
-A = "110000-0101-0010283"
 
 
 @pytest.fixture(scope="module")

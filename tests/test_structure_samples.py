@@ -85,12 +85,17 @@ def leaf_run(tmp_path_factory, executor):
     return work, res, truth, load_item_structure(work, truth["item"])
 
 
+def planted(st, code: str, wants: list[dict], same) -> list[tuple[dict, object]]:
+    """Each planted defect (``wants``, from the truth file) with the one finding of ``code`` that
+    ``same(finding, want)`` names; as many findings of that code as defects planted."""
+    got = [p for p in st.problems if p.code == code]
+    assert len(got) == len(wants), [(p.path, p.extra) for p in got]
+    return [(w, next(p for p in got if same(p, w))) for w in wants]
+
+
 def test_planted_missing_leaves(leaf_run):
     _work, _res, truth, st = leaf_run
-    got = [p for p in st.problems if p.code == "leaf-missing"]
-    assert len(got) == len(truth["missing"])
-    for want in truth["missing"]:
-        p = next(p for p in got if p.extra["juan"] == want["juan"])
+    for want, p in planted(st, "leaf-missing", truth["missing"], lambda p, w: p.extra["juan"] == w["juan"]):
         assert p.extra["leaves"] == want["leaves"]
         assert p.extra["after"] == want["after"] and p.extra["before"] == want["before"]
         assert want["after"] in p.message and want["before"] in p.message
@@ -98,20 +103,14 @@ def test_planted_missing_leaves(leaf_run):
 
 def test_planted_misordered_leaves(leaf_run):
     _work, _res, truth, st = leaf_run
-    got = [p for p in st.problems if p.code == "leaf-misordered"]
-    assert len(got) == len(truth["misordered"])
-    for want in truth["misordered"]:
-        p = next(p for p in got if p.path == want["file"])
+    for want, p in planted(st, "leaf-misordered", truth["misordered"], lambda p, w: p.path == w["file"]):
         assert (p.extra["juan"], p.extra["leaf"]) == (want["juan"], want["leaf"])
         assert p.extra["belongs_after"] == want["after"] and p.extra["belongs_before"] == want["before"]
 
 
 def test_planted_duplicated_leaves(leaf_run):
     _work, _res, truth, st = leaf_run
-    got = [p for p in st.problems if p.code == "leaf-duplicated"]
-    assert len(got) == len(truth["duplicated"])
-    for want in truth["duplicated"]:
-        p = next(p for p in got if p.path == want["file"])
+    for want, p in planted(st, "leaf-duplicated", truth["duplicated"], lambda p, w: p.path == w["file"]):
         assert p.extra["files"] == [want["original"], want["file"]] and p.extra["images_agree"] is True
     assert not [p for p in st.problems if p.code == "leaf-number-repeated"]
 

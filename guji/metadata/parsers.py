@@ -150,14 +150,16 @@ def _guess_role(chunk: str) -> tuple[str, str | None]:
     return chunk, None
 
 
+def _pieces(s: str, sep: str) -> list[str]:
+    """The non-empty pieces of ``s`` split at the pattern ``sep``, stripped."""
+    return [p for p in (x.strip() for x in re.split(sep, s)) if p]
+
+
 def parse_authors(s: str) -> tuple[list[dict] | None, list[Finding]]:
     if not s:
         return None, []
     persons: list[dict[str, Any]] = []
-    for seg in re.split(r"[；;]", s):
-        seg = seg.strip()
-        if not seg:
-            continue
+    for seg in _pieces(s, r"[；;]"):
         scope = None
         seg_attributed = False
         first = _DYN_RE.search(seg)
@@ -181,10 +183,7 @@ def parse_authors(s: str) -> tuple[list[dict] | None, list[Finding]]:
             if kind == "dyn":
                 dynasty = val
                 continue
-            for chunk in re.split(r"[\s　、,，]+", val):
-                chunk = chunk.strip()
-                if not chunk:
-                    continue
+            for chunk in _pieces(val, r"[\s　、,，]+"):
                 et_al = False
                 attributed = False
                 for q in ("舊題", "旧题", "原題", "原题", "題", "题"):
