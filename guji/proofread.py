@@ -224,23 +224,34 @@ def _dump(d: dict[str, Any]) -> str:
     return json.dumps(d, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
 
 
+def _write_outputs(work: Path, base: str, doc: dict[str, Any], image_name: str, steps: list[dict[str, Any]],
+                   render_doc: dict[str, Any] | None = None) -> dict[str, str]:
+    """The page model ``doc`` as ``WORK/<base>.json`` and its renderings (ALTO, PAGE, hOCR, text), made
+    from ``render_doc`` when given (the model with every alternative), else from ``doc``."""
+    from guji.fsutil import atomic_write_text
+    from guji.ocr import render
+    from guji.ocr.page import PageModel
+
+    r = doc if render_doc is None else render_doc
+    text = PageModel.from_dict(r).text
+    outputs: dict[str, str] = {}
+    for rel, body in ((f"{base}.json", _dump(doc)), (f"{base}.alto.xml", render.to_alto(r, image_name, steps)),
+                      (f"{base}.page.xml", render.to_page(r, image_name, steps, "1970-01-01T00:00:00")),
+                      (f"{base}.hocr", render.to_hocr(r, image_name, steps)),
+                      (f"{base}.txt", text + "\n" if text else "")):
+        outputs[rel] = atomic_write_text(work / rel, body)
+    return outputs
+
+
 def write_ocr_outputs(work: Path, base: str, pm: Any, doc: dict[str, Any], image_name: str,
                       processing: list[dict[str, Any]]) -> tuple[dict[str, str], dict[str, Any], list[Problem]]:
     """Write the page model ``doc`` (``pm.to_dict()``) and its renderings at ``WORK/<base>.*``, with
     the canvas's corrections applied when it has any. Returns (outputs {rel: sha256}, info, problems);
     ``info["proofread"]`` is the SHA-256 of the corrections file applied (None without)."""
-    from guji.fsutil import atomic_write_text
-    from guji.ocr import page as P
-
     work = Path(work)
     corr, sha = load_corrections(work, doc["item"], doc["canvas"])
-    outputs: dict[str, str] = {}
     if corr is None:  # the recogniser's model as it is (the same bytes as before proofreading existed)
-        for rel, text in ((f"{base}.json", _dump(doc)), (f"{base}.alto.xml", P.to_alto(pm, image_name, processing)),
-                          (f"{base}.page.xml", P.to_page_xml(pm, image_name, processing)),
-                          (f"{base}.hocr", P.to_hocr(pm, image_name, processing)), (f"{base}.txt", P.to_text(pm))):
-            outputs[rel] = atomic_write_text(work / rel, text)
-        return outputs, {"proofread": None}, []
+        return _write_outputs(work, base, doc, image_name, processing, render_doc=pm.to_dict()), {"proofread": None}, []
     outputs, problems = _write_corrected(work, base, doc, corr, image_name, processing)
     return outputs, {"proofread": sha}, problems
 
@@ -248,19 +259,11 @@ def write_ocr_outputs(work: Path, base: str, pm: Any, doc: dict[str, Any], image
 def _write_corrected(work: Path, base: str, machine: dict[str, Any], corr: CanvasCorrections | None,
                      image_name: str, processing: list[dict[str, Any]]) -> tuple[dict[str, str], list[Problem]]:
     from guji.fsutil import atomic_write_text
-    from guji.ocr import render
-    from guji.ocr.page import PageModel
 
     doc, problems = apply(machine, corr)
-    steps = list(processing) + _proofread_step(doc)
-    outputs = {machine_rel(machine["item"], machine["canvas"]): atomic_write_text(
-        work / machine_rel(machine["item"], machine["canvas"]), _dump(machine))}
-    text = PageModel.from_dict(doc).text
-    for rel, body in ((f"{base}.json", _dump(doc)), (f"{base}.alto.xml", render.to_alto(doc, image_name, steps)),
-                      (f"{base}.page.xml", render.to_page(doc, image_name, steps, "1970-01-01T00:00:00")),
-                      (f"{base}.hocr", render.to_hocr(doc, image_name, steps)),
-                      (f"{base}.txt", text + "\n" if text else "")):
-        outputs[rel] = atomic_write_text(work / rel, body)
+    mrel = machine_rel(machine["item"], machine["canvas"])
+    outputs = {mrel: atomic_write_text(work / mrel, _dump(machine))}
+    outputs.update(_write_outputs(work, base, doc, image_name, list(processing) + _proofread_step(doc)))
     return outputs, problems
 
 
@@ -295,19 +298,8 @@ def sync_ocr(ctx: Any, stage: str, tasks: list[Any]) -> list[Problem]:
             continue
         image_name = Path(t.payload["image"]).name
         processing = ocr_processing(machine.get("engine", ""), machine.get("engine_version", ""), rec.params)
-        if corr is None:
-            from guji.fsutil import atomic_write_text
-            from guji.ocr import render
-            from guji.ocr.page import PageModel
-
-            text = PageModel.from_dict(machine).text
-            outputs = {}
-            for rel, body in ((f"{base}.json", _dump(machine)),
-                              (f"{base}.alto.xml", render.to_alto(machine, image_name, processing)),
-                              (f"{base}.page.xml", render.to_page(machine, image_name, processing, "1970-01-01T00:00:00")),
-                              (f"{base}.hocr", render.to_hocr(machine, image_name, processing)),
-                              (f"{base}.txt", text + "\n" if text else "")):
-                outputs[rel] = atomic_write_text(ctx.work / rel, body)
+        if corr is None:  # corrections withdrawn: the recogniser's model again
+            outputs = _write_outputs(ctx.work, base, machine, image_name, processing)
             (ctx.work / mrel).unlink(missing_ok=True)
             probs: list[Problem] = []
         else:
