@@ -69,6 +69,22 @@ def ocr_facts(work: Path, item: str) -> tuple[list[dict], dict[str, str]]:
     return pages, hashes
 
 
+def median_fact(facts: list[dict], key: str, idx: int | None = None) -> float | None:
+    """The median over pages of a measured layout fact (``layout_facts[key]``; ``idx``: one element of
+    a pair such as ``frame_cm``), None when no page measured it."""
+    vals = []
+    for f in facts:
+        v = f.get(key)
+        if v is None:
+            continue
+        if idx is not None:
+            if not isinstance(v, (list, tuple)) or len(v) <= idx or v[idx] is None:
+                continue
+            v = v[idx]
+        vals.append(float(v))
+    return statistics.median(vals) if vals else None
+
+
 def cross_check(rec: dict, item: Any, ocr_pages: list[dict], params: dict) -> list[tuple]:
     """(severity, code, field, message zh, message en) warnings comparing the record with what was
     scanned/measured."""
@@ -84,17 +100,7 @@ def cross_check(rec: dict, item: Any, ocr_pages: list[dict], params: dict) -> li
     tol = params["layout_tolerance"]
 
     def med(key: str, idx: int | None = None) -> float | None:
-        vals = []
-        for f in facts:
-            v = f.get(key)
-            if v is None:
-                continue
-            if idx is not None:
-                if not isinstance(v, (list, tuple)) or len(v) <= idx or v[idx] is None:
-                    continue
-                v = v[idx]
-            vals.append(float(v))
-        return statistics.median(vals) if vals else None
+        return median_fact(facts, key, idx)
 
     cols = med("columns_per_half_leaf")
     if lay.get("lines") and cols is not None and abs(cols - lay["lines"]) > tol:

@@ -160,26 +160,15 @@ class Workspace:
 
 
 def measured(work: Path, info: ItemInfo) -> dict[str, Any]:
-    """Measured 行款, frame and leaf structure of the item (median of its pages' layout facts)."""
-    import statistics
+    """Measured 行款, frame and leaf structure of the item (median of its pages' layout facts, as the
+    metadata stage's cross-checks take them)."""
+    from guji.metadata.stage import median_fact, ocr_facts
 
-    from guji.model import ocr_json_path
-
-    facts = []
-    for c in info.canvases:
-        p = ocr_json_path(work, info.id, c.id)
-        if p.is_file():
-            facts.append(json.loads(p.read_text("utf-8")).get("layout_facts") or {})
+    facts = [p.get("layout_facts") or {} for p in ocr_facts(work, info.id)[0]]
 
     def med(key: str, idx: int | None = None) -> float | None:
-        vals = []
-        for f in facts:
-            v = f.get(key)
-            if idx is not None:
-                v = v[idx] if isinstance(v, (list, tuple)) and len(v) > idx else None
-            if isinstance(v, (int, float)):
-                vals.append(float(v))
-        return round(statistics.median(vals), 1) if vals else None
+        v = median_fact(facts, key, idx)
+        return None if v is None else round(v, 1)
 
     out: dict[str, Any] = {"pages": len(facts), "columns": med("columns_per_half_leaf"),
                            "chars": med("chars_per_column"), "frame_cm": [med("frame_cm", 0), med("frame_cm", 1)]}
