@@ -10,7 +10,7 @@ Codes are shown through the ``code.*`` labels (profiles, facet names), never raw
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Mapping
 
 LANGS = ("zh-Hans", "zh-Hant", "en")
 DEFAULT = "zh-Hans"
@@ -120,18 +120,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-@lru_cache(maxsize=1)
-def table() -> dict[str, dict[str, str]]:
-    """{lang: {key: text}} for every language."""
+def build_table(messages: Mapping[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """{lang: {key: text}} for every language from {key: (zh-Hans, en)}: zh-Hant derived with OpenCC
+    s2tw (its phrase table turns 叶 (leaf) into 葉 and 目录 into 目錄: what the books themselves use).
+    The workspace builds its own table the same way."""
     from guji.textfold import convert
 
     out: dict[str, dict[str, str]] = {lang: {} for lang in LANGS}
-    for key, (hans, en) in MESSAGES.items():
+    for key, (hans, en) in messages.items():
         out["zh-Hans"][key] = hans
         out["zh-Hant"][key] = convert("s2tw", hans)
         out["en"][key] = en
-    # OpenCC's phrase table turns 叶 (leaf) into 葉 and 目录 into 目錄: what the books themselves use
     return out
+
+
+def script_json(tab: Mapping[str, Any]) -> str:
+    """A message table as JSON safe inside a <script> element."""
+    import json
+
+    return json.dumps(tab, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+
+
+@lru_cache(maxsize=1)
+def table() -> dict[str, dict[str, str]]:
+    """{lang: {key: text}} for every language."""
+    return build_table(MESSAGES)
 
 
 def script() -> str:
@@ -143,9 +156,7 @@ def script() -> str:
 
 def table_json() -> str:
     """The message table as JSON safe inside a <script> element."""
-    import json
-
-    return json.dumps(table(), ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+    return script_json(table())
 
 
 def t(key: str, lang: str = DEFAULT, **kw: Any) -> str:

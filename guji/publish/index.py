@@ -355,12 +355,6 @@ def page_content_from_ocr(doc: dict[str, Any], to_canvas=None, *, min_p: float =
     return PageContent("".join(chars), boxes, _pack_probs(confs, len(confs)) or b"", alts, centre_text(doc))
 
 
-def page_text_from_ocr(doc: dict[str, Any], to_canvas=None) -> tuple[str, list[tuple[int, int, int, int, int]]]:
-    """Indexed body characters of an OCR page model and their canvas boxes (see :func:`page_content_from_ocr`)."""
-    c = page_content_from_ocr(doc, to_canvas)
-    return c.text, unpack_boxes(c.boxes.tobytes())
-
-
 def _pack_probs(confs: Sequence[float] | None, n: int) -> bytes | None:
     """Top-1 probabilities, one byte each (p × 255)."""
     if confs is None:

@@ -3,10 +3,9 @@ switched in the page by the publication's ``i18n.js`` (the approach of :mod:`guj
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 
-from guji.publish.i18n import LANGS, script  # noqa: F401 - script: the language switch, inlined by base.html
+from guji.publish.i18n import LANGS, build_table, script, script_json  # noqa: F401 - script: the language switch, inlined by base.html
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "ws.title": ("古籍工作台", "Ancient-books workspace"),
@@ -138,16 +137,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
 @lru_cache(maxsize=1)
 def table() -> dict[str, dict[str, str]]:
     """{lang: {key: text}}: zh-Hant through OpenCC s2tw, as the publication's table."""
-    from guji.textfold import convert
-
-    column = {"zh-Hans": lambda hans, en: hans, "zh-Hant": lambda hans, en: convert("s2tw", hans),
-              "en": lambda hans, en: en}
-    return {lang: {k: column[lang](*v) for k, v in MESSAGES.items()} for lang in LANGS}
+    return build_table(MESSAGES)
 
 
 def table_json() -> str:
     """The table as JSON that is safe inside <script>."""
-    return json.dumps(table(), ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+    return script_json(table())
 
 
 def t(key: str, **kw: object) -> str:
