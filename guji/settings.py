@@ -11,7 +11,6 @@ and the help in Chinese and English. Everything else comes from that declaration
 - the click options of ``guji <stage>`` (:meth:`StageSettings.click_options`);
 - the settings tables of cli.md (``scripts/gen_cli_docs.py``; a test fails when cli.md is stale).
 
-Stages not yet converted still declare a plain ``DEFAULTS`` dict; their keys are checked by name.
 Tables that are not stage settings (``[batch]``) are described by ``schemas/batch.schema.json``.
 """
 
@@ -192,11 +191,16 @@ class StageSettings:
     def click_options(self) -> list[Callable]:
         return [s.click_option() for s in self.settings if s.option]
 
-    def check(self, table: Mapping[str, Any]) -> list[str]:
-        """Messages for unknown keys and wrong values of a ``[stage]`` table (empty when all is well)."""
+    def keys(self) -> list[str]:
+        """Keys the ``[stage]`` table may hold: its settings, its sub-tables and the page-worker settings
+        every page stage takes (``page_timeout``, ``page_tries``: guji.stage.WORKER_SETTINGS)."""
         from guji.stage import WORKER_SETTINGS
 
-        keys = sorted({s.key for s in self.settings} | set(self.tables) | set(WORKER_SETTINGS))
+        return sorted({s.key for s in self.settings} | set(self.tables) | set(WORKER_SETTINGS))
+
+    def check(self, table: Mapping[str, Any]) -> list[str]:
+        """Messages for unknown keys and wrong values of a ``[stage]`` table (empty when all is well)."""
+        keys = self.keys()
         msgs = []
         for key, value in table.items():
             s = self.get(key)
@@ -219,30 +223,19 @@ class StageSettings:
         return "\n".join(rows)
 
 
-def declared(stage: str) -> StageSettings | None:
-    """The typed declaration of ``stage`` (``SETTINGS`` of its module), or None when not converted yet."""
-    mod = importlib.import_module(STAGE_MODULES[stage])
-    s = getattr(mod, "SETTINGS", None)
-    return s if isinstance(s, StageSettings) else None
+def declared(stage: str) -> StageSettings:
+    """The typed declaration of ``stage`` (``SETTINGS`` of its module; every stage has one)."""
+    return importlib.import_module(STAGE_MODULES[stage]).SETTINGS
 
 
 def defaults(stage: str) -> dict[str, Any]:
     """The declared settings of ``stage`` and their defaults."""
-    d = declared(stage)
-    if d is not None:
-        return d.defaults()
-    mod = importlib.import_module(STAGE_MODULES[stage])
-    return dict(getattr(mod, "DEFAULTS", {}))
+    return declared(stage).defaults()
 
 
 def valid_keys(stage: str) -> list[str]:
-    """Keys a ``[stage]`` table may hold: its settings, its sub-tables and the page-worker settings
-    every page stage takes (``page_timeout``, ``page_tries``: guji.stage.WORKER_SETTINGS)."""
-    from guji.stage import WORKER_SETTINGS
-
-    d = declared(stage)
-    tables = d.tables if d is not None else ()
-    return sorted(set(defaults(stage)) | set(tables) | set(WORKER_SETTINGS))
+    """Keys a ``[stage]`` table may hold (:meth:`StageSettings.keys`)."""
+    return declared(stage).keys()
 
 
 def _nearest(word: str, choices: Iterable[str]) -> str:
@@ -264,14 +257,7 @@ def check_config(config: Mapping[str, Any]) -> list[str]:
         if not isinstance(value, Mapping):
             msgs.append(f"{table}: must be a table ([{table}])")
             continue
-        d = declared(table)
-        if d is not None:
-            msgs += d.check(value)
-            continue
-        keys = valid_keys(table)
-        for key in value:
-            if key not in keys:
-                msgs.append(f"[{table}] {key}: unknown setting{_nearest(key, keys)}")
+        msgs += declared(table).check(value)
     return msgs
 
 
