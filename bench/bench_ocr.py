@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/bench_ocr.py [--data ../shared/eval/dzj-dev | --archival] [--engines rapidocr,tesseract]
        [--modes page,layout] [--pages A|B|name,name] [--opt key=value ...] [--per-page] [--boxes]
-       [--char-px 40]
+       [--char-px 40] [--shift N[,N…]]
 Prints one Markdown table (the one in README.md's OCR section) with missed / wrong / extra
 character counts (punctuation removed). ``--pages A`` / ``B`` take the first / second half of
 the pages in name order, a comma list names pages; ``--opt`` passes options to ``read_image``
@@ -15,6 +15,9 @@ stage scales its OCR image (``ocr_char_px``: character size estimated by clean's
 scale clamped to clean's limits, the same halving/area resizing, tone normalisation), into
 ``DATA-<N>px/`` beside the data (rebuilt when missing); truth boxes follow the page's size. Crop,
 skew and rotation are not applied (the generated pages are upright and uncropped).
+``--shift 0,1,2,3`` reads every page moved by each number of pixels (a replicated border: no
+character changes) and pools the counts: on dzj-dev a 1–2 px move changes CER by up to ±0.015
+(note cutting and detection react to it), so a step is compared on the pooled figure.
 Timing includes image loading, upscaling and layout; machine load changes it, CER does not.
 """
 
@@ -115,6 +118,11 @@ def main() -> int:
     ap.add_argument("--char-px", type=float, default=0,
                     help="first scale each page as the clean stage scales its OCR image to characters of about "
                          "this height (40 = the pipeline's default ocr_char_px); 0 = read the images as they are")
+    ap.add_argument("--shift", default="0",
+                    help="move every page N px right and down (replicated border; no character changes); a comma "
+                         "list (0,1,2,3) reads each page at every shift and pools the counts (the mean CER), "
+                         "printing each shift's CER too: on dzj-dev one shift moves CER by up to ±0.015, so "
+                         "compare steps over several shifts, not at one")
     args = ap.parse_args()
     if args.archival:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
@@ -133,6 +141,7 @@ def main() -> int:
               file=sys.stderr)
     pages = _pages(args.data, args.pages)
     opts = _opts(args.opt)
+    shifts = [int(v) for v in str(args.shift).split(",")]
     names = pages or [i.stem for i, _ in find_pairs(args.data / "images", args.data / "gt_txt")]
     modes = args.modes.split(",")
     load0 = os.getloadavg()
@@ -142,12 +151,14 @@ def main() -> int:
         # machine's load falls on both alike: the s/page ratio is fair on a shared machine
         per_mode: dict[str, list] = {m: [] for m in modes}
         for k, name in enumerate(names):
-            for mode in (modes if k % 2 == 0 else modes[::-1]):
-                r = evaluate(args.data / "images", args.data / "gt_txt", engine=eng, mode=mode,
-                             direction="vertical-rtl", pages=[name], ops=True,
-                             upscale=args.upscale, boxes=args.data / "json" if args.boxes else None,
-                             enhance=None if args.enhance == "auto" else args.enhance == "on", **opts)
-                per_mode[mode] += r["pages"]
+            for shift in shifts:
+                for mode in (modes if k % 2 == 0 else modes[::-1]):
+                    r = evaluate(args.data / "images", args.data / "gt_txt", engine=eng, mode=mode,
+                                 direction="vertical-rtl", pages=[name], ops=True,
+                                 upscale=args.upscale, boxes=args.data / "json" if args.boxes else None,
+                                 enhance=None if args.enhance == "auto" else args.enhance == "on",
+                                 shift=shift, **opts)
+                    per_mode[mode] += [{**p, "shift": shift} for p in r["pages"]]
         for mode in modes:
             ok = [p for p in per_mode[mode] if "error" not in p]
             o = overall(ok)
@@ -155,11 +166,14 @@ def main() -> int:
                 half = (len(names) + 1) // 2
                 o["half_A"] = overall([p for p in ok if p["page"] in names[:half]])["cer"]
                 o["half_B"] = overall([p for p in ok if p["page"] in names[half:]])["cer"]
+            if len(shifts) > 1:
+                o["per_shift"] = {sh: overall([p for p in ok if p["shift"] == sh])["cer"] for sh in shifts}
+                o["pages"] = len(names)
             rows.append((eng, mode, o))
             print(f"# {eng} {mode}: {o}", file=sys.stderr, flush=True)
             if args.per_page:
                 for p in per_mode[mode]:
-                    print(f"#   {p['page']}: cer {p.get('cer')} folded {p.get('cer_folded')} missed {p.get('missed')} "
+                    print(f"#   {p['page']} (shift {p.get('shift', 0)}): cer {p.get('cer')} folded {p.get('cer_folded')} missed {p.get('missed')} "
                           f"wrong {p.get('wrong')} extra {p.get('extra')} {p.get('seconds')} s"
                           f"{' boxes ' + str(p['boxes']) if p.get('boxes') else ''}", file=sys.stderr)
     load1 = os.getloadavg()
@@ -175,6 +189,9 @@ def main() -> int:
         halves = f"{o['half_A']:.3f} / {o['half_B']:.3f}" if "half_A" in o else "—"
         print(f"| {eng} | {name} | {o['cer']:.3f} | {halves} | {o['cer_folded']:.3f} "
               f"| {o.get('missed')} / {o.get('wrong')} / {o.get('extra')} | {o['seconds_per_page']:.2f} | {ratio} |")
+        if o.get("per_shift"):
+            print("|  | CER per shift (px) | " + ", ".join(f"{k}: {v:.3f}" for k, v in o["per_shift"].items())
+                  + " | | | | | |")
         if o.get("boxes"):
             b = o["boxes"]
             print(f"|  | character boxes ({mode}) | mean IoU {b['iou']:.3f} | IoU > 0.5: {b['iou50']:.0%} "

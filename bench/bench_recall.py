@@ -20,10 +20,12 @@ and for both halves (A = the first 6 pages by name, B = the last 5).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import time
+import tomllib
 import unicodedata
 from pathlib import Path
 
@@ -37,21 +39,43 @@ def strip(s: str) -> str:
     return "".join(c for c in s if not c.isspace() and unicodedata.category(c)[0] not in "PS")
 
 
-def make_batch(data: Path, cache: Path) -> tuple[Path, dict[str, str]]:
-    """A one-book batch whose pages link to the dzj-dev images in name order: (batch, page no → name)."""
+def make_batch(data: Path, cache: Path, pad: int = 0, settings: list[str] = ()) -> tuple[Path, dict[str, str]]:
+    """A one-book batch whose pages link to the dzj-dev images in name order: (batch, page no → name).
+    ``pad`` > 0: each page shifted by that many pixels (a border of replicated edge pixels at the
+    top and left, written losslessly as PNG), to see how much the figures move under a shift that
+    changes no character; ``settings``: ``section.key=value`` lines added to batch.toml."""
     batch = cache / "batch"
     names = sorted(p.stem for p in (data / "images").glob("*.jpg"))
     (batch / ITEM).mkdir(parents=True, exist_ok=True)
     order = {}
     for i, name in enumerate(names, 1):
-        link = batch / ITEM / f"{i:04d}.jpg"
-        if not link.exists():
-            os.symlink((data / "images" / f"{name}.jpg").resolve(), link)
+        src = (data / "images" / f"{name}.jpg").resolve()
+        if pad:
+            out = batch / ITEM / f"{i:04d}.png"
+            if not out.exists():
+                import cv2
+
+                img = cv2.imread(str(src), cv2.IMREAD_UNCHANGED)
+                cv2.imwrite(str(out), cv2.copyMakeBorder(img, pad, 0, pad, 0, cv2.BORDER_REPLICATE))
+        else:
+            link = batch / ITEM / f"{i:04d}.jpg"
+            if not link.exists():
+                os.symlink(src, link)
         order[f"{i:04d}"] = name
+    sections: dict[str, list[str]] = {"ocr": ["alternatives = true"]}
+    for kv in settings:
+        key, _, value = kv.partition("=")
+        sec, _, name = key.partition(".")
+        try:
+            tomllib.loads(f"v = {value}")
+        except tomllib.TOMLDecodeError:
+            value = json.dumps(value)  # a bare word: a string
+        sections.setdefault(sec, []).append(f"{name} = {value}")
     (batch / "batch.toml").write_text(
         '[batch]\nid = "dzj-dev-recall"\ninstitution = "評測"\ninstitution_code = "350000-2001"\n'
         'rights = "http://creativecommons.org/licenses/by/4.0/"\naccess = "public"\nprofile = "rare-book"\n\n'
-        '[ocr]\nalternatives = true\n', "utf-8")
+        + "".join(f"[{sec}]\n" + "".join(f"{line}\n" for line in lines) + "\n" for sec, lines in sections.items()),
+        "utf-8")
     (batch / "records.csv").write_text("普查编号,本地编号,题名卷数,文献类型,访问级别\n"
                                        f",{ITEM},大藏經樣葉,古籍,公开\n", "utf-8")
     return batch, order
@@ -189,6 +213,10 @@ def main() -> int:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="a matching rule of guji.publish.lattice (e.g. FUZZY_CANDIDATES=1, MIN_MATCH_P=0.001)")
     ap.add_argument("--why", action="store_true", help="classify the misses (OCR aligned with the truth)")
+    ap.add_argument("--pad", type=int, default=0,
+                    help="shift every page by N px (replicated border, lossless PNG): how much the figures move")
+    ap.add_argument("--stage-setting", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help='a batch.toml setting for the OCR run, e.g. clean.ocr_max_scale=3.0, ocr.rec_pixels="ocr-image"')
     args = ap.parse_args()
     if not (args.data / "gt_txt").is_dir():
         print(f"no data at {args.data}", file=sys.stderr)
@@ -216,7 +244,7 @@ def main() -> int:
         lat.FUZZY_TWO_LEN = args.two
     cache = args.cache
     work = cache / "work"
-    batch, order = make_batch(args.data, cache)
+    batch, order = make_batch(args.data, cache, args.pad, args.stage_setting)
     if args.refresh or not (work / "ocr" / ITEM).is_dir():
         t = time.perf_counter()
         run_ocr(batch, work)
@@ -270,9 +298,29 @@ def main() -> int:
             return stat[h][2] / max(1, stat[h][3])
         print(f"| {n} | {mode} | {r('all'):.3f} | {f('all'):.3f} | {r('A'):.3f} / {r('B'):.3f} "
               f"| {f('A'):.3f} / {f('B'):.3f} | {stat['all'][1]} | {ms:.1f} |")
+    pipeline_cer(work, order, args.data, half)
     if args.why:
         why_missed(work, order, truth_lines, half, missed, lat.ALT_MIN_P)
     return 0
+
+
+def pipeline_cer(work: Path, order: dict[str, str], data: Path, half: dict[str, str]) -> None:
+    """CER of the pipeline's page models (what `guji run` gives), scored as bench_ocr.py scores
+    its direct reading of the original images (guji.ocr.evaluate)."""
+    import json
+
+    from guji.ocr.evaluate import overall, page_scores
+    from guji.ocr.page import PageModel
+
+    rows: dict[str, list] = {"A": [], "B": []}
+    for f in sorted((work / "ocr" / ITEM).glob("*.json")):
+        doc = json.loads(f.read_text("utf-8"))
+        name = order[doc["canvas"].split("/")[-1].split("-")[0]]
+        sc = page_scores(PageModel.from_dict(doc).text, (data / "gt_txt" / f"{name}.txt").read_text("utf-8"), ops=True)
+        rows[half[name]].append(sc)
+    tot = overall(rows["A"] + rows["B"])
+    print(f"\nCER of the pipeline's OCR: {tot['cer']:.4f} (half A {overall(rows['A'])['cer']:.4f}, "
+          f"half B {overall(rows['B'])['cer']:.4f}); missed / wrong / extra {tot['missed']} / {tot['wrong']} / {tot['extra']}")
 
 
 if __name__ == "__main__":

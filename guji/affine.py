@@ -33,6 +33,13 @@ def invert_affine(m: Affine) -> Affine:
     return (ia, ib, -(ia * c + ib * f), id_, ie, -(id_ * c + ie * f))
 
 
+def compose_affine(m: Affine, q: Affine) -> Affine:
+    """``m`` after ``q``: the map x ↦ m(q(x))."""
+    a, b, c, d, e, f = m
+    p, r, t, s, u, v = q
+    return (a * p + b * s, a * r + b * u, a * t + b * v + c, d * p + e * s, d * r + e * u, d * t + e * v + f)
+
+
 def box_to_master(m: Affine, box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
     """Map an axis-aligned box ``(x, y, w, h)`` in a derivative to its bounding box in master pixels."""
     x, y, w, h = box

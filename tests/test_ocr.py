@@ -321,3 +321,49 @@ def test_column_pitch_ignores_note_sub_columns():
     assert abs(p - 47) < 1.0
     assert min(abs((500 - phase) % p), p - abs((500 - phase) % p)) < 2
     assert L.column_pitch([10.0, 200.0], [1.0, 1.0], 30, 100) is None
+
+
+@needs_sample
+def test_recogniser_reads_the_master_when_asked_and_falls_back_when_it_is_gone(tmp_path):
+    """``[ocr] rec_pixels = "master"``: the recogniser's crops come from the master through the
+    canvas's ``to_master`` (here the OCR image is a blurred copy: reading it gives worse text), the
+    master's hash is part of the page's inputs, and a master that cannot be read is a warning
+    naming it, the page being read from the OCR image."""
+    import cv2
+
+    from guji.executor import SerialExecutor
+    from guji.ocr import stage
+    from guji.ocr.evaluate import edit_distance
+    from guji.stage import StageContext
+    from guji.state import StateStore
+
+    img = _read(SAMPLE_PAGE)
+    (tmp_path / "I").mkdir()
+    cv2.imwrite(str(tmp_path / "I/0001.tif"), img)
+    sharp = _make_work(tmp_path / "sharp", img, (1.0, 0.0, 0.0, 0.0, 1.0, 0.0), (img.shape[1], img.shape[0]))
+    blurred = cv2.GaussianBlur(img, (0, 0), 3.0)
+
+    def run(name: str, rec_pixels: str):
+        work = _make_work(tmp_path / name, blurred, (1.0, 0.0, 0.0, 0.0, 1.0, 0.0), (img.shape[1], img.shape[0]))
+        batch = json.loads((work / "ingest/batch.json").read_text("utf-8"))
+        batch["root"] = str(tmp_path)
+        (work / "ingest/batch.json").write_text(json.dumps(batch), "utf-8")
+        ctx = StageContext(work=work, store=StateStore(work), executor=SerialExecutor(),
+                           options={"ocr": {"rec_pixels": rec_pixels}})
+        res = stage.run(ctx)
+        assert res.done == 1 and res.failed == 0, res.problems
+        return json.loads((work / "ocr/I/v1_0001.json").read_text("utf-8"))["text"], res, ctx
+
+    ref_res = stage.run(_ctx(sharp))
+    assert ref_res.done == 1
+    ref = json.loads((sharp / "ocr/I/v1_0001.json").read_text("utf-8"))["text"]
+    from_master, res, ctx = run("master", "master")
+    from_blur, _, _ = run("blur", "ocr-image")
+    assert edit_distance(from_master, ref) < edit_distance(from_blur, ref)
+    assert not any(p.code == "ocr-master-unreadable" for p in res.problems)
+    rec = ctx.store.records("ocr")[0]
+    assert "master" in json.dumps(rec.inputs)
+    (tmp_path / "I/0001.tif").unlink()
+    _, res2, _ = run("gone", "master")
+    warn = [p for p in res2.problems if p.code == "ocr-master-unreadable"]
+    assert warn and "I/0001.tif" in warn[0].message

@@ -347,3 +347,36 @@ def test_crop_reaches_beyond_both_ends_of_the_segment_and_spans_stay_in_place():
     # at the page's edge the crop stops at the edge
     edge, a2, _ = src.crop((36, 0, 28, 60), True, Fake(), along=0.5)
     assert edge.shape[:2] == (14, 37) and a2 == 0.0
+
+
+def test_crops_through_an_affine_slice_straight_maps_and_resample_turned_ones_once():
+    """A canvas's ``to_master`` as crop source: an axis-aligned scale is a slice of the master's own
+    pixels (spans as with a scale); a page turned 90° in cleanup is cut from the master with one
+    resampling straight to the recogniser's input height, and reads the same pixels."""
+    import numpy as np
+
+    from guji.ocr.engines import Engine
+    from guji.ocr.recognize import CropSource
+
+    class Fake(Engine):
+        name = "rapidocr"
+
+    rng = np.random.default_rng(3)
+    master = rng.integers(0, 255, (100, 60), dtype=np.uint8)
+    # detection image = master enlarged 2×: detection px → master px is (½, 0, 0, 0, ½, 0)
+    straight = CropSource(master, to_source=(0.5, 0, 0, 0, 0.5, 0), out_height=48)
+    crop, a, k = straight.crop((36, 70, 28, 60), True, Fake())
+    ref, a_ref, k_ref = CropSource(master, 2.0).crop((36, 70, 28, 60), True, Fake())
+    assert np.array_equal(crop, ref) and (a, k) == (a_ref, k_ref) == (0.0, 2.0)
+    # the same page turned 90° clockwise by cleanup: detection (x, y) → master (y/2, 59 - x/2 + 1)
+    turned_master = np.ascontiguousarray(np.rot90(master, 1))  # 60×100: the master as scanned
+    # detection image of the upright page (2×) → scanned master: x_m = y_d / 2, y_m = 60 - x_d / 2
+    turned = CropSource(turned_master, to_source=(0, 0.5, 0, -0.5, 0, 60), out_height=14)
+    crop2, a2, k2 = turned.crop((36, 70, 28, 60), True, Fake())
+    assert crop2.shape[:2] == (14, 30)  # one resampling to 14 px across = the master's own scale
+    assert (a2, k2) == (0.0, 2.0)
+    assert np.abs(crop2.astype(int) - ref.astype(int)).max() <= 1  # the same pixels, no blur
+    # at the recogniser's height: 48 px across, length kept in proportion, spans scaled back
+    crop3, a3, k3 = CropSource(turned_master, to_source=(0, 0.5, 0, -0.5, 0, 60), out_height=48).crop(
+        (36, 70, 28, 60), True, Fake())
+    assert crop3.shape[:2] == (48, round(60 * 48 / 28)) and a3 == 0.0 and abs(k3 - 28 / 48) < 1e-9

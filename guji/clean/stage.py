@@ -38,6 +38,8 @@ SETTINGS = StageSettings("clean", (
     Setting("ocr_scale", 0.0, "固定的 OCR 圖縮放比例（0 = 按 ocr_char_px）", "fixed OCR image scale instead (0 = use ocr_char_px)",
             min=0),
     Setting("ocr_min_scale", 0.25, "OCR 圖最小縮放比例", "smallest OCR image scale", min=0.01),
+    # 1.0 (never enlarged: OCR upscales small text itself) with [ocr] rec_pixels = "auto" measured
+    # no better than 3.0 over page shifts of 0–2 px on dzj-dev (docs/ocr.md, round 4)
     Setting("ocr_max_scale", 3.0, "OCR 圖最大縮放比例", "largest OCR image scale", min=0.01),
     Setting("crop_margin", 0.01, "裁切時在頁面周圍保留的邊距（頁面長邊的比例）",
             "margin kept around the detected page, fraction of its long side", min=0, max=0.5, option="--crop-margin"),

@@ -59,6 +59,7 @@ class Engine:
     name = "engine"
     version = ""
     has_detector = False
+    input_height: int | None = None  # the recogniser's line height, when it resizes to a fixed one
 
     def describe(self) -> dict[str, str]:
         """Name, version and model identities: goes into the stage fingerprint."""
@@ -109,6 +110,7 @@ class RapidEngine(Engine):
         d = rapid_model_dir()
         self.models = RapidModels(d / RAPID_DET_MODEL, d / RAPID_REC_MODEL, threads)
         self.version = self.models.version
+        self.input_height = self.models.rec_height
         self.ort_version = importlib.metadata.version("onnxruntime")
         self._chars = self.models.characters
         self.model_files = {f: str((d / f).stat().st_size) for f in (RAPID_DET_MODEL, RAPID_REC_MODEL)}

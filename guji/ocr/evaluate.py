@@ -171,11 +171,13 @@ def find_pairs(images: Path, truth: Path) -> list[tuple[Path, Path]]:
 def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str = "layout",
              direction: str = "vertical-rtl", upscale: Any = "auto",
              pages: list[str] | None = None, ops: bool = False, boxes: Path | None = None,
-             enhance: bool | None = None, **read_opts: Any) -> dict[str, Any]:
+             enhance: bool | None = None, shift: int = 0, **read_opts: Any) -> dict[str, Any]:
     """Run OCR over every image that has a truth file; CER per page and overall, seconds per page.
     ``ops`` adds missed/wrong/extra character counts (punctuation removed); ``boxes``, a folder of
     dzj-style page records (``<page>.json`` with character boxes), adds character-box IoU
-    (:func:`char_box_scores`); ``read_opts`` go to :func:`~guji.ocr.recognize.read_image`."""
+    (:func:`char_box_scores`); ``shift`` > 0 moves every page that many pixels right and down (a
+    border of replicated edge pixels: no character changes) to see how much the figures move;
+    ``read_opts`` go to :func:`~guji.ocr.recognize.read_image`."""
     import cv2
 
     from guji.ocr.engines import get_engine
@@ -192,6 +194,8 @@ def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str =
         if img is None:
             results.append({"page": img_path.stem, "error": "unreadable image"})
             continue
+        if shift:
+            img = cv2.copyMakeBorder(img, shift, 0, shift, 0, cv2.BORDER_REPLICATE)
         prep = prepare(img, upscale, eng, enhance=enhance)
         regions, _, _, kind, _ = read_image(prep, eng, mode=mode, direction=direction, **read_opts)
         pm = PageModel("", "", "", eng.name, eng.version, kind, "", (img.shape[1], img.shape[0]), regions)
@@ -201,9 +205,9 @@ def evaluate(images: Path, truth: Path, *, engine: str = "rapidocr", mode: str =
         rec = Path(boxes) / (img_path.stem + ".json") if boxes else None
         if rec is not None and rec.is_file():
             k = 1.0 / prep.scale
-            ocr = [(c.text, (c.box[0] * k, c.box[1] * k, c.box[2] * k, c.box[3] * k))
+            ocr = [(c.text, (c.box[0] * k - shift, c.box[1] * k - shift, c.box[2] * k, c.box[3] * k))
                    for ln in pm.lines() for c in ln.chars]
-            truth_chars = dzj_truth_chars(rec, (img.shape[1], img.shape[0]))
+            truth_chars = dzj_truth_chars(rec, (img.shape[1] - shift, img.shape[0] - shift))
             if truth_chars:
                 row["boxes"] = char_box_scores(ocr, truth_chars)
         results.append(row)

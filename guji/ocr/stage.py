@@ -41,6 +41,11 @@ SETTINGS = StageSettings("ocr", (
     Setting("lm", "auto", "字符語言模型重排序：auto（有 guji/ocr/data/charlm.npz 時）、off 或模型文件",
             "character-LM re-ranking: auto (when guji/ocr/data/charlm.npz exists), off, or a model file",
             choices=("auto", "off"), pattern=r".+\.npz", pattern_doc="a model file (.npz)", option="--lm"),
+    Setting("rec_pixels", "ocr-image", "識別讀取的像素：ocr-image（清理階段的 OCR 圖）、master（從原圖切字欄，"
+            "一次雙線性重採樣）或 auto（OCR 圖未比原圖縮小超過 1.25 倍時用原圖）",
+            "pixels the recogniser reads: ocr-image (the clean stage's OCR image), master (segments cut from the "
+            "master, resampled once bilinearly) or auto (the master unless the OCR image reduces it by more than 1.25×)",
+            choices=("ocr-image", "master", "auto")),
     Setting("lm_weight", 0.1, "語言模型對數概率的權重", "weight of the LM log-probability against the recogniser's", min=0),
 ))
 DEFAULTS: dict[str, Any] = SETTINGS.defaults()
@@ -89,9 +94,14 @@ def run(ctx: StageContext) -> StageResult:
                                            item=c.item_id, page=c.id, stage=STAGE))
             continue
         page = pages.get(c.page_id)
+        inputs = {"ocr": c.ocr.sha256 or c.ocr.path}
+        master = None
+        if page is not None and _reads_master(str(params["rec_pixels"]), c.ocr.to_master):
+            master = str(Path(batch.root) / page.master)
+            inputs["master"] = page.sha256 or f"{page.master}:{page.size}"
         tasks.append(PageTask(
-            key=c.id, inputs={"ocr": c.ocr.sha256 or c.ocr.path}, item_id=c.item_id,
-            payload={"canvas": c.id, "page": c.page_id, "item": c.item_id, "image": c.ocr.path,
+            key=c.id, inputs=inputs, item_id=c.item_id,
+            payload={"canvas": c.id, "page": c.page_id, "item": c.item_id, "image": c.ocr.path, "master": master,
                      "to_master": list(c.ocr.to_master),
                      "master_size": [page.width, page.height] if page else [c.ocr.width, c.ocr.height],
                      "ppi": list(page.ppi) if page and page.ppi else None,
@@ -106,6 +116,38 @@ def run(ctx: StageContext) -> StageResult:
     res.problems = result_problems + res.problems + sync_ocr(ctx, STAGE, tasks)
     res.info.update(status(ctx))
     return res
+
+
+MASTER_MAX_REDUCTION = 1.25  # rec_pixels auto: the master is read when it is at most this × the OCR image
+
+
+def _reads_master(setting: str, to_master: Any) -> bool:
+    """Whether the recogniser reads the master: ``auto`` when the OCR image is not a real reduction
+    of it (master pixels per OCR-image pixel ≤ :data:`MASTER_MAX_REDUCTION`: enlarged, deskewed or
+    same-size pages, whose OCR image only adds resampling blur and tone changes; dzj-dev through
+    the pipeline, CER see docs/ocr.md); large masters are read from the OCR image, which clean
+    reduced with area averaging."""
+    if setting == "ocr-image":
+        return False
+    if setting == "master":
+        return True
+    a, b, _, d, e, _ = to_master
+    return max(math.hypot(a, d), math.hypot(b, e)) <= MASTER_MAX_REDUCTION
+
+
+def _master_source(path: str, to_master: Any, scale: float, engine: Any):
+    """The recogniser's crop source on the master: detection-image pixels → master pixels."""
+    import cv2
+
+    from guji.affine import compose_affine
+    from guji.clean.derivatives import load_master
+    from guji.ocr.recognize import CropSource
+
+    img, _, _ = load_master(path)
+    if img.ndim == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+    m = compose_affine(tuple(to_master), (1.0 / scale, 0.0, 0.0, 0.0, 1.0 / scale, 0.0))
+    return CropSource(img, to_source=m, out_height=engine.input_height)
 
 
 def worker(task: PageTask) -> TaskOutput:
@@ -123,6 +165,14 @@ def worker(task: PageTask) -> TaskOutput:
     engine = _engine(prm)
     prep = prepare(img, prm["upscale"], engine)
     s = prep.scale
+    problems = []
+    if p.get("master"):
+        try:
+            prep.source = _master_source(p["master"], p["to_master"], s, engine)
+        except Exception as e:  # noqa: BLE001 - the OCR image is still there: read it instead
+            problems.append(Problem("warning", "ocr-master-unreadable",
+                                    f"{p['master']}: master not readable for recognition ({e}); the OCR image was read",
+                                    item=p["item"], page=p["canvas"], stage=STAGE))
     direction = _direction(str(prm["layout"]), p.get("profile"))
     regions, centre, facts, kind, frame = read_image(prep, engine, mode=str(prm["mode"]), direction=direction,
                                                      lm=prm.get("lm", "auto"), lm_weight=prm.get("lm_weight"))
@@ -153,7 +203,6 @@ def worker(task: PageTask) -> TaskOutput:
     lang = "zh-Hant" if kind == "vertical-rtl" or str(prm["tesseract_horizontal"]).startswith("chi_tra") else "zh-Hans"
     pm = P.PageModel(p["canvas"], p["page"], p["item"], engine.name, engine.version, kind, lang,
                      tuple(p["master_size"]), regions, centre, facts)
-    problems = []
     if not pm.text.strip():
         pm.flags.append("ocr-empty")
         problems.append(Problem("warning", "ocr-empty", "no text recognised (blank or unreadable page)",
