@@ -323,6 +323,24 @@ def test_column_pitch_ignores_note_sub_columns():
     assert L.column_pitch([10.0, 200.0], [1.0, 1.0], 30, 100) is None
 
 
+def test_column_pitch_with_few_boxes_takes_the_period_the_ink_shows():
+    """Three tall boxes every fourth column (a glossary page: the rest are notes and short
+    headwords) fit a period of 4/3 the column pitch perfectly; the ink of all ten columns rules it out."""
+    import numpy as np
+
+    from guji.ocr import layout as L
+
+    centres = [29.0 + 58 * k for k in (0, 4, 8)]
+    p_boxes, _ = L.column_pitch(centres, [100.0] * 3, 33.6, 105)
+    assert abs(p_boxes - 232 / 3) < 0.5  # wrong: 77.3
+    x = np.arange(0, 580) + 0.5
+    ink = np.zeros(580)
+    for k in range(10):  # every printed column has ink, 20 px wide around its centre
+        ink[int(29 + 58 * k) - 10:int(29 + 58 * k) + 10] = 30
+    p, phase = L.column_pitch(centres, [100.0] * 3, 33.6, 105, profile=(x, ink))
+    assert abs(p - 58) < 0.5 and abs(phase - 29) < 2
+
+
 @needs_sample
 def test_recogniser_reads_the_master_when_asked_and_falls_back_when_it_is_gone(tmp_path):
     """``[ocr] rec_pixels = "master"``: the recogniser's crops come from the master through the
@@ -367,3 +385,31 @@ def test_recogniser_reads_the_master_when_asked_and_falls_back_when_it_is_gone(t
     _, res2, _ = run("gone", "master")
     warn = [p for p in res2.problems if p.code == "ocr-master-unreadable"]
     assert warn and "I/0001.tif" in warn[0].message
+
+
+def test_frame_with_a_rule_broken_by_the_leaf_tab_is_found():
+    """A facsimile page: margin labels left of the frame, and the frame's left rule broken (a leaf
+    tab) so that only 35 % of the page height is ruled. The rules holding the text are the frame,
+    so the labels stay outside it (with 40 % required, as before, no frame was found at all)."""
+    import numpy as np
+
+    from guji.ocr import layout as L
+
+    H, W = 600, 400
+    gray = np.full((H, W), 235, np.uint8)
+    gray[50:52, 60:360] = 20    # top rule
+    gray[548:550, 60:360] = 20  # bottom rule
+    gray[50:550, 348:350] = 20  # right rule, whole
+    gray[50:155, 60:62] = 20    # left rule in two pieces: 35 % of the height
+    gray[445:550, 60:62] = 20
+    rng = np.random.default_rng(1)
+    text = []
+    for x in range(90, 330, 40):  # columns of "characters" inside the frame
+        gray[70:520, x:x + 20][rng.random((450, 20)) < 0.3] = 30
+        text.append((x, 70, 20, 450))
+    gray[100:300, 15:35][rng.random((200, 20)) < 0.3] = 30  # a margin label outside
+    text.append((15, 100, 20, 200))
+    frame = L.find_frame(gray, text)
+    assert frame is not None
+    x, y, w, h = frame
+    assert abs(x - 60) <= 2 and abs(x + w - 350) <= 2 and abs(y - 50) <= 2

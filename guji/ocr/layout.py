@@ -72,8 +72,11 @@ def guess_direction(boxes: list[Box]) -> str:
     return "vertical-rtl" if tall > wide else "horizontal"
 
 
+RULE_MIN = 0.3  # a frame rule's ruled pixels: at least this share of the page side
+
+
 def find_frame(gray: Any, text: list[Box] | None = None) -> Box | None:
-    """The printed frame (版框): long ruled lines (≥ 40 % of the page side) around the text.
+    """The printed frame (版框): long ruled lines (≥ RULE_MIN of the page side) around the text.
 
     With text boxes, the innermost lines enclosing all text are taken, widened to an outer rule
     lying close outside (double-ruled frames are measured at the outer rule); paper and scanner-
@@ -87,8 +90,8 @@ def find_frame(gray: Any, text: list[Box] | None = None) -> Box | None:
     vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(10, H // 6)))
     hl = cv2.morphologyEx(bw, cv2.MORPH_OPEN, hk)
     vl = cv2.morphologyEx(bw, cv2.MORPH_OPEN, vk)
-    rows = np.nonzero(np.count_nonzero(hl, axis=1) >= 0.4 * W)[0].tolist()
-    cols = np.nonzero(np.count_nonzero(vl, axis=0) >= 0.4 * H)[0].tolist()
+    rows = np.nonzero(np.count_nonzero(hl, axis=1) >= RULE_MIN * W)[0].tolist()
+    cols = np.nonzero(np.count_nonzero(vl, axis=0) >= RULE_MIN * H)[0].tolist()
     if text:
         tx0 = min(b[0] for b in text) + 2
         ty0 = min(b[1] for b in text) + 2
@@ -349,10 +352,17 @@ def text_ink(gray: Any, thick: float) -> Any:
     return cv2.subtract(bw, cv2.bitwise_or(hl, vl))
 
 
-def column_pitch(centres: list[float], weights: list[float], lo: float, hi: float) -> tuple[float, float] | None:
+def column_pitch(centres: list[float], weights: list[float], lo: float, hi: float,
+                 profile: tuple[Any, Any] | None = None) -> tuple[float, float] | None:
     """Pitch and phase of a regular column grid from column-box centres (x): the period p in
     [lo, hi] whose weighted phasor sum is strongest (the peak of largest p within 90 % of the
-    best, so a half period does not win); double-row note sub-columns lie at ±p/4 and cancel out at p."""
+    best, so a half period does not win); double-row note sub-columns lie at ±p/4 and cancel out at p.
+
+    ``profile`` (x positions, ink per x): the page's ink profile across the columns; the period is
+    then chosen on the product of both scores. A few box centres fit many periods almost equally
+    (dzj-dev QL_25_416, a glossary page with 3–7 tall boxes: 58 px at one position of the page,
+    77 px when it was moved by one pixel, and two printed columns were cut as one note run); the
+    ink of every column rules the wrong ones out."""
     import numpy as np
 
     if len(centres) < 3 or hi <= lo:
@@ -361,11 +371,17 @@ def column_pitch(centres: list[float], weights: list[float], lo: float, hi: floa
     w = np.asarray(weights, dtype=np.float64)
     ps = np.arange(lo, hi, 0.25)
     z = (w[None, :] * np.exp(2j * np.pi * c[None, :] / ps[:, None])).sum(axis=1) / w.sum()
-    score = np.abs(z)
+    box_score = np.abs(z)
+    score = box_score
+    if profile is not None:
+        px, pw = (np.asarray(v, dtype=np.float64) for v in profile)
+        if pw.sum() > 0:
+            zi = (pw[None, :] * np.exp(2j * np.pi * px[None, :] / ps[:, None])).sum(axis=1) / pw.sum()
+            score = box_score * np.abs(zi)
     peak = np.r_[False, (score[1:-1] >= score[:-2]) & (score[1:-1] >= score[2:]), False] | (score == score.max())
     ok = np.nonzero(peak & (score >= 0.9 * score.max()))[0]
     k = int(ok.max())
-    if score[k] < 0.5:
+    if box_score[k] < 0.5:
         return None
     p = float(ps[k])
     phase = float((np.angle(z[k]) / (2 * np.pi) * p) % p)

@@ -416,6 +416,9 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
     return regions, centre, facts, lay.kind, lay.frame
 
 
+PITCH_FROM_INK = True  # the column grid's period also from the ink profile (docs/ocr.md, round 4)
+
+
 def note_layout(lay: L.Layout, boxes: list[L.Box], gray: Any, ink: Any | None = None) -> None:
     """Re-cut the registers holding double-row small notes by ink, in place.
 
@@ -433,14 +436,20 @@ def note_layout(lay: L.Layout, boxes: list[L.Box], gray: Any, ink: Any | None = 
     # big-character boxes only (note sub-columns would blur the grid)
     body = [s.box for r in lay.registers for c in r.columns for s in c.segments if s.kind == "text"]
     tall = [b for b in body if b[3] >= 0.8 * b[2]]
-    grid = L.column_pitch([b[0] + b[2] / 2 for b in tall], [float(b[3]) for b in tall], 0.8 * thick, 2.5 * thick)
-    if grid is None:
-        return
-    pitch, phase = grid
     ink = L.text_ink(gray, thick) if ink is None else ink.copy()  # the page's ink (text_ink), not changed
     if lay.centre is not None:
         cx, cy, cw, ch = lay.centre.box
         ink[:, cx:cx + cw] = 0
+    profile = None
+    if PITCH_FROM_INK and lay.registers:
+        rx, ry, rw, rh = L.union([r.box for r in lay.registers])
+        prof = (ink[max(0, ry):ry + rh, max(0, rx):rx + rw] > 0).sum(axis=0)
+        profile = (np.arange(max(0, rx), max(0, rx) + len(prof)) + 0.5, prof)
+    grid = L.column_pitch([b[0] + b[2] / 2 for b in tall], [float(b[3]) for b in tall], 0.8 * thick, 2.5 * thick,
+                          profile=profile)
+    if grid is None:
+        return
+    pitch, phase = grid
     H, W = ink.shape[:2]
     for reg in lay.registers:
         rb = reg.box
