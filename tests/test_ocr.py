@@ -389,8 +389,9 @@ def test_recogniser_reads_the_master_when_asked_and_falls_back_when_it_is_gone(t
 
 def test_frame_with_a_rule_broken_by_the_leaf_tab_is_found():
     """A facsimile page: margin labels left of the frame, and the frame's left rule broken (a leaf
-    tab) so that only 35 % of the page height is ruled. The rules holding the text are the frame,
-    so the labels stay outside it (with 40 % required, as before, no frame was found at all)."""
+    tab) into pieces shorter than a sixth of the page, 35 % of its height in all. The rules holding
+    the text are the frame, so the labels stay outside it (with pieces counted from a sixth and 40 %
+    required, as before, no frame was found at all)."""
     import numpy as np
 
     from guji.ocr import layout as L
@@ -400,8 +401,8 @@ def test_frame_with_a_rule_broken_by_the_leaf_tab_is_found():
     gray[50:52, 60:360] = 20    # top rule
     gray[548:550, 60:360] = 20  # bottom rule
     gray[50:550, 348:350] = 20  # right rule, whole
-    gray[50:155, 60:62] = 20    # left rule in two pieces: 35 % of the height
-    gray[445:550, 60:62] = 20
+    for y0 in (50, 250, 480):  # left rule in three pieces of 70 px: 35 % of the height, each under H/6
+        gray[y0:y0 + 70, 60:62] = 20
     rng = np.random.default_rng(1)
     text = []
     for x in range(90, 330, 40):  # columns of "characters" inside the frame
@@ -413,3 +414,27 @@ def test_frame_with_a_rule_broken_by_the_leaf_tab_is_found():
     assert frame is not None
     x, y, w, h = frame
     assert abs(x - 60) <= 2 and abs(x + w - 350) <= 2 and abs(y - 50) <= 2
+
+
+def test_a_dividing_rule_under_the_last_text_is_not_the_frame():
+    """A page whose text ends above a full-width dividing rule (the lower register empty, as at
+    the end of a juan): the frame is the outer rules, not the upper register (which, wider than
+    tall, made the layout look for a centre column in a half-leaf)."""
+    import numpy as np
+
+    from guji.ocr import layout as L
+
+    H, W = 800, 600
+    gray = np.full((H, W), 235, np.uint8)
+    gray[40:42, 40:560] = 20    # top rule
+    gray[760:762, 40:560] = 20  # bottom rule
+    gray[400:402, 40:560] = 20  # a dividing rule across the frame
+    gray[40:762, 40:42] = 20
+    gray[40:762, 558:560] = 20
+    rng = np.random.default_rng(2)
+    text = []
+    for x in range(80, 520, 40):  # text only above the dividing rule
+        gray[60:380, x:x + 20][rng.random((320, 20)) < 0.3] = 30
+        text.append((x, 60, 20, 320))
+    x, y, w, h = L.find_frame(gray, text)
+    assert abs(y - 40) <= 2 and abs(y + h - 762) <= 2 and abs(x - 40) <= 2

@@ -73,6 +73,7 @@ def guess_direction(boxes: list[Box]) -> str:
 
 
 RULE_MIN = 0.3  # a frame rule's ruled pixels: at least this share of the page side
+FRAME_MIN_HEIGHT = 0.6  # a frame spans at least this share of the page height (else rules further out)
 
 
 def find_frame(gray: Any, text: list[Box] | None = None) -> Box | None:
@@ -86,8 +87,11 @@ def find_frame(gray: Any, text: list[Box] | None = None) -> Box | None:
 
     H, W = gray.shape[:2]
     _, bw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    hk = cv2.getStructuringElement(cv2.MORPH_RECT, (max(10, W // 6), 1))
-    vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(10, H // 6)))
+    # pieces of a rule count from a tenth of the page side: a rule broken (a leaf tab, worn block)
+    # into pieces about a sixth long lost them all with a kernel of H/6 when the page grew by a few
+    # pixels (dzj-dev YB_22_995: the left rule held 0.40 of the height, 0.23 three pixels further)
+    hk = cv2.getStructuringElement(cv2.MORPH_RECT, (max(10, W // 10), 1))
+    vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(10, H // 10)))
     hl = cv2.morphologyEx(bw, cv2.MORPH_OPEN, hk)
     vl = cv2.morphologyEx(bw, cv2.MORPH_OPEN, vk)
     rows = np.nonzero(np.count_nonzero(hl, axis=1) >= RULE_MIN * W)[0].tolist()
@@ -98,12 +102,18 @@ def find_frame(gray: Any, text: list[Box] | None = None) -> Box | None:
         tx1 = max(b[0] + b[2] for b in text) - 2
         ty1 = max(b[1] + b[3] for b in text) - 2
 
-        def side(lines: list[int], lo: float, hi: float, size: int) -> tuple[int, int] | None:
+        def side(lines: list[int], lo: float, hi: float, size: int, least: float = 0.0) -> tuple[int, int] | None:
+            """The innermost rules enclosing the text; with ``least``, rules further out while the
+            pair spans less than that share of the page (a register's dividing rule is no frame)."""
             before = [v for v in lines if v <= lo]
             after = [v for v in lines if v >= hi]
             if not before or not after:
                 return None
             a, b = max(before), min(after)
+            if b - a < least * size:  # the pair of rules nearest the text that spans enough
+                pairs = [(a - a2 + b2 - b, a2, b2) for a2 in before for b2 in after if b2 - a2 >= least * size]
+                if pairs:
+                    _, a, b = min(pairs)
             while any(a - 0.025 * size <= v < a for v in before):  # outer rule of a double frame
                 a = max(v for v in before if a - 0.025 * size <= v < a)
             while any(b < v <= b + 0.025 * size for v in after):
@@ -134,7 +144,7 @@ def find_frame(gray: Any, text: list[Box] | None = None) -> Box | None:
             return best[1]
 
         xs = side(cols, tx0, tx1, W) or most(cols, [b[0] + b[2] / 2 for b in text], W)
-        ys = side(rows, ty0, ty1, H) or most(rows, [b[1] + b[3] / 2 for b in text], H)
+        ys = side(rows, ty0, ty1, H, FRAME_MIN_HEIGHT) or most(rows, [b[1] + b[3] / 2 for b in text], H)
         if not xs or not ys:
             return None
         x0, x1 = xs
