@@ -81,6 +81,11 @@ def make_batch(data: Path, cache: Path, pad: int = 0, settings: list[str] = ()) 
     return batch, order
 
 
+def page_name(order: dict[str, str], canvas_id: str) -> str:
+    """The dzj-dev page a canvas of the batch shows (canvas ids end in the page number)."""
+    return order[canvas_id.split("/")[-1].split("-")[0]]
+
+
 def run_ocr(batch: Path, work: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for args in (["ingest", str(batch)], ["clean"], ["ocr"]):
@@ -127,7 +132,6 @@ WHY = ("text not read (≥ 4 chars in a row)", "missed char", "extra char", "tru
 def why_missed(work: Path, order: dict[str, str], truth_lines: dict[str, list[str]], half: dict[str, str],
                missed: dict[int, set[tuple[str, str]]], min_p: float) -> None:
     """What keeps each missed (page, phrase) from being found: OCR and truth aligned per page."""
-    import json
 
     from guji.publish.index import page_content_from_ocr
     from guji.textfold import fold
@@ -135,7 +139,7 @@ def why_missed(work: Path, order: dict[str, str], truth_lines: dict[str, list[st
     ocr = {}
     for f in sorted((work / "ocr" / ITEM).glob("*.json")):
         doc = json.loads(f.read_text("utf-8"))
-        name = order[doc["canvas"].split("/")[-1]]
+        name = page_name(order, doc["canvas"])
         pc = page_content_from_ocr(doc, min_p=0.0)  # the recogniser's whole top-5
         cands: dict[int, dict[str, float]] = {}
         if pc.alternatives:
@@ -258,9 +262,6 @@ def main() -> int:
                    for n in names}
     truth_text = {n: fold("".join(ls)) for n, ls in truth_lines.items()}
 
-    def page_name(canvas_id: str) -> str:
-        return order[canvas_id.split("/")[-1].split("-")[0]]
-
     rows = []
     missed: dict[int, set[tuple[str, str]]] = {n: set() for n in LENGTHS}
     with ix.SearchIndex(dest) as idx:
@@ -275,7 +276,7 @@ def main() -> int:
                 t = time.perf_counter()
                 for name, phrase in sorted(queries):
                     hits, _ = idx.search_item(ITEM, f'"{phrase}"', max_hits=10_000, alternatives=alternatives)
-                    pages = {page_name(h["canvas_id"]) for h in hits}
+                    pages = {page_name(order, h["canvas_id"]) for h in hits}
                     if alternatives and name not in pages:
                         missed.setdefault(n, set()).add((name, phrase))
                     for h in ("all", half[name]):
@@ -307,15 +308,13 @@ def main() -> int:
 def pipeline_cer(work: Path, order: dict[str, str], data: Path, half: dict[str, str]) -> None:
     """CER of the pipeline's page models (what `guji run` gives), scored as bench_ocr.py scores
     its direct reading of the original images (guji.ocr.evaluate)."""
-    import json
-
     from guji.ocr.evaluate import overall, page_scores
     from guji.ocr.page import PageModel
 
     rows: dict[str, list] = {"A": [], "B": []}
     for f in sorted((work / "ocr" / ITEM).glob("*.json")):
         doc = json.loads(f.read_text("utf-8"))
-        name = order[doc["canvas"].split("/")[-1].split("-")[0]]
+        name = page_name(order, doc["canvas"])
         sc = page_scores(PageModel.from_dict(doc).text, (data / "gt_txt" / f"{name}.txt").read_text("utf-8"), ops=True)
         rows[half[name]].append(sc)
     tot = overall(rows["A"] + rows["B"])

@@ -377,17 +377,17 @@ def column_pitch(centres: list[float], weights: list[float], lo: float, hi: floa
 
     if len(centres) < 3 or hi <= lo:
         return None
-    c = np.asarray(centres, dtype=np.float64)
-    w = np.asarray(weights, dtype=np.float64)
     ps = np.arange(lo, hi, 0.25)
-    z = (w[None, :] * np.exp(2j * np.pi * c[None, :] / ps[:, None])).sum(axis=1) / w.sum()
+
+    def phasors(xs: Any, ws: Any) -> Any:  # per period: the weighted mean phasor of the positions
+        x, w = np.asarray(xs, dtype=np.float64), np.asarray(ws, dtype=np.float64)
+        return (w[None, :] * np.exp(2j * np.pi * x[None, :] / ps[:, None])).sum(axis=1) / w.sum()
+
+    z = phasors(centres, weights)
     box_score = np.abs(z)
     score = box_score
-    if profile is not None:
-        px, pw = (np.asarray(v, dtype=np.float64) for v in profile)
-        if pw.sum() > 0:
-            zi = (pw[None, :] * np.exp(2j * np.pi * px[None, :] / ps[:, None])).sum(axis=1) / pw.sum()
-            score = box_score * np.abs(zi)
+    if profile is not None and np.sum(profile[1]) > 0:
+        score = box_score * np.abs(phasors(*profile))
     peak = np.r_[False, (score[1:-1] >= score[:-2]) & (score[1:-1] >= score[2:]), False] | (score == score.max())
     ok = np.nonzero(peak & (score >= 0.9 * score.max()))[0]
     k = int(ok.max())

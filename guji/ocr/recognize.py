@@ -119,9 +119,11 @@ class CropSource:
 
     def __init__(self, image: Any, scale: float = 1.0, to_source: Any = None, out_height: int | None = None):
         self.image = image
-        self.scale = scale
-        self.to_source = tuple(float(v) for v in to_source) if to_source is not None else None
+        # a scale is the affine map (1/s, 0, 0, 0, 1/s, 0): one way of cutting for both
+        self.to_source = (tuple(float(v) for v in to_source) if to_source is not None
+                          else (1.0 / scale, 0.0, 0.0, 0.0, 1.0 / scale, 0.0))
         self.out_height = out_height
+        self._border: Any = None
 
     def crop(self, box: L.Box, vertical: bool, engine: Engine, pad: float = 0.0, along: float = 0.0
              ) -> tuple[Any, float, float]:
@@ -132,11 +134,7 @@ class CropSource:
         import numpy as np
 
         x, y, w, h = box
-        if self.to_source is None:
-            s = self.scale
-            m = (1.0 / s, 0.0, 0.0, 0.0, 1.0 / s, 0.0)
-        else:
-            m = self.to_source
+        m = self.to_source
         t = w if vertical else h  # the segment's thickness, detection pixels
         across, length = pad * t, along * t
         if vertical:
@@ -169,7 +167,7 @@ class CropSource:
 
         from guji.affine import apply_affine, compose_affine, invert_affine
 
-        a_, b_, c_, d_, e_, f_ = m
+        a_, b_, _, d_, e_, _ = m
         x0, y0, x1, y1 = rect
         H, W = self.image.shape[:2]
         # stay within the page, as a slice does: clip the rectangle to the source's extent
@@ -198,9 +196,11 @@ class CropSource:
         # cv2 maps pixel centres: shift by ½ on both sides of the corner convention
         A = np.array([[full[0], full[1], full[2] + 0.5 * (full[0] + full[1]) - 0.5],
                       [full[3], full[4], full[5] + 0.5 * (full[3] + full[4]) - 0.5]], np.float64)
-        border = [int(v) for v in cv2.mean(self.image)[:3]] if self.image.ndim == 3 else int(cv2.mean(self.image)[0])
+        if self._border is None:  # the page's mean colour, once per page (not per segment)
+            mean = cv2.mean(self.image)
+            self._border = [int(v) for v in mean[:3]] if self.image.ndim == 3 else int(mean[0])
         c = cv2.warpAffine(self.image, A, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                           borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=self._border)
         along0 = (y0 - start[1]) if vertical else (x0 - start[0])
         return c, along0, 1 / f
 
@@ -416,9 +416,6 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
     return regions, centre, facts, lay.kind, lay.frame
 
 
-PITCH_FROM_INK = True  # the column grid's period also from the ink profile (docs/ocr.md, round 4)
-
-
 def note_layout(lay: L.Layout, boxes: list[L.Box], gray: Any, ink: Any | None = None) -> None:
     """Re-cut the registers holding double-row small notes by ink, in place.
 
@@ -440,8 +437,8 @@ def note_layout(lay: L.Layout, boxes: list[L.Box], gray: Any, ink: Any | None = 
     if lay.centre is not None:
         cx, cy, cw, ch = lay.centre.box
         ink[:, cx:cx + cw] = 0
-    profile = None
-    if PITCH_FROM_INK and lay.registers:
+    profile = None  # the registers' ink across x: the column grid's period also from it (docs/ocr.md, round 4)
+    if lay.registers:
         rx, ry, rw, rh = L.union([r.box for r in lay.registers])
         prof = (ink[max(0, ry):ry + rh, max(0, rx):rx + rw] > 0).sum(axis=0)
         profile = (np.arange(max(0, rx), max(0, rx) + len(prof)) + 0.5, prof)
