@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -46,7 +47,13 @@ def make_batch(data: Path, cache: Path, pad: int = 0, settings: list[str] = ()) 
     changes no character; ``settings``: ``section.key=value`` lines added to batch.toml."""
     batch = cache / "batch"
     names = sorted(p.stem for p in (data / "images").glob("*.jpg"))
+    marker = batch / ITEM / ".pad"
+    if marker.is_file() and marker.read_text() != str(pad) or not marker.is_file() and (batch / ITEM).is_dir():
+        # pages of another shift: start the book and its OCR afresh
+        shutil.rmtree(batch / ITEM)
+        shutil.rmtree(cache / "work", ignore_errors=True)
     (batch / ITEM).mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(pad))
     order = {}
     for i, name in enumerate(names, 1):
         src = (data / "images" / f"{name}.jpg").resolve()
