@@ -26,6 +26,41 @@ CROP_ALONG = 0.15
 SMALL_TEXT_PX = 40  # text lines/columns thinner than this are upscaled before recognition
 
 
+def han_script(c: str) -> bool:
+    """Whether ``c`` belongs to the script of ancient Chinese books: a Han character (CJK unified
+    or compatibility ideograph, 〇 and the other ideographic signs), a circle mark (○), the middle
+    dot or CJK and full-width punctuation. Not: Latin, Greek or Cyrillic letters, kana, hangul,
+    digits, ASCII punctuation (& * …), other symbols."""
+    import unicodedata
+
+    if c in "○◯·":
+        return True
+    name = unicodedata.name(c, "")
+    return "CJK" in name or "IDEOGRAPH" in name or (ord(c) >= 0x2000 and unicodedata.category(c).startswith("P"))
+
+
+def keep_script(res: LineResult, allowed: Callable[[str], bool]) -> LineResult:
+    """``res`` with only ``allowed`` readings, in place: each character's candidates are filtered, a
+    character read outside the script takes its best candidate inside it, and is dropped when it
+    has none. On dzj-dev the recogniser reads page edges, specks and note characters as Latin
+    letters, digits and kana (soeyts, NFH, マ大者, 東1月…: 35 characters on 11 pages), none of which
+    an ancient Chinese book prints; CER through the pipeline see docs/ocr.md (round 5)."""
+    kept = []
+    for ch in res.chars:
+        alts = [(t, p) for t, p in ch.alternatives if allowed(t)]
+        if not allowed(ch.text):
+            if not alts:
+                continue
+            ch.text, ch.confidence = alts[0]
+        ch.alternatives = alts
+        kept.append(ch)
+    if len(kept) != len(res.chars):
+        res.chars = kept
+        res.confidence = sum(c.confidence for c in kept) / len(kept) if kept else 0.0
+    res.text = "".join(c.text for c in kept)
+    return res
+
+
 @dataclass
 class Prepared:
     """A page ready to read: ``image`` (what the detector and the layout see: upscaled by ``scale``
@@ -268,7 +303,7 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
                square: str | float = 0.0, lm: Any = "auto", lm_weight: float | None = None,
                recall: bool = True, split: bool = False, crop_pad: float = 0.0,
                notes: bool = True, rec_source: str = "auto", note_upright: bool = False, fit_boxes: bool = True,
-               detect_on: str = "image", crop_along: float | None = None,
+               detect_on: str = "image", crop_along: float | None = None, script: str = "auto",
                ) -> tuple[list[Region], dict[str, Any], dict[str, Any], str, Any]:
     """Recognise ``img`` (a :class:`Prepared` page, or a BGR or grey array). Returns regions,
     centre-column fields, layout facts (frame in detection-image pixels), the layout name and the
@@ -285,7 +320,12 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
 
     ``crop_along``: each segment's crop reaches this × its thickness beyond both ends (page
     pixels: the recogniser drops fewer first and last characters); default
-    :data:`CROP_ALONG` for rapidocr (dzj-dev 0.237 → see docs/ocr.md), 0 for other engines."""
+    :data:`CROP_ALONG` for rapidocr (dzj-dev 0.237 → see docs/ocr.md), 0 for other engines.
+
+    ``script``: "han" keeps only the readings of ancient Chinese books (:func:`han_script`,
+    :func:`keep_script`), "any" every reading; "auto" is "han" for vertical text read right to left
+    (given or detected) and "any" for horizontal text (modern local documents print digits and
+    Latin letters)."""
     prep = img if isinstance(img, Prepared) else Prepared(_to_bgr(img))
     img = _to_bgr(prep.image)
     if rec_source == "auto":
@@ -300,7 +340,8 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
         rerank = lm_reranker(lm, lm_weight)
     det = detector if detector is not None else (engine if engine.has_detector else _default_detector())
     if mode == "page" or det is None:
-        return _read_whole(img, engine, direction, rerank, boxes=prep.boxes if detector is None else None)
+        return _read_whole(img, engine, direction, rerank, boxes=prep.boxes if detector is None else None,
+                           script=script)
     import cv2
 
     if prep.boxes is not None and detector is None:
@@ -394,6 +435,8 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
             if _score(r) > _score(results[i]):
                 results[i] = r
                 seg_vertical[i] = not seg_vertical[i]
+    if (script == "auto" and vertical) or script == "han":
+        results = [keep_script(r, han_script) for r in results]
     reg_by_id = {r.id: r for r in regions}
     counters: dict[str, int] = {}
     made: list[Line] = []
@@ -572,7 +615,7 @@ def lm_reranker(lm: Any, weight: float | None = None) -> Callable[[list[Line]], 
 
 
 def _read_whole(img: Any, engine: Engine, direction: str, rerank: Callable[[list[Line]], None] | None = None,
-                boxes: list[L.Box] | None = None):
+                boxes: list[L.Box] | None = None, script: str = "auto"):
     vertical = direction != "horizontal"
     res = engine.read_page(img, vertical, boxes)
     if direction == "auto":
@@ -586,6 +629,8 @@ def _read_whole(img: Any, engine: Engine, direction: str, rerank: Callable[[list
         res.sort(key=lambda r: (reg_of.get(r.box, 0), -(r.box[0] + r.box[2] / 2), r.box[1]))
     else:
         res.sort(key=lambda r: (r.box[1] + r.box[3] / 2, r.box[0]))
+    if (script == "auto" and vertical) or script == "han":
+        res = [keep_script(r, han_script) for r in res]
     lines = [_line(f"r1l{i}", r.box, r, r.vertical, "text", i) for i, r in enumerate(res, 1) if r.text]
     if rerank is not None:
         rerank(lines)

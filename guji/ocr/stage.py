@@ -17,7 +17,7 @@ from guji.settings import ENGINE_PLUGIN, Setting, StageSettings
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 
 STAGE = "ocr"
-OCR_VERSION = "6"  # bump when the page model or layout logic changes outputs
+OCR_VERSION = "7"  # bump when the page model or layout logic changes outputs
 
 SETTINGS = StageSettings("ocr", (
     Setting("engine", "rapidocr", "識別引擎（rapidocr：wheel 自帶 PP-OCRv6 模型，從不下載）",
@@ -46,6 +46,11 @@ SETTINGS = StageSettings("ocr", (
             "pixels the recogniser reads: ocr-image (the clean stage's OCR image), master (segments cut from the "
             "master, resampled once bilinearly) or auto (the master unless the OCR image reduces it by more than 1.25×)",
             choices=("ocr-image", "master", "auto")),
+    Setting("script", "auto", "保留的文字：han（漢字與標點：古籍不印拉丁字母、數字、假名，識別成這些的字改取最佳漢字候選，"
+            "沒有則刪去）、any（全部保留）或 auto（善本 han，地方文獻 any）",
+            "readings kept: han (Han characters and punctuation: an ancient book prints no Latin letters, digits or "
+            "kana, so such a reading takes its best Han candidate or is dropped), any (all), or auto (rare books han, "
+            "local documents any)", choices=("auto", "han", "any"), option="--script"),
     Setting("lm_weight", 0.1, "語言模型對數概率的權重", "weight of the LM log-probability against the recogniser's", min=0),
 ))
 DEFAULTS: dict[str, Any] = SETTINGS.defaults()
@@ -59,6 +64,12 @@ def _direction(layout: str, profile: str | None) -> str:
     if profile == PROFILE_LOCAL_DOCUMENT:
         return "horizontal"
     return "auto"
+
+
+def _script(setting: str, profile: str | None) -> str:
+    if setting != "auto":
+        return setting
+    return {PROFILE_RARE_BOOK: "han", PROFILE_LOCAL_DOCUMENT: "any"}.get(profile or "", "auto")
 
 
 def _engine(params: dict[str, Any]):
@@ -175,7 +186,8 @@ def worker(task: PageTask) -> TaskOutput:
                                     item=p["item"], page=p["canvas"], stage=STAGE))
     direction = _direction(str(prm["layout"]), p.get("profile"))
     regions, centre, facts, kind, frame = read_image(prep, engine, mode=str(prm["mode"]), direction=direction,
-                                                     lm=prm.get("lm", "auto"), lm_weight=prm.get("lm_weight"))
+                                                     lm=prm.get("lm", "auto"), lm_weight=prm.get("lm_weight"),
+                                                     script=_script(str(prm.get("script", "auto")), p.get("profile")))
     m = tuple(p["to_master"])
 
     def tm(b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
