@@ -312,6 +312,29 @@ def test_ink_column_cuts_big_characters_and_double_row_notes():
     assert [s.kind for s in L.ink_column(ink2, x0, x1, 0, 200, pitch)] == ["text"]
 
 
+def test_a_note_run_with_a_gap_in_one_sub_column_stays_one_run():
+    """A character missing from the left sub-column makes a few rows look like one column of big
+    characters; that short run joins a neighbour, and the two note runs around it must then be
+    one run: read as two, the note came out right 1, left 1, right 2, left 2 instead of right,
+    left (dzj-dev JX_165_7_75 through the pipeline: 政和元年辛卯…紹 / 興七年丁巳計二十七年 mixed;
+    page CER 0.095 → 0.058)."""
+    import numpy as np
+
+    from guji.ocr import layout as L
+
+    pitch = 60
+    ink = np.zeros((420, 200), np.uint8)
+    for y in range(20, 400, 30):
+        ink[y:y + 20, 104:124] = 255  # right sub-column: every character
+        if y != 200:
+            ink[y:y + 20, 76:97] = 255  # left sub-column: one character missing
+    segs = L.ink_column(ink, 70, 130, 0, 420, pitch)
+    assert [s.kind for s in segs] == ["note", "note"], segs
+    right, left = (s.box for s in segs)
+    assert right[0] >= 100 and left[0] + left[2] <= 100
+    assert right[1] <= 20 and right[1] + right[3] >= 395 and left[1] + left[3] >= 395
+
+
 def test_column_pitch_ignores_note_sub_columns():
     from guji.ocr import layout as L
 

@@ -466,7 +466,9 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
     ink's horizontal profile has an empty valley in the middle half of the column with ink on
     both sides (two sub-columns side by side), otherwise to a big run. Blank rows join the run
     above; runs with fewer inked rows than half a pitch (note runs: 1.2 pitch, so that the gap inside a big
-    character such as 人 or 川 does not count) join their longer neighbour."""
+    character such as 人 or 川 does not count) join their longer neighbour, and neighbouring runs of
+    one kind are one run (a note run interrupted by a few rows with one sub-column empty is read
+    right, left, not right, left, right, left: docs/ocr.md, round 5)."""
     import numpy as np
 
     strip = (ink[y0:y1, x0:x1] > 0).astype(np.int32)
@@ -506,9 +508,19 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
     def inked(r: list[int]) -> int:  # rows with ink (trailing blank rows do not lengthen a run)
         return int(np.count_nonzero(label[r[1]:r[2]]))
 
+    def coalesce() -> None:  # neighbours of one kind are one run (a short run between them was merged away)
+        k = 1
+        while k < len(runs):
+            if runs[k][0] == runs[k - 1][0]:
+                runs[k - 1][2] = runs[k][2]
+                del runs[k]
+            else:
+                k += 1
+
     changed = True
     while changed and len(runs) > 1:
         changed = False
+        coalesce()
         for i, r in enumerate(runs):
             if r[0] == 0 or inked(r) < (1.2 if r[0] == 2 else 0.5) * pitch:
                 j = i - 1 if i > 0 else i + 1
