@@ -5,6 +5,7 @@ plugged in through ``[ocr] engine = "fake_engines:engine"`` (tests/fake_engines.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -158,23 +159,42 @@ def test_local_raising_engine_fails_only_its_page(cleaned, baseline, tmp_path):
 # -- dask ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cluster():
+@contextlib.contextmanager
+def local_cluster():
+    """A LocalCluster of two one-thread worker processes on 127.0.0.1 and a client to it."""
     distributed = pytest.importorskip("distributed", reason="dask.distributed not installed (guji[cluster])")
     import dask
 
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = ENV["PYTHONPATH"]  # the workers import tests/fake_engines.py
-    # allowed-failures 1: a task that took down 2 workers is given up (guji's default of 2 tries)
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                      host="127.0.0.1") as c:
-            with distributed.Client(c.scheduler_address) as client:
-                yield c, client
-    if old is None:
-        os.environ.pop("PYTHONPATH", None)
-    else:
-        os.environ["PYTHONPATH"] = old
+    try:
+        # allowed-failures 1: a task that took down 2 workers is given up (guji's default of 2 tries)
+        with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+            with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                          host="127.0.0.1") as c:
+                with distributed.Client(c.scheduler_address) as client:
+                    client.wait_for_workers(2, timeout=120)
+                    yield c, client
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with local_cluster() as cc:
+        yield cc
+
+
+@pytest.fixture
+def own_cluster():
+    """A cluster for one test that kills or hangs its workers: it is thrown away afterwards. (Shared,
+    the cluster had to get its two workers back: in full runs on a busy 2-core machine a nanny whose
+    worker was killed twice was dropped, and even scaling back to two timed out after 180 s.)"""
+    with local_cluster() as cc:
+        yield cc
 
 
 def worker_pids(client) -> dict[str, int]:
@@ -210,22 +230,11 @@ def test_dask_worker_killed_mid_batch_its_tasks_run_elsewhere(cleaned, baseline,
 @pytest.mark.slow
 @pytest.mark.parametrize("mode, reason", [("kill", "died"), ("hang", "page timeout of 4 s")],
                          ids=["poison-page-quarantined", "hanging-engine-meets-page-timeout"])
-def test_dask_poison_or_hanging_page_quarantined_rest_completes(cleaned, baseline, cluster, tmp_path, mode, reason):
-    c, client = cluster
-    back_to_two(c, client)
+def test_dask_poison_or_hanging_page_quarantined_rest_completes(cleaned, baseline, own_cluster, tmp_path, mode, reason):
+    c, _client = own_cluster
     work = fresh(cleaned, tmp_path, mode=mode, page=POISON)
     code, st = ocr(work, "--cluster", c.scheduler_address)
     check_quarantined(code, st, baseline, work, reason)
-    back_to_two(c, client)
-
-
-def back_to_two(c, client) -> None:
-    """The cluster with its two workers again. Each killed worker's nanny starts a fresh one; in a
-    full test run on a busy 2-core machine a nanny whose worker was killed twice in a row (the
-    hanging page's two tries) was once not back within 60 s and the LocalCluster dropped it, so
-    the cluster is scaled back to two rather than only waited for."""
-    c.scale(2)
-    client.wait_for_workers(2, timeout=180)
 
 
 def test_every_local_worker_keeps_its_thread_pools_at_one(tmp_path):
