@@ -61,6 +61,14 @@ def keep_script(res: LineResult, allowed: Callable[[str], bool]) -> LineResult:
     return res
 
 
+def _in_script(results: list[LineResult], script: str, vertical: bool) -> list[LineResult]:
+    """``read_image``'s ``script`` rule, for both reading modes: "han" (or "auto" on vertical
+    text) keeps the Han script only (:func:`keep_script`), "any" (or "auto" on horizontal text) all."""
+    if script == "han" or (script == "auto" and vertical):
+        return [keep_script(r, han_script) for r in results]
+    return results
+
+
 @dataclass
 class Prepared:
     """A page ready to read: ``image`` (what the detector and the layout see: upscaled by ``scale``
@@ -435,8 +443,7 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
             if _score(r) > _score(results[i]):
                 results[i] = r
                 seg_vertical[i] = not seg_vertical[i]
-    if (script == "auto" and vertical) or script == "han":
-        results = [keep_script(r, han_script) for r in results]
+    results = _in_script(results, script, vertical)
     reg_by_id = {r.id: r for r in regions}
     counters: dict[str, int] = {}
     made: list[Line] = []
@@ -629,8 +636,7 @@ def _read_whole(img: Any, engine: Engine, direction: str, rerank: Callable[[list
         res.sort(key=lambda r: (reg_of.get(r.box, 0), -(r.box[0] + r.box[2] / 2), r.box[1]))
     else:
         res.sort(key=lambda r: (r.box[1] + r.box[3] / 2, r.box[0]))
-    if (script == "auto" and vertical) or script == "han":
-        res = [keep_script(r, han_script) for r in res]
+    res = _in_script(res, script, vertical)
     lines = [_line(f"r1l{i}", r.box, r, r.vertical, "text", i) for i, r in enumerate(res, 1) if r.text]
     if rerank is not None:
         rerank(lines)
