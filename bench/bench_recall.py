@@ -15,6 +15,9 @@ alternatives: **recall** (share of (page, phrase) pairs whose page is among the 
 and for both halves (A = the first 6 pages by name, B = the last 5).
 
     .venv/bin/python bench/bench_recall.py [--data ../shared/eval/dzj-dev] [--min-p 0.02]
+
+``--pad N`` moves every page by N px and ``--scale F`` resizes it first (pages scanned or reduced
+at another resolution): how much the figures move under changes that alter no character.
 """
 
 from __future__ import annotations
@@ -40,29 +43,36 @@ def strip(s: str) -> str:
     return "".join(c for c in s if not c.isspace() and unicodedata.category(c)[0] not in "PS")
 
 
-def make_batch(data: Path, cache: Path, pad: int = 0, settings: list[str] = ()) -> tuple[Path, dict[str, str]]:
+def make_batch(data: Path, cache: Path, pad: int = 0, settings: list[str] = (), scale: float = 1.0
+               ) -> tuple[Path, dict[str, str]]:
     """A one-book batch whose pages link to the dzj-dev images in name order: (batch, page no → name).
     ``pad`` > 0: each page shifted by that many pixels (a border of replicated edge pixels at the
     top and left, written losslessly as PNG), to see how much the figures move under a shift that
-    changes no character; ``settings``: ``section.key=value`` lines added to batch.toml."""
+    changes no character; ``scale`` ≠ 1: each page resized by that factor first (area averaging to
+    shrink, bicubic to enlarge; lossless PNG), as pages scanned or reduced at another resolution;
+    ``settings``: ``section.key=value`` lines added to batch.toml."""
     batch = cache / "batch"
     names = sorted(p.stem for p in (data / "images").glob("*.jpg"))
     marker = batch / ITEM / ".pad"
-    if marker.is_file() and marker.read_text() != str(pad) or not marker.is_file() and (batch / ITEM).is_dir():
-        # pages of another shift: start the book and its OCR afresh
+    shape = str(pad) if scale == 1.0 else f"{pad} ×{scale:g}"
+    if marker.is_file() and marker.read_text() != shape or not marker.is_file() and (batch / ITEM).is_dir():
+        # pages of another shift or scale: start the book and its OCR afresh
         shutil.rmtree(batch / ITEM)
         shutil.rmtree(cache / "work", ignore_errors=True)
     (batch / ITEM).mkdir(parents=True, exist_ok=True)
-    marker.write_text(str(pad))
+    marker.write_text(shape)
     order = {}
     for i, name in enumerate(names, 1):
         src = (data / "images" / f"{name}.jpg").resolve()
-        if pad:
+        if pad or scale != 1.0:
             out = batch / ITEM / f"{i:04d}.png"
             if not out.exists():
                 import cv2
 
                 img = cv2.imread(str(src), cv2.IMREAD_UNCHANGED)
+                if scale != 1.0:
+                    img = cv2.resize(img, None, fx=scale, fy=scale,
+                                     interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
                 cv2.imwrite(str(out), cv2.copyMakeBorder(img, pad, 0, pad, 0, cv2.BORDER_REPLICATE))
         else:
             link = batch / ITEM / f"{i:04d}.jpg"
@@ -226,6 +236,8 @@ def main() -> int:
     ap.add_argument("--why", action="store_true", help="classify the misses (OCR aligned with the truth)")
     ap.add_argument("--pad", type=int, default=0,
                     help="shift every page by N px (replicated border, lossless PNG): how much the figures move")
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="resize every page by this factor first (pages scanned or reduced at another resolution)")
     ap.add_argument("--stage-setting", action="append", default=[], metavar="SECTION.KEY=VALUE",
                     help='a batch.toml setting for the OCR run, e.g. clean.ocr_max_scale=3.0, ocr.rec_pixels="ocr-image"')
     args = ap.parse_args()
@@ -255,7 +267,7 @@ def main() -> int:
         lat.FUZZY_TWO_LEN = args.two
     cache = args.cache
     work = cache / "work"
-    batch, order = make_batch(args.data, cache, args.pad, args.stage_setting)
+    batch, order = make_batch(args.data, cache, args.pad, args.stage_setting, args.scale)
     if args.refresh or not (work / "ocr" / ITEM).is_dir():
         t = time.perf_counter()
         run_ocr(batch, work)

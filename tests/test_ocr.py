@@ -335,6 +335,105 @@ def test_a_note_run_with_a_gap_in_one_sub_column_stays_one_run():
     assert right[1] <= 20 and right[1] + right[3] >= 395 and left[1] + left[3] >= 395
 
 
+def _short_note_column(notes: int = 3):
+    """Two big characters, a short double-row note of ``notes`` characters per sub-column, two
+    big characters (60 px column pitch)."""
+    import numpy as np
+
+    ink = np.zeros((500, 200), np.uint8)
+    ink[20:70, 75:125] = 255
+    ink[90:140, 75:125] = 255
+    for k in range(notes):
+        y = 170 + 28 * k
+        ink[y:y + 20, 76:96] = 255
+        ink[y:y + 20, 104:124] = 255
+    e = 170 + 28 * notes + 20
+    ink[e:e + 50, 75:125] = 255
+    ink[e + 70:e + 120, 75:125] = 255
+    return ink
+
+
+def test_a_short_note_run_is_cut_both_ways():
+    """A note run shorter than a sure one (a glossary's 丁果切) between big characters stays a run
+    of its own: one big segment whose ``alt`` holds the two sub-columns, right first."""
+    from guji.ocr import layout as L
+
+    segs = L.ink_column(_short_note_column(), 70, 130, 0, 500, 60)
+    assert [s.kind for s in segs] == ["text", "text", "text"], segs
+    before, run, after = segs
+    assert before.alt is None and after.alt is None
+    assert run.box[1] >= 140 and run.box[1] + run.box[3] <= 270
+    right, left = run.alt
+    assert (right.kind, left.kind) == ("note", "note")
+    assert right.box[0] >= 100 and left.box[0] + left.box[2] <= 100
+    assert right.box[1] == run.box[1] and right.box[3] == run.box[3]
+
+
+def test_the_more_confident_way_of_reading_a_short_run_is_kept():
+    from guji.ocr.engines import CharResult, LineResult
+    from guji.ocr.recognize import unread_ways
+
+    def line(text: str, p: float) -> LineResult:
+        return LineResult(text, p, [CharResult(c, p, (k, k + 1)) for k, c in enumerate(text)])
+
+    # job 0: a run read whole; jobs 1, 2: its sub-columns; job 3: another run, 4 and 5 its sub-columns
+    results = [line("埵", 0.4), line("丁果", 0.9), line("切", 0.6),
+               line("持此", 0.95), line("才", 0.5), line("", 0.0)]
+    assert unread_ways(results, [(0, [1, 2]), (3, [4, 5])]) == {0, 4, 5}
+    # nothing read either way: the run stays whole
+    assert unread_ways([line("", 0.0), line("", 0.0), line("", 0.0)], [(0, [1, 2])]) == {1, 2}
+
+
+def test_read_image_keeps_a_short_note_when_its_sub_columns_read_better():
+    """Through ``read_image``: a column with a short note and a sure note among columns of big
+    characters. A recogniser more confident on the short note's sub-columns gets them read as
+    a note (right, left); one more confident on the whole run gets it read as one segment."""
+    import numpy as np
+
+    from guji.ocr.engines import CharResult, Engine, LineResult
+    from guji.ocr.recognize import read_image
+
+    class TwoWays(Engine):
+        name = "two-ways-test"
+        version = "1"
+        has_detector = True
+
+        def __init__(self, p_note: float):
+            self.p_note = p_note
+
+        def detect(self, img):  # one box per printed column
+            return [(x - 27, 18, 54, 464) for x in (330, 270, 210, 150)]
+
+        def recognize(self, crops, vertical):  # narrow crops are note sub-columns
+            out = []
+            for c in crops:
+                h, w = c.shape[:2]
+                n, ch, p = (max(1, h // 28), "注", self.p_note) if w < 35 else (max(1, round(h / 70)), "大", 0.6)
+                out.append(LineResult(ch * n, p, [CharResult(ch, p, (h * k / n, h * (k + 1) / n)) for k in range(n)],
+                                      vertical=vertical))
+            return out
+
+    img = np.full((500, 400, 3), 255, np.uint8)
+    for x in (330, 270, 150):
+        for y in range(20, 480, 70):
+            img[y:y + 50, x - 25:x + 25] = 0
+    img[20:70, 185:235] = 0
+    img[194:244, 185:235] = 0
+    for k, y0 in ((3, 90), (5, 264)):  # a short note, then a sure one
+        for y in range(y0, y0 + 28 * k, 28):
+            img[y:y + 20, 186:206] = 0
+            img[y:y + 20, 214:234] = 0
+
+    def third_column(p_note: float) -> list[tuple[str, str]]:
+        regions, *_ = read_image(img, TwoWays(p_note), direction="vertical-rtl", lm="off", recall=False,
+                                 rec_source="image")
+        return [(ln.kind, ln.text) for r in regions for ln in r.lines if ln.column == 3]
+
+    sure = [("note", "注注注注"), ("note", "注注注注")]
+    assert third_column(0.9) == [("text", "大"), ("note", "注注"), ("note", "注注"), ("text", "大")] + sure
+    assert third_column(0.3) == [("text", "大"), ("text", "大"), ("text", "大")] + sure
+
+
 def test_column_pitch_ignores_note_sub_columns():
     from guji.ocr import layout as L
 

@@ -20,6 +20,9 @@ class Segment:
     box: Box
     kind: str = "text"  # text | note (double-row small note sub-column)
     pitch: float | None = None  # column pitch, for note sub-columns found by ink (ink_column)
+    # the same rows cut another way: a short run that may be a double-row note, as its two
+    # sub-columns (right first); the reader keeps the more believable reading (ink_column)
+    alt: list[Segment] | None = None
 
 
 @dataclass
@@ -420,6 +423,7 @@ def _widest_low(mid: Any) -> Any:
     return (2 * end - length + 1) // 2
 
 
+NOTE_MAYBE = 0.7  # a note run this long (× the pitch, inked rows) but shorter than a sure one is read both ways
 NOTE_SIDE = 0.2  # each side of a note split holds at least this share of the row's ink width
 
 
@@ -468,7 +472,13 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
     above; runs with fewer inked rows than half a pitch (note runs: 1.2 pitch, so that the gap inside a big
     character such as 人 or 川 does not count) join their longer neighbour, and neighbouring runs of
     one kind are one run (a note run interrupted by a few rows with one sub-column empty is read
-    right, left, not right, left, right, left: docs/ocr.md, round 5)."""
+    right, left, not right, left, right, left: docs/ocr.md, round 5).
+
+    A note run shorter than a sure one (1.2 pitch) but at least :data:`NOTE_MAYBE` pitch long,
+    between two big runs, is not merged away: a glossary's short notes (丁果切 under a headword)
+    are that short, and so are two left-right big characters one above the other (持此). It
+    becomes a big segment whose ``alt`` holds its two note sub-columns; the reader recognises both
+    and keeps the more confident reading (:func:`guji.ocr.recognize.read_image`)."""
     import numpy as np
 
     strip = (ink[y0:y1, x0:x1] > 0).astype(np.int32)
@@ -522,6 +532,11 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
         changed = False
         coalesce()
         for i, r in enumerate(runs):
+            if (r[0] == 2 and NOTE_MAYBE * pitch <= inked(r) < 1.2 * pitch
+                    and all(runs[j][0] != 2 for j in (i - 1, i + 1) if 0 <= j < len(runs))):
+                r[0] = 3  # a maybe-note run: kept, read both ways
+                changed = True
+                break
             if r[0] == 0 or inked(r) < (1.2 if r[0] == 2 else 0.5) * pitch:
                 j = i - 1 if i > 0 else i + 1
                 if i > 0 and i + 1 < len(runs) and inked(runs[i + 1]) > inked(runs[i - 1]):
@@ -543,12 +558,15 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
         return (int(x0 + bx0), int(y0 + by0), int(bx1 - bx0), int(by1 - by0))
 
     for lab, s, e in runs:
-        if lab == 2:
+        if lab in (2, 3):
             xm = int(np.median(split[s:e][label[s:e] == 2])) if (label[s:e] == 2).any() else Ws // 2
-            for sx0, sx1 in ((xm, Ws), (0, xm)):
-                bx = tight(sx0, sx1, s, e)
-                if bx:
-                    segs.append(Segment(bx, "note", pitch))
+            notes = [Segment(bx, "note", pitch) for bx in (tight(xm, Ws, s, e), tight(0, xm, s, e)) if bx]
+            if lab == 2:
+                segs += notes
+                continue
+            bx = tight(0, Ws, s, e)
+            if bx:
+                segs.append(Segment(bx, "text", alt=notes if len(notes) == 2 else None))
         else:
             bx = tight(0, Ws, s, e)
             if bx:

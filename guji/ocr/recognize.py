@@ -374,6 +374,7 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
     # recognise all segments in one batch
     jobs: list[tuple[str, L.Box, str, int, str]] = []  # region id, box, kind, column, region type
     job_pitch: list[float | None] = []  # the column pitch of note sub-columns found by ink
+    either: list[tuple[int, list[int]]] = []  # a short run: its job, and the jobs of its note sub-columns
     regions: list[Region] = []
     col_no = 0
     for k, reg in enumerate(lay.registers, 1):
@@ -383,6 +384,11 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
             for seg in col.segments:
                 jobs.append((f"r{k}", seg.box, seg.kind, col_no, "body"))
                 job_pitch.append(seg.pitch)
+                if seg.alt:  # read it both ways (layout.ink_column's maybe-note runs)
+                    either.append((len(jobs) - 1, list(range(len(jobs), len(jobs) + len(seg.alt)))))
+                    for a in seg.alt:
+                        jobs.append((f"r{k}", a.box, a.kind, col_no, "body"))
+                        job_pitch.append(a.pitch)
     if lay.centre is not None:
         regions.append(Region("rc", "centre-column", lay.centre.box))
         for seg in lay.centre.segments:
@@ -443,6 +449,10 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
             if _score(r) > _score(results[i]):
                 results[i] = r
                 seg_vertical[i] = not seg_vertical[i]
+    if either:
+        drop = unread_ways(results, either)
+        keep = [i for i in range(len(jobs)) if i not in drop]
+        jobs, results, seg_vertical = [jobs[i] for i in keep], [results[i] for i in keep], [seg_vertical[i] for i in keep]
     results = _in_script(results, script, vertical)
     reg_by_id = {r.id: r for r in regions}
     counters: dict[str, int] = {}
@@ -464,6 +474,20 @@ def read_image(img: Any, engine: Engine, *, mode: str = "layout", direction: str
         centre = L.parse_centre_column([ln.text for ln in reg_by_id["rc"].lines])
     facts = _layout_facts(lay, regions)
     return regions, centre, facts, lay.kind, lay.frame
+
+
+def unread_ways(results: list[LineResult], either: list[tuple[int, list[int]]]) -> set[int]:
+    """For runs read two ways (``(one, parts)``: the run as one segment, and as its note
+    sub-columns), the indices of the readings not kept: the one with the lower mean character
+    confidence loses (the parts' confidence weighted by their characters; nothing read scores 0;
+    a tie keeps the run whole). dzj-dev: see docs/ocr.md, round 6."""
+    drop: set[int] = set()
+    for one, parts in either:
+        whole = results[one].confidence if results[one].chars else 0.0
+        n = sum(len(results[i].chars) for i in parts)
+        split = sum(results[i].confidence * len(results[i].chars) for i in parts) / n if n else 0.0
+        drop |= set(parts) if whole >= split else {one}
+    return drop
 
 
 def note_layout(lay: L.Layout, boxes: list[L.Box], gray: Any, ink: Any | None = None) -> None:

@@ -17,7 +17,7 @@ from guji.settings import ENGINE_PLUGIN, Setting, StageSettings
 from guji.stage import PageTask, StageContext, StageResult, TaskOutput, run_tasks
 
 STAGE = "ocr"
-OCR_VERSION = "8"  # bump when the page model or layout logic changes outputs
+OCR_VERSION = "9"  # bump when the page model or layout logic changes outputs
 
 SETTINGS = StageSettings("ocr", (
     Setting("engine", "rapidocr", "識別引擎（rapidocr：wheel 自帶 PP-OCRv6 模型，從不下載）",
