@@ -423,6 +423,7 @@ def _widest_low(mid: Any) -> Any:
     return (2 * end - length + 1) // 2
 
 
+NOTE_RUN = 1.2  # a sure note run holds at least this × the pitch of inked rows
 NOTE_MAYBE = 0.7  # a note run this long (× the pitch, inked rows) but shorter than a sure one is read both ways
 NOTE_SIDE = 0.2  # each side of a note split holds at least this share of the row's ink width
 
@@ -474,8 +475,8 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
     one kind are one run (a note run interrupted by a few rows with one sub-column empty is read
     right, left, not right, left, right, left: docs/ocr.md, round 5).
 
-    A note run shorter than a sure one (1.2 pitch) but at least :data:`NOTE_MAYBE` pitch long,
-    between two big runs, is not merged away: a glossary's short notes (丁果切 under a headword)
+    A note run shorter than a sure one (:data:`NOTE_RUN`) but at least :data:`NOTE_MAYBE` pitch
+    long, with no note run beside it, is not merged away: a glossary's short notes (丁果切 under a headword)
     are that short, and so are two left-right big characters one above the other (持此). It
     becomes a big segment whose ``alt`` holds its two note sub-columns; the reader recognises both
     and keeps the more confident reading (:func:`guji.ocr.recognize.read_image`)."""
@@ -532,12 +533,12 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
         changed = False
         coalesce()
         for i, r in enumerate(runs):
-            if (r[0] == 2 and NOTE_MAYBE * pitch <= inked(r) < 1.2 * pitch
+            if (r[0] == 2 and NOTE_MAYBE * pitch <= inked(r) < NOTE_RUN * pitch
                     and all(runs[j][0] != 2 for j in (i - 1, i + 1) if 0 <= j < len(runs))):
                 r[0] = 3  # a maybe-note run: kept, read both ways
                 changed = True
                 break
-            if r[0] == 0 or inked(r) < (1.2 if r[0] == 2 else 0.5) * pitch:
+            if r[0] == 0 or inked(r) < (NOTE_RUN if r[0] == 2 else 0.5) * pitch:
                 j = i - 1 if i > 0 else i + 1
                 if i > 0 and i + 1 < len(runs) and inked(runs[i + 1]) > inked(runs[i - 1]):
                     j = i + 1
@@ -558,19 +559,16 @@ def ink_column(ink: Any, x0: int, x1: int, y0: int, y1: int, pitch: float) -> li
         return (int(x0 + bx0), int(y0 + by0), int(bx1 - bx0), int(by1 - by0))
 
     for lab, s, e in runs:
+        notes: list[Segment] = []  # the run's two sub-columns (note and maybe-note runs), right first
         if lab in (2, 3):
             xm = int(np.median(split[s:e][label[s:e] == 2])) if (label[s:e] == 2).any() else Ws // 2
             notes = [Segment(bx, "note", pitch) for bx in (tight(xm, Ws, s, e), tight(0, xm, s, e)) if bx]
-            if lab == 2:
-                segs += notes
-                continue
-            bx = tight(0, Ws, s, e)
-            if bx:
-                segs.append(Segment(bx, "text", alt=notes if len(notes) == 2 else None))
-        else:
-            bx = tight(0, Ws, s, e)
-            if bx:
-                segs.append(Segment(bx, "text"))
+        if lab == 2:
+            segs += notes
+            continue
+        bx = tight(0, Ws, s, e)
+        if bx:
+            segs.append(Segment(bx, "text", alt=notes if len(notes) == 2 else None))
     return segs
 
 
